@@ -1,0 +1,29 @@
+# Two commands for a fresh machine with Python 3.11+ and make:
+#   make chat   - create the environment, install, start the console companion
+#   make test   - create the environment, install, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: chat test check bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+chat: $(BIN)/.installed
+	$(BIN)/companion chat
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+check: $(BIN)/.installed
+	$(BIN)/companion content check
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/engine_turns.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
