@@ -1,0 +1,116 @@
+"""The ``companion`` command.
+
+    companion chat                 talk to the companion in this terminal
+    companion content check [DIR]  check flow files before anyone sees them
+    companion content graph FLOW   print a flow as a Mermaid state diagram
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.content import load_catalog, read_documents
+from bot.settings import Settings
+from flows.catalog import ContentError
+
+app = typer.Typer(
+    help="SDM Companion: get ready for appointments about your medicine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+
+
+def _language_from_environment() -> str:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "sv" if value.lower().startswith("sv") else "en"
+    return "en"
+
+
+@app.command()
+def chat(
+    profile: Annotated[str, typer.Option(help="Keep separate answers for different people on this computer.")] = "default",
+    language: Annotated[Optional[str], typer.Option(help="en or sv (default: from your system).")] = None,
+) -> None:
+    """Talk to the companion in this terminal. No Telegram account needed."""
+    from bot.console import ConsoleChat
+    from bot.runtime import open_companion
+
+    settings = Settings()
+
+    async def main() -> int:
+        companion = await open_companion(settings)
+        try:
+            console = ConsoleChat(
+                companion,
+                profile=profile,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                language=language or _language_from_environment(),
+                interactive=sys.stdin.isatty(),
+            )
+            return await console.run()
+        finally:
+            await companion.storage.close()
+
+    try:
+        raise typer.Exit(asyncio.run(main()))
+    except KeyboardInterrupt:
+        typer.echo("")
+        raise typer.Exit(0) from None
+    except ContentError as error:
+        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@content_app.command("check")
+def content_check(
+    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+) -> None:
+    """Check every flow and text; exit status 1 if anything needs fixing."""
+    from flows.check import check_documents
+
+    folder = directory or Settings().content_dir
+    if not folder.is_dir():
+        typer.echo(f"{folder} is not a folder.", err=True)
+        raise typer.Exit(2)
+    problems = check_documents(read_documents(folder))
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {folder}.")
+        raise typer.Exit(1)
+    typer.echo(f"All content in {folder} looks good.")
+
+
+@content_app.command("graph")
+def content_graph(
+    flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],
+    directory: Annotated[Optional[Path], typer.Option("--content", help="A content folder.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the title.")] = "en",
+) -> None:
+    """Print a flow as a Mermaid state diagram."""
+    from flows.graph import mermaid
+
+    try:
+        catalog = load_catalog(directory or Settings().content_dir)
+    except ContentError as error:
+        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None
+    if flow not in catalog.flows:
+        typer.echo(f"No flow '{flow}'. Flows: {', '.join(sorted(catalog.flows))}", err=True)
+        raise typer.Exit(2)
+    typer.echo(mermaid(catalog.flows[flow], language))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,304 @@
+"""The companion as every adapter sees it: one turn in, one reply out.
+
+Data flows one way. An adapter (Telegram, the console) calls a method here
+with who the person is and what they did; this module loads their position,
+lets the engine take the turn, commits the position and answers in one
+transaction, and only then returns the :class:`Reply` for the adapter to send.
+
+If another turn for the same person committed first (two processes, or a
+double tap), the version check fails and the whole turn is retried on the
+fresh position. A redelivered update id is recognised and answered with
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn
+from flows.schema import LANGUAGES
+from bot.storage.repository import (
+    COMPLETED,
+    IN_PROGRESS,
+    Conversation,
+    PersonRecord,
+    RunRecord,
+    StaleConversation,
+    Storage,
+    Transaction,
+    utcnow,
+)
+
+MAX_ATTEMPTS = 8
+
+
+class NotRegistered(Exception):
+    """The person has not agreed to the privacy notice, so nothing may be stored for them."""
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC. SQLite hands back naive datetimes; they were stored as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """A person as a channel knows them: ("telegram", "12345") or ("console", "default")."""
+
+    channel: str
+    external_id: str
+
+
+@dataclass(slots=True)
+class Reply:
+    """What the adapter should show, in order: ``messages``, then ``prompt``."""
+
+    messages: list[str] = field(default_factory=list)
+    prompt: Prompt | None = None
+    status: str = "idle"
+    """active, paused, finished, restarted, idle (no flow open), or duplicate."""
+    flow_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowProgress:
+    flow_id: str
+    title: str
+    description: str
+    state: str
+    """not_started, in_progress or done."""
+    done_on: dt.date | None
+
+
+class Companion:
+    """The conversation service shared by all adapters. Build once per process."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        engine: Engine,
+        *,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.storage = storage
+        self.engine = engine
+        self.catalog = engine.catalog
+        self.clock = clock
+        self.retries = 0
+        """How many turns had to be retried because another turn won (for tests and metrics)."""
+
+    # ------------------------------------------------------------------ people
+
+    async def person(self, who: Who) -> PersonRecord | None:
+        return await self.storage.run(lambda tx: tx.person(who.channel, who.external_id))
+
+    async def join(self, who: Who, language: str = "en", timezone: str = "Europe/London") -> PersonRecord:
+        """Create the person's record. Call only after they agreed to the privacy notice."""
+        language = language if language in LANGUAGES else "en"
+        now = self.clock()
+        return await self.storage.run(
+            lambda tx: tx.create_person(who.channel, who.external_id, language, now, timezone)
+        )
+
+    async def set_language(self, who: Who, language: str) -> bool:
+        if language not in LANGUAGES:
+            return False
+
+        def work(tx: Transaction) -> bool:
+            person = tx.person(who.channel, who.external_id)
+            if person is None:
+                return False
+            tx.update_person(person.id, language=language)
+            return True
+
+        return await self.storage.run(work)
+
+    async def erase(self, who: Who) -> bool:
+        """Delete everything stored about the person. True if there was anything."""
+
+        def work(tx: Transaction) -> bool:
+            person = tx.person(who.channel, who.external_id)
+            if person is None:
+                return False
+            tx.erase_person(person.id)
+            return True
+
+        return await self.storage.run(work)
+
+    async def export(self, who: Who) -> dict[str, Any] | None:
+        """Everything stored about the person, as plain data (for /mydata)."""
+
+        def work(tx: Transaction) -> dict[str, Any] | None:
+            person = tx.person(who.channel, who.external_id)
+            if person is None:
+                return None
+            records = tx.runs(person.id)
+            by_run = tx.answers(run.id for run in records)
+            return {
+                "person": {
+                    "channel": person.channel,
+                    "id": person.external_id,
+                    "language": person.language,
+                    "timezone": person.timezone,
+                    "chosen_name": person.display_name,
+                    "agreed_to_privacy_notice_at": iso(person.consented_at),
+                },
+                "flows": [
+                    {
+                        "flow": run.flow_id,
+                        "status": run.status,
+                        "started_at": iso(run.started_at),
+                        "completed_at": iso(run.completed_at),
+                        "answers": {
+                            key: {"value": value, "answered_at": iso(when)}
+                            for key, (value, when) in by_run[run.id].items()
+                        },
+                    }
+                    for run in records
+                ],
+            }
+
+        return await self.storage.run(work)
+
+    # ------------------------------------------------------------------ menu
+
+    async def menu(self, who: Who) -> list[FlowProgress]:
+        def work(tx: Transaction) -> tuple[PersonRecord | None, list[RunRecord]]:
+            person = tx.person(who.channel, who.external_id)
+            return person, tx.runs(person.id) if person else []
+
+        person, records = await self.storage.run(work)
+        language = person.language if person else "en"
+        out = []
+        for flow in self.catalog.ordered_flows():
+            mine = [run for run in records if run.flow_id == flow.id]
+            done = [run.completed_at for run in mine if run.status == COMPLETED and run.completed_at]
+            if any(run.status == IN_PROGRESS for run in mine):
+                state = "in_progress"
+            elif done:
+                state = "done"
+            else:
+                state = "not_started"
+            out.append(
+                FlowProgress(
+                    flow_id=flow.id,
+                    title=flow.title.get(language),
+                    description=flow.description.get(language),
+                    state=state,
+                    done_on=self._local_date(max(done), person) if done else None,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ turns
+
+    async def open(self, who: Who, flow_id: str, update_id: int | None = None) -> Reply:
+        """Start a flow, or resume it at the same step if it is in progress."""
+        if flow_id not in self.catalog.flows:
+            raise KeyError(flow_id)
+
+        def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
+            person = conversation.person
+            context = self._context(person, now)
+            existing = tx.run_in_progress(person.id, flow_id)
+            if existing is not None:
+                turn = self.engine.show(Position.from_dict(existing.position), context)
+                return self._save(tx, conversation, existing.id, flow_id, turn, now)
+            return self._save(tx, conversation, None, flow_id, self.engine.start(flow_id, context), now)
+
+        return await self._turn(who, update_id, step)
+
+    async def act(self, who: Who, action: Action, update_id: int | None = None) -> Reply:
+        """Apply a button press or typed text to the person's current question."""
+
+        def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
+            run = conversation.run
+            if run is None:
+                return Reply(status="idle")
+            context = self._context(conversation.person, now)
+            turn = self.engine.take(Position.from_dict(run.position), action, context)
+            return self._save(tx, conversation, run.id, run.flow_id, turn, now)
+
+        return await self._turn(who, update_id, step)
+
+    async def pause(self, who: Who, update_id: int | None = None) -> Reply:
+        return await self.act(who, Pressed(PAUSE), update_id)
+
+    async def current(self, who: Who) -> Reply:
+        """The question the person is on, asked again (nothing is written)."""
+        conversation = await self.storage.run(lambda tx: tx.conversation(who.channel, who.external_id))
+        if conversation is None or conversation.run is None:
+            return Reply(status="idle")
+        context = self._context(conversation.person, self.clock())
+        turn = self.engine.show(Position.from_dict(conversation.run.position), context)
+        return Reply(messages=[], prompt=turn.prompt, status=turn.status, flow_id=conversation.run.flow_id)
+
+    async def claim(self, who: Who, update_id: int) -> bool:
+        """Record an update that needs no turn (a command); False if it was seen before."""
+        now = self.clock()
+        return await self.storage.run(lambda tx: tx.claim_update(who.channel, update_id, now))
+
+    # ------------------------------------------------------------------ internals
+
+    async def _turn(
+        self,
+        who: Who,
+        update_id: int | None,
+        step: Callable[[Transaction, Conversation, dt.datetime], Reply],
+    ) -> Reply:
+        def work(tx: Transaction) -> Reply:
+            now = self.clock()
+            if update_id is not None and not tx.claim_update(who.channel, update_id, now):
+                return Reply(status="duplicate")
+            conversation = tx.conversation(who.channel, who.external_id)
+            if conversation is None:
+                raise NotRegistered(who)
+            return step(tx, conversation, now)
+
+        for _attempt in range(MAX_ATTEMPTS):
+            try:
+                return await self.storage.run(work)
+            except StaleConversation:
+                # Another turn for this person committed first. Everything in
+                # that transaction (the update claim too) was rolled back: run
+                # the turn again on the fresh position.
+                self.retries += 1
+        raise RuntimeError(f"a turn kept conflicting after {MAX_ATTEMPTS} attempts")
+
+    def _save(
+        self, tx: Transaction, conversation: Conversation, run_id: int | None, flow_id: str, turn: Turn, now: dt.datetime
+    ) -> Reply:
+        active = flow_id if turn.status in ("active", "restarted") else None
+        tx.save_turn(
+            conversation.person,
+            run_id=run_id,
+            flow_id=flow_id,
+            position=turn.position.to_dict(),
+            status=turn.status,
+            active_flow=active,
+            saved=turn.saved,
+            now=now,
+        )
+        return Reply(messages=turn.messages, prompt=turn.prompt, status=turn.status, flow_id=flow_id)
+
+    def _context(self, person: PersonRecord, now: dt.datetime) -> Context:
+        return Context(language=person.language, today=self._local_date(now, person))
+
+    @staticmethod
+    def _local_date(moment: dt.datetime, person: PersonRecord | None) -> dt.date:
+        """The date where the person lives (a turn at 00:30 in Stockholm is already tomorrow)."""
+        try:
+            zone = ZoneInfo(person.timezone if person else "Europe/London")
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = ZoneInfo("Europe/London")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(zone).date()
