@@ -23,7 +23,7 @@ def read_documents(content_dir: Path) -> Documents:
         if relative.startswith("flows/"):
             documents.flows[relative] = data
         elif relative.startswith("ui/"):
-            documents.ui[path.stem] = data
+            _merge_ui(documents, relative, path.stem.rsplit(".", 1)[-1], data)
         elif relative == "summary/sections.yaml":
             documents.summary = data
         else:
@@ -31,6 +31,18 @@ def read_documents(content_dir: Path) -> Documents:
     if not documents.flows:
         documents.problems.append(Problem("flows/", None, "there are no flow files"))
     return documents
+
+
+def _merge_ui(documents: Documents, relative: str, language: str, data: object) -> None:
+    """ui/en.yaml and ui/<area>.en.yaml (e.g. telegram.en.yaml) together make the English texts."""
+    if not isinstance(data, dict):
+        documents.problems.append(Problem(relative, None, "must be a list of 'key: text' lines"))
+        return
+    merged = documents.ui.setdefault(language, {})
+    for key, value in data.items():
+        if key in merged:
+            documents.problems.append(Problem(relative, None, f"'{key}' is already defined in another ui file"))
+        merged[key] = value
 
 
 def load_catalog(content_dir: Path | None = None) -> Catalog:
