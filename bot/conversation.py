@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn
-from flows.schema import LANGUAGES
+from flows.schema import LANGUAGES, quoted_flows
 from bot.storage.repository import (
     COMPLETED,
     IN_PROGRESS,
@@ -92,6 +92,7 @@ class Companion:
         self.engine = engine
         self.catalog = engine.catalog
         self.clock = clock
+        self._quotes = {flow_id: quoted_flows(flow) for flow_id, flow in self.catalog.flows.items()}
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
 
@@ -207,7 +208,7 @@ class Companion:
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             person = conversation.person
-            context = self._context(person, now)
+            context = self._context(person, now, self._earlier(tx, person.id, flow_id))
             existing = tx.run_in_progress(person.id, flow_id)
             if existing is not None:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
@@ -223,7 +224,7 @@ class Companion:
             run = conversation.run
             if run is None:
                 return Reply(status="idle")
-            context = self._context(conversation.person, now)
+            context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
             turn = self.engine.take(Position.from_dict(run.position), action, context)
             return self._save(tx, conversation, run.id, run.flow_id, turn, now)
 
@@ -238,6 +239,9 @@ class Companion:
         if conversation is None or conversation.run is None:
             return Reply(status="idle")
         context = self._context(conversation.person, self.clock())
+        if self._quotes.get(conversation.run.flow_id):
+            earlier = await self.storage.run(lambda tx: self._earlier(tx, conversation.person.id, conversation.run.flow_id))
+            context = self._context(conversation.person, self.clock(), earlier)
         turn = self.engine.show(Position.from_dict(conversation.run.position), context)
         return Reply(messages=[], prompt=turn.prompt, status=turn.status, flow_id=conversation.run.flow_id)
 
@@ -289,8 +293,19 @@ class Companion:
         )
         return Reply(messages=turn.messages, prompt=turn.prompt, status=turn.status, flow_id=flow_id)
 
-    def _context(self, person: PersonRecord, now: dt.datetime) -> Context:
-        return Context(language=person.language, today=self._local_date(now, person))
+    def _context(
+        self, person: PersonRecord, now: dt.datetime, earlier: dict[str, dict[str, Any]] | None = None
+    ) -> Context:
+        return Context(language=person.language, today=self._local_date(now, person), earlier=earlier or {})
+
+    def _earlier(self, tx: Transaction, person_id: int, flow_id: str) -> dict[str, dict[str, Any]]:
+        """Latest finished answers of the flows this flow quotes (no query if it quotes none)."""
+        wanted = self._quotes.get(flow_id)
+        if not wanted:
+            return {}
+        latest = {other: run for other, run in tx.latest_completed(person_id).items() if other in wanted}
+        by_run = tx.answers(run.id for run in latest.values())
+        return {other: {key: value for key, (value, _) in by_run[run.id].items()} for other, run in latest.items()}
 
     @staticmethod
     def _local_date(moment: dt.datetime, person: PersonRecord | None) -> dt.date:

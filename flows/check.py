@@ -59,6 +59,7 @@ def check_documents(documents: Documents) -> list[Problem]:
     for flow_id, flow in catalog.flows.items():
         problems.extend(check_flow(catalog.files[flow_id], flow, sections))
     problems.extend(check_ui(documents.ui))
+    problems.extend(check_cross_flow_quotes(catalog))
     for extra in EXTRA_CHECKS:
         problems.extend(extra(catalog))
     return problems
@@ -117,7 +118,9 @@ def _check_references(
             problem(step, f"options_from names step '{source}', which is a message, not a question")
     for field_name, text in _texts_of(step):
         for language, value in text.translations().items():
-            for quoted in QUOTE.findall(value or ""):
+            for other, quoted in QUOTE.findall(value or ""):
+                if other and other != flow.id:
+                    continue  # another flow's answer: checked against the whole catalog
                 if quoted not in position:
                     problem(step, f"{field_name} ({language}) quotes {{{quoted}}}, but there is no step with that id")
                 elif position[quoted] >= position[step.id] and not (quoted == step.id and field_name == "repeat.ask"):
@@ -214,6 +217,22 @@ def _walk(start: str, edges: dict[str, set[str]]) -> set[str]:
                 seen.add(neighbour)
                 queue.append(neighbour)
     return seen
+
+
+def check_cross_flow_quotes(catalog: Catalog) -> Iterator[Problem]:
+    """``{flow.step}`` must name a flow and a question step that exist."""
+    for flow_id, flow in catalog.flows.items():
+        for step in flow.steps:
+            for field_name, text in _texts_of(step):
+                for language, value in text.translations().items():
+                    for other, quoted in QUOTE.findall(value or ""):
+                        if not other or other == flow_id:
+                            continue
+                        source = catalog.flows.get(other)
+                        if source is None:
+                            yield Problem(catalog.files[flow_id], step.id, f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but there is no flow '{other}'")
+                        elif not source.has_step(quoted) or not source.step(quoted).is_question:
+                            yield Problem(catalog.files[flow_id], step.id, f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but flow '{other}' has no question '{quoted}'")
 
 
 # --------------------------------------------------------------------- interface texts

@@ -96,10 +96,13 @@ Action = Typed | Pressed
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a turn needs from outside: the person's language and today's date."""
+    """What a turn needs from outside: the person's language, today's date, and
+    their latest finished answers in other flows this flow quotes (flow id ->
+    step id -> value)."""
 
     language: str = "en"
     today: dt.date = field(default_factory=dt.date.today)
+    earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,12 +647,18 @@ class Engine:
     def _quote(self, flow: Flow, text: str, position: Position, context: Context) -> str:
         if "{" not in text:
             return text
-        return QUOTE.sub(
-            lambda m: self.describe(flow, m.group(1), position.answers, context.language)
-            if (m.group(1)) in self._steps[flow.id]
-            else m.group(0),
-            text,
-        )
+        return QUOTE.sub(lambda match: self._quoted(flow, match, position, context), text)
+
+    def _quoted(self, flow: Flow, match: Any, position: Position, context: Context) -> str:
+        other, step_id = match.group(1), match.group(2)
+        if other is None or other == flow.id:
+            if step_id in self._steps[flow.id]:
+                return self.describe(flow, step_id, position.answers, context.language)
+            return match.group(0)
+        source = self.catalog.flows.get(other)
+        if source is None or step_id not in self._steps[other]:
+            return match.group(0)
+        return self.describe(source, step_id, context.earlier.get(other, {}), context.language)
 
     def _valid_state(self, flow: Flow, state: str) -> bool:
         if state == END:

@@ -279,5 +279,18 @@ class Flow(BaseModel):
         return self._order[index + 1] if index + 1 < len(self._order) else END
 
 
-QUOTE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
-"""``{step_id}`` in a text quotes the answer given at that step."""
+QUOTE = re.compile(r"\{(?:([a-z][a-z0-9_]*)\.)?([a-z][a-z0-9_]*)\}")
+"""``{step_id}`` quotes the answer given at that step of this flow;
+``{flow_id.step_id}`` quotes the person's latest finished answer in another flow."""
+
+
+def quoted_flows(flow: Flow) -> set[str]:
+    """Other flows whose answers this flow quotes (so a turn loads only those)."""
+    found: set[str] = set()
+    for step in flow.steps:
+        for text in (step.say, step.suggest, step.repeat.ask if step.repeat else None):
+            for value in (text.translations().values() if text else ()):
+                found.update(other for other, _ in QUOTE.findall(value or "") if other and other != flow.id)
+    for value in (flow.done.translations().values() if flow.done else ()):
+        found.update(other for other, _ in QUOTE.findall(value or "") if other and other != flow.id)
+    return found
