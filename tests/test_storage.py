@@ -1,0 +1,259 @@
+"""Storage round trips and the guards that keep answers safe under concurrency.
+
+These run on SQLite, and on PostgreSQL when COMPANION_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+
+from bot.conversation import Companion, NotRegistered, Who
+from bot.storage.repository import COMPLETED, IN_PROGRESS, RESTARTED, StaleConversation, Storage
+from flows.engine import DONE, PAUSE, RESTART, Pressed, Typed
+
+ME = Who("console", "me")
+NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
+
+
+async def test_person_round_trip(storage: Storage) -> None:
+    created = await storage.run(lambda tx: tx.create_person("telegram", "42", "sv", NOW, "Europe/Stockholm"))
+    again = await storage.run(lambda tx: tx.create_person("telegram", "42", "en", NOW))
+    assert again.id == created.id  # joining twice is harmless
+    found = await storage.run(lambda tx: tx.person("telegram", "42"))
+    assert (found.language, found.timezone, found.version) == ("sv", "Europe/Stockholm", 1)
+    assert await storage.run(lambda tx: tx.person("telegram", "43")) is None
+
+
+async def test_turn_round_trip_keeps_position_and_answers(storage: Storage) -> None:
+    person = await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    position = {"flow": "kinds", "step": "mood", "answers": {"name": "Åsa 😀"}, "history": ["teach"], "ticks": []}
+    run_id = await storage.run(
+        lambda tx: tx.save_turn(
+            person, run_id=None, flow_id="kinds", position=position, status="active",
+            active_flow="kinds", saved={"name": "Åsa 😀"}, now=NOW,
+        )
+    )
+    conversation = await storage.run(lambda tx: tx.conversation("console", "me"))
+    assert conversation.run.id == run_id
+    assert conversation.run.position == position
+    assert conversation.person.version == 2
+    answers = await storage.run(lambda tx: tx.answers([run_id]))
+    assert answers[run_id]["name"][0] == "Åsa 😀"
+
+
+async def test_an_answer_changed_later_replaces_the_old_value(storage: Storage) -> None:
+    person = await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    args = dict(flow_id="kinds", position={"flow": "kinds", "step": "mood"}, status="active", active_flow="kinds")
+    run_id = await storage.run(lambda tx: tx.save_turn(person, run_id=None, saved={"areas": ["home"]}, now=NOW, **args))
+    person = await storage.run(lambda tx: tx.person("console", "me"))
+    later = NOW + dt.timedelta(minutes=5)
+    await storage.run(lambda tx: tx.save_turn(person, run_id=run_id, saved={"areas": ["work", "home"]}, now=later, **args))
+    answers = (await storage.run(lambda tx: tx.answers([run_id])))[run_id]
+    value, when = answers["areas"]
+    assert value == ["work", "home"]
+    assert when.replace(tzinfo=dt.UTC) == later
+
+
+async def test_version_check_lets_exactly_one_of_two_turns_win(storage: Storage) -> None:
+    await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    # Two processes read the same state...
+    first = await storage.run(lambda tx: tx.conversation("console", "me"))
+    second = await storage.run(lambda tx: tx.conversation("console", "me"))
+    args = dict(run_id=None, flow_id="kinds", status="active", active_flow="kinds", now=NOW)
+    # ...the first to commit wins...
+    await storage.run(lambda tx: tx.save_turn(first.person, position={"step": "a"}, saved={"name": "A"}, **args))
+    # ...and the second is told to retry, writing nothing.
+    with pytest.raises(StaleConversation):
+        await storage.run(lambda tx: tx.save_turn(second.person, position={"step": "b"}, saved={"name": "B"}, **args))
+    person = await storage.run(lambda tx: tx.person("console", "me"))
+    runs = await storage.run(lambda tx: tx.runs(person.id))
+    assert len(runs) == 1
+    answers = await storage.run(lambda tx: tx.answers([runs[0].id]))
+    assert answers[runs[0].id]["name"][0] == "A"
+
+
+async def test_update_ids_are_claimed_once(storage: Storage) -> None:
+    assert await storage.run(lambda tx: tx.claim_update("telegram", 7, NOW)) is True
+    assert await storage.run(lambda tx: tx.claim_update("telegram", 7, NOW)) is False
+    assert await storage.run(lambda tx: tx.claim_update("console", 7, NOW)) is True
+    pruned = await storage.run(lambda tx: tx.prune_updates(NOW + dt.timedelta(seconds=1)))
+    assert pruned == 2
+
+
+async def test_a_failed_transaction_writes_nothing(storage: Storage) -> None:
+    def half_done(tx) -> None:
+        tx.create_person("console", "me", "en", NOW)
+        raise RuntimeError("crash mid-turn")
+
+    with pytest.raises(RuntimeError):
+        await storage.run(half_done)
+    assert await storage.run(lambda tx: tx.person("console", "me")) is None
+
+
+# --------------------------------------------------------------------- through the service
+
+
+async def test_service_commits_each_answer_before_replying(test_companion: Companion, storage: Storage) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    reply = await test_companion.act(ME, Typed("Sam"))
+    assert reply.prompt.step == "mood"
+    exported = await test_companion.export(ME)
+    assert exported["flows"][0]["answers"]["name"]["value"] == "Sam"
+
+
+async def test_nothing_is_stored_before_consent(test_companion: Companion, storage: Storage) -> None:
+    with pytest.raises(NotRegistered):
+        await test_companion.open(ME, "kinds")
+    with pytest.raises(NotRegistered):
+        await test_companion.act(ME, Typed("hello"), update_id=5)
+    assert await test_companion.export(ME) is None
+    # The claimed update id was rolled back with the refused turn.
+    assert await storage.run(lambda tx: tx.claim_update("console", 5, NOW)) is True
+
+
+async def test_duplicate_delivery_is_handled_once(test_companion: Companion) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds", update_id=1)
+    await test_companion.act(ME, Pressed("~next"), update_id=2)
+    first = await test_companion.act(ME, Typed("Sam"), update_id=3)
+    again = await test_companion.act(ME, Typed("Sam"), update_id=3)
+    assert first.prompt.step == "mood"
+    assert again.status == "duplicate" and again.prompt is None
+    current = await test_companion.current(ME)
+    assert current.prompt.step == "mood"
+
+
+async def test_concurrent_turns_for_one_person_are_all_applied_in_some_order(test_companion: Companion) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Sam"))
+    await test_companion.act(ME, Pressed("good"))
+    # Three ticks at once (a fast triple tap, or three processes): none may be lost.
+    await asyncio.gather(*(test_companion.act(ME, Pressed(option)) for option in ("home", "work", "friends")))
+    reply = await test_companion.current(ME)
+    ticked = {button.id for button in reply.prompt.options if button.ticked}
+    # max_picks is 2: two ticks are kept and the third got the kind "pick up to 2" re-ask.
+    assert len(ticked) == 2
+    await test_companion.act(ME, Pressed(DONE))
+    exported = await test_companion.export(ME)
+    assert len(exported["flows"][0]["answers"]["areas"]["value"]) == 2
+
+
+async def test_pause_resume_and_menu_progress(test_companion: Companion, clock) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Sam"))
+    paused = await test_companion.act(ME, Pressed(PAUSE))
+    assert paused.status == "paused"
+    assert (await test_companion.current(ME)).status == "idle"
+    menu = {item.flow_id: item.state for item in await test_companion.menu(ME)}
+    assert menu["kinds"] == "in_progress"
+    resumed = await test_companion.open(ME, "kinds")
+    assert resumed.prompt.step == "mood"
+    assert resumed.prompt.text == "Hi Sam. How are you today?"
+
+
+async def test_restart_keeps_the_old_run_and_opens_a_new_one(test_companion: Companion, storage: Storage) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Sam"))
+    await test_companion.act(ME, Pressed(RESTART))
+    person = await test_companion.person(ME)
+    statuses = [run.status for run in await storage.run(lambda tx: tx.runs(person.id))]
+    assert statuses == [RESTARTED, IN_PROGRESS]
+    exported = await test_companion.export(ME)
+    assert exported["flows"][0]["answers"]["name"]["value"] == "Sam"
+
+
+async def test_completed_runs_are_kept_as_dated_records(test_companion: Companion, storage: Storage, clock) -> None:
+    await test_companion.join(ME)
+    for name in ("First", "Second"):
+        await test_companion.open(ME, "quoting")
+        await test_companion.act(ME, Pressed("yes" if name == "First" else "no"))
+        clock.advance(days=1)
+    person = await test_companion.person(ME)
+    runs = await storage.run(lambda tx: tx.runs(person.id))
+    assert [run.status for run in runs] == [COMPLETED, COMPLETED]
+    latest = await storage.run(lambda tx: tx.latest_completed(person.id))
+    answers = await storage.run(lambda tx: tx.answers([latest["quoting"].id]))
+    assert answers[latest["quoting"].id]["recap"][0] == "no"
+    menu = {item.flow_id: item for item in await test_companion.menu(ME)}
+    assert menu["quoting"].state == "done"
+    assert menu["quoting"].done_on == dt.date(2026, 11, 23)
+
+
+async def test_quotes_from_another_flow_come_from_the_latest_finished_run(test_companion: Companion) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Robin"))
+    for _ in range(40):  # skip to the end
+        reply = await test_companion.act(ME, Pressed("~skip"))
+        if reply.prompt and reply.prompt.step == "sleep_ok":
+            reply = await test_companion.act(ME, Pressed("yes"))
+        if reply.status == "finished":
+            break
+    assert reply.status == "finished"
+    opened = await test_companion.open(ME, "quoting")
+    assert opened.prompt.text == "Last time you said your name is Robin. Still right?"
+
+
+async def test_erase_leaves_nothing_behind(test_companion: Companion, storage: Storage) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Sam"))
+    person = await test_companion.person(ME)
+    assert await test_companion.erase(ME) is True
+    counts = await storage.run(lambda tx: tx.count_rows(person.id))
+    assert counts == {"people": 0, "runs": 0, "answers": 0}
+    assert await test_companion.erase(ME) is False
+
+
+class _RacingStorage(Storage):
+    """Commits a competing turn between this turn's read and its write, once.
+
+    That is exactly what a second bot process does when it handles the same
+    person at the same moment.
+    """
+
+    def __init__(self, inner: Storage, rival: Companion) -> None:
+        super().__init__(inner.database)
+        self.rival = rival
+        self.raced = False
+
+    async def run(self, work):
+        if self.raced:
+            return await super().run(work)
+        self.raced = True
+        snapshot = await super().run(lambda tx: tx.conversation(ME.channel, ME.external_id))
+        await self.rival.act(ME, Pressed("work"))  # the rival's turn commits first
+
+        def stale_read(tx):
+            tx.conversation = lambda channel, external_id: snapshot
+            return work(tx)
+
+        return await super().run(stale_read)
+
+
+async def test_a_turn_that_loses_the_race_is_retried_on_the_fresh_position(
+    test_companion: Companion, storage: Storage, test_engine, clock
+) -> None:
+    await test_companion.join(ME)
+    await test_companion.open(ME, "kinds")
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Sam"))
+    await test_companion.act(ME, Pressed("good"))
+    racing = Companion(_RacingStorage(storage, test_companion), test_engine, clock=clock)
+    reply = await racing.act(ME, Pressed("home"))
+    assert racing.retries == 1
+    # Both ticks survive: the rival's "work" and the retried "home".
+    assert {button.id for button in reply.prompt.options if button.ticked} == {"home", "work"}
