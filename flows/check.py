@@ -268,3 +268,6 @@ def check_ui(ui: dict[str, Any]) -> list[Problem]:
                 )
     return problems
 
+
+
+import flows.readability  # noqa: E402,F401  (registers the readability check; it imports this module)
