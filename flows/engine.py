@@ -225,6 +225,10 @@ class Engine:
         self._steps = {flow_id: {step.id: step for step in flow.steps} for flow_id, flow in catalog.flows.items()}
         self._fixed_options: dict[tuple[str, str, str], tuple[Button, ...]] = {}
         self._ui_cache: dict[tuple[str, str], str] = {}
+        self._prompt_cache: dict[tuple[Any, ...], Prompt] = {}
+        self._static = {
+            flow_id: {step.id: _is_static(step) for step in flow.steps} for flow_id, flow in catalog.flows.items()
+        }
 
     # ----------------------------------------------------------------- entry points
 
@@ -512,6 +516,22 @@ class Engine:
     def _prompt(
         self, flow: Flow, step: Step, position: Position, context: Context, asking_again: bool = False
     ) -> Prompt:
+        """The question as an adapter shows it. Prompts that depend on nothing but
+        the step (no quotes, no earlier answers as options) are built once and
+        shared; they are immutable."""
+        if position.revisiting or not self._static[flow.id][step.id]:
+            return self._build_prompt(flow, step, position, context, asking_again)
+        key = (flow.id, position.step, context.language, bool(position.history), tuple(position.ticks))
+        prompt = self._prompt_cache.get(key)
+        if prompt is None:
+            prompt = self._build_prompt(flow, step, position, context, asking_again)
+            if len(self._prompt_cache) < 50_000:
+                self._prompt_cache[key] = prompt
+        return prompt
+
+    def _build_prompt(
+        self, flow: Flow, step: Step, position: Position, context: Context, asking_again: bool = False
+    ) -> Prompt:
         language = context.language
         navigation: list[Button] = []
         if position.history or asking_again:
@@ -689,6 +709,13 @@ class Engine:
 
 
 # --------------------------------------------------------------------- helpers
+
+
+def _is_static(step: Step) -> bool:
+    """True if the step's prompt never depends on the person's answers."""
+    texts = [step.say, step.suggest, step.repeat.ask if step.repeat else None]
+    quotes = any("{" in value for text in texts if text for value in text.translations().values() if value)
+    return not quotes and not step.options_from
 
 
 def _copy(position: Position) -> Position:
