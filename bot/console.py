@@ -88,7 +88,8 @@ class ConsoleChat:
             if answer in ("2", options[1].lower()) or answer in self._words("words_no"):
                 self._say(self._t("declined"))
                 return False
-            self._say(self._t("console_unknown_menu"))
+            if not self._crisis_card(answer):
+                self._say(self._t("console_unknown_menu"))
 
     async def _menu(self) -> str | None:
         flows = await self.companion.menu(self.who)
@@ -102,7 +103,8 @@ class ConsoleChat:
                 return None
             if answer.isdigit() and 1 <= int(answer) <= len(flows):
                 return flows[int(answer) - 1].flow_id
-            self._say(self._t("console_unknown_menu"))
+            if not self._crisis_card(answer):
+                self._say(self._t("console_unknown_menu"))
 
     async def _converse(self, reply: Reply) -> None:
         """Show replies and read answers until the flow is paused or finished."""
@@ -141,9 +143,21 @@ class ConsoleChat:
 
     # ------------------------------------------------------------------ output
 
+    def _crisis_card(self, text: str) -> bool:
+        """Typed text outside a question (consent, menu) is checked for crisis language too."""
+        if not self.companion.crisis.is_crisis(text):
+            return False
+        self._show(Reply(messages=[self.companion.crisis.card(self.language)], crisis=True))
+        return True
+
     def _show(self, reply: Reply) -> None:
-        for message in reply.messages:
+        for index, message in enumerate(reply.messages):
             self._say("")
+            if reply.crisis and index == 0:
+                # The crisis card stands apart from everything else on screen.
+                rule = "=" * 60
+                self._say(f"{rule}\n{message}\n{rule}")
+                continue
             self._say(message)
         prompt = reply.prompt
         if prompt is None:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn
+from flows.crisis import CrisisDetector
+from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn, Typed
 from flows.schema import LANGUAGES, quoted_flows
 from bot.storage.repository import (
     COMPLETED,
@@ -64,8 +65,12 @@ class Reply:
     messages: list[str] = field(default_factory=list)
     prompt: Prompt | None = None
     status: str = "idle"
-    """active, paused, finished, restarted, idle (no flow open), or duplicate."""
+    """active, paused, finished, restarted, idle (no flow open), duplicate, or moved_on
+    (a button from a question the person is no longer on: nothing was changed)."""
     flow_id: str | None = None
+    crisis: bool = False
+    """The typed text was crisis language: ``messages[0]`` is the crisis card, nothing
+    of the text was saved, and ``prompt`` (if any) is the same question asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ class Companion:
         self.catalog = engine.catalog
         self.clock = clock
         self._quotes = {flow_id: quoted_flows(flow) for flow_id, flow in self.catalog.flows.items()}
+        self.crisis = CrisisDetector.from_catalog(self.catalog)
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
 
@@ -217,11 +223,28 @@ class Companion:
 
         return await self._turn(who, update_id, step)
 
-    async def act(self, who: Who, action: Action, update_id: int | None = None) -> Reply:
-        """Apply a button press or typed text to the person's current question."""
+    async def act(
+        self,
+        who: Who,
+        action: Action,
+        update_id: int | None = None,
+        *,
+        expect: Callable[[str, str], bool] | None = None,
+    ) -> Reply:
+        """Apply a button press or typed text to the person's current question.
+
+        Typed text is checked for crisis language before anything else. With
+        ``expect`` (flow id, step -> bool) a button from an older question is
+        recognised inside the same transaction and changes nothing.
+        """
+        in_crisis = isinstance(action, Typed) and self.crisis.is_crisis(action.text)
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             run = conversation.run
+            if in_crisis:
+                return self._crisis_reply(tx, conversation, now)
+            if expect is not None and (run is None or not expect(run.flow_id, run.position.get("step", ""))):
+                return self._moved_on(tx, conversation, now)
             if run is None:
                 return Reply(status="idle")
             context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
@@ -251,6 +274,25 @@ class Companion:
         return await self.storage.run(lambda tx: tx.claim_update(who.channel, update_id, now))
 
     # ------------------------------------------------------------------ internals
+
+    def _crisis_reply(self, tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
+        """The crisis card first, then the same question again; nothing of the text is saved."""
+        language = conversation.person.language
+        reply = self._moved_on(tx, conversation, now)
+        messages = [self.crisis.card(language)]
+        if reply.prompt is not None:
+            messages.append(self.crisis.carry_on(language))
+        status = "active" if reply.prompt is not None else "idle"
+        return Reply(messages=messages, prompt=reply.prompt, status=status, flow_id=reply.flow_id, crisis=True)
+
+    def _moved_on(self, tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
+        """The current question as it stands, with nothing written."""
+        run = conversation.run
+        if run is None:
+            return Reply(status="moved_on")
+        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        turn = self.engine.show(Position.from_dict(run.position), context)
+        return Reply(prompt=turn.prompt, status="moved_on", flow_id=run.flow_id)
 
     async def _turn(
         self,
