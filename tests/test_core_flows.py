@@ -156,7 +156,7 @@ async def test_personal_medicine_in_english_builds_the_power_statement(companion
         "I would like us to make decisions about my medicine together."
     )
     assert "please do not stop or change your medicine suddenly" in result.output.lower()
-    assert "your answer about treatment was: get back to work" in result.output
+    assert "Your answer about treatment in \"What matters to me\": get back to work" in result.output
 
 
 async def test_personal_medicine_in_swedish_without_medicine_writes_own_statement(companion: Companion) -> None:
