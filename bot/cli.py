@@ -92,6 +92,27 @@ def content_check(
     typer.echo(f"All content in {folder} looks good.")
 
 
+@content_app.command("readability")
+def content_readability(
+    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+    count: Annotated[int, typer.Option(help="How many messages to list per language.")] = 10,
+) -> None:
+    """List the hardest messages per language (Flesch for English, LIX for Swedish), to revise first."""
+    from flows.readability import worst
+
+    try:
+        catalog = load_catalog(directory or Settings().content_dir)
+    except ContentError as error:
+        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None
+    for language, measure in (("en", "Flesch"), ("sv", "LIX")):
+        typer.echo(f"Hardest {language} messages ({measure}):")
+        for item in worst(catalog, language, count):
+            where = item.message.file + (f", step '{item.message.step}'" if item.message.step else "")
+            text = " ".join(item.message.text.split())
+            typer.echo(f"  {item.score:5.1f}  {where}, {item.message.field}: {text[:70]}")
+
+
 @content_app.command("graph")
 def content_graph(
     flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],

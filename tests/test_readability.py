@@ -140,3 +140,18 @@ def test_the_shipped_content_is_easy_to_read(catalog: Catalog) -> None:
     hardest_swedish = worst(catalog, "sv", 1)[0]
     assert hardest_english.score is not None and hardest_english.score >= 65
     assert hardest_swedish.score is not None and hardest_swedish.score <= 40
+
+
+def test_companion_content_readability_lists_the_hardest_messages(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    result = CliRunner().invoke(app, ["content", "readability", "--count", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Hardest en messages (Flesch):" and lines[4] == "Hardest sv messages (LIX):"
+    english = [float(line.split()[0]) for line in lines[1:4]]
+    swedish = [float(line.split()[0]) for line in lines[5:8]]
+    assert english == sorted(english) and swedish == sorted(swedish, reverse=True)
+    assert all("flows/" in line or "ui/" in line for line in lines[1:4] + lines[5:8])
