@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
-from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed
+from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed, list_number
 from flows.schema import StepType
 from bot.conversation import Companion, FlowProgress, Reply, Who
 
@@ -101,8 +101,9 @@ class ConsoleChat:
             answer = self._read().strip().lower()
             if answer in self._words("words_quit"):
                 return None
-            if answer.isdigit() and 1 <= int(answer) <= len(flows):
-                return flows[int(answer) - 1].flow_id
+            number = list_number(answer)
+            if number is not None and 1 <= number <= len(flows):
+                return flows[number - 1].flow_id
             if not self._crisis_card(answer):
                 self._say(self._t("console_unknown_menu"))
 
@@ -128,8 +129,9 @@ class ConsoleChat:
         if not text and prompt.kind is StepType.checklist:
             return Pressed(DONE)
         numbered = self._numbered_options(prompt)
-        if lowered.isdigit() and numbered and 1 <= int(lowered) <= len(numbered):
-            return Pressed(numbered[int(lowered) - 1].id)
+        number = list_number(lowered)
+        if number is not None and numbered and 1 <= number <= len(numbered):
+            return Pressed(numbered[number - 1].id)
         return Typed(text)
 
     def _read(self) -> str:

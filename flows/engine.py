@@ -733,14 +733,25 @@ def _match_option(typed: str, options: Any, words: dict[str, str]) -> str | None
     """Match typed text to an option: its number in the list, its label, or yes/no words."""
     lowered = typed.strip().lower().rstrip(".!")
     options = list(options)
-    if lowered.isdigit() and options:
-        index = int(lowered)
-        if 1 <= index <= len(options):
-            return options[index - 1].id
+    index = list_number(lowered)
+    if index is not None and options and 1 <= index <= len(options):
+        return options[index - 1].id
     for button in options:
         if lowered in (button.label.lower(), button.id):
             return button.id
     return words.get(lowered)
+
+
+def list_number(typed: str) -> int | None:
+    """A small whole number typed with ASCII digits ("3"), or None.
+
+    ``str.isdigit`` is true for "¹" and "٣", which ``int`` may refuse; people
+    pick options with plain digits, so accept only those.
+    """
+    text = typed.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 3:
+        return int(text)
+    return None
 
 
 def _parse_int(typed: str) -> int | None:
@@ -771,7 +782,7 @@ def clean_text(text: str) -> str:
 def parse_date(typed: str, today: dt.date, today_words: set[str], tomorrow_words: set[str]) -> dt.date | None:
     """Read a date the way people in the UK and Sweden write it (day first, or ISO)."""
     text = typed.strip().lower()
-    if text.startswith("+") and text[1:].isdigit() and len(text) <= 4:
+    if text.startswith("+") and text[1:].isascii() and text[1:].isdigit() and len(text) <= 4:
         return today + dt.timedelta(days=int(text[1:]))
     if text in today_words:
         return today

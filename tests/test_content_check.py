@@ -183,12 +183,16 @@ def test_graph_of_an_incomplete_content_folder_says_what_is_missing() -> None:
     assert "ui/en.yaml" in result.stderr
 
 
-def test_graph_of_a_shipped_flow() -> None:
+def test_graph_of_a_flow_shows_branches_and_loops(folder: Path) -> None:
+    shutil.copy(ROOT / "tests" / "content" / "flows" / "kinds.yaml", folder / "flows" / "kinds.yaml")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "content", "graph", "questions"],
+        [sys.executable, "-m", "bot.cli", "content", "graph", "kinds", "--content", str(folder)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     assert "stateDiagram-v2" in result.stdout
-    assert "decision_coming --> sure_sure: next [decision_coming_is_yes]" in result.stdout
-    assert "own__again --> own: again" in result.stdout
+    assert "mood --> sorry: next [mood_is_low]" in result.stdout
+    assert "mood --> areas: next" in result.stdout
+    assert "confidence --> appointment: next [confidence_at_least_8]" in result.stdout
+    assert "question__again --> question: again" in result.stdout
+    assert "statement --> end: next" in result.stdout

@@ -488,3 +488,13 @@ def test_the_machine_is_built_once_per_flow_and_shared(test_engine: Engine) -> N
     second.to("areas")
     assert test_engine.machines["kinds"].machine.models == []
     assert first.step == "mood" and second.step == "areas"
+
+
+def test_digits_from_other_scripts_never_crash(walk: Walk) -> None:
+    walk.to("mood")
+    for odd in ("¹", "٣", "²3", "1" * 40):
+        walk(odd)
+        assert walk.turn.problem == "unknown_option"
+    walk.to("confidence")
+    walk("٣")
+    assert walk.turn.problem == "not_a_number"

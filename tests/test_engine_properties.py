@@ -35,7 +35,7 @@ typed = st.one_of(
     st.text(max_size=40),
     st.text(min_size=90, max_size=400),
     st.integers(min_value=-20, max_value=30).map(str),
-    st.sampled_from(["", " ", "yes", "nej", "back", "24/12/2026", "1/1/2020", "😀🔥", "\x00\x1b", "{name}", "ja"]),
+    st.sampled_from(["", " ", "yes", "nej", "back", "24/12/2026", "1/1/2020", "😀🔥", "\x00\x1b", "{name}", "ja", "¹", "٣"]),
 ).map(Typed)
 pressed = st.sampled_from(NAVIGATION + OPTION_IDS + [str(n) for n in range(-1, 12)]).map(Pressed)
 actions = st.lists(st.one_of(typed, pressed), max_size=60)
