@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Set as AbstractSet
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -23,6 +23,9 @@ _DIRECTION_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *
 def clean(text: str) -> str:
     """Normalised text with no control, format or unassigned characters; newlines kept."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if all(line.isprintable() for line in text.split("\n")) and "  " not in text:
+        # The common case, checked at C speed: nothing to remove.
+        return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
     out = []
     for char in text:
         if char == "\n":
@@ -39,11 +42,14 @@ def clean(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def for_font(text: str, covered: Container[int], placeholder: str) -> str:
+def for_font(text: str, covered: AbstractSet[str], placeholder: str) -> str:
     """Text the font can draw: plain forms for missing accents, a placeholder for other scripts."""
+    text = clean(text)
+    if covered.issuperset(text.replace("\n", "")):
+        return text
     out: list[str] = []
-    for char in clean(text):
-        if ord(char) in covered or char == "\n":
+    for char in text:
+        if char in covered or char == "\n":
             out.append(char)
             continue
         if char.isspace():
@@ -52,7 +58,7 @@ def for_font(text: str, covered: Container[int], placeholder: str) -> str:
         plain = "".join(
             part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part)
         )
-        if plain and all(ord(part) in covered for part in plain):
+        if plain and covered.issuperset(plain):
             out.append(plain)
             continue
         if unicodedata.category(char)[0] in "LN":
