@@ -71,6 +71,8 @@ class Reply:
     crisis: bool = False
     """The typed text was crisis language: ``messages[0]`` is the crisis card, nothing
     of the text was saved, and ``prompt`` (if any) is the same question asked again."""
+    language: str | None = None
+    """The person's language, when the turn read it (saves adapters a query)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,8 @@ class Companion:
         language = person.language if person else "en"
         out = []
         for flow in self.catalog.ordered_flows():
+            if not flow.menu:
+                continue
             mine = [run for run in records if run.flow_id == flow.id]
             done = [run.completed_at for run in mine if run.status == COMPLETED and run.completed_at]
             if any(run.status == IN_PROGRESS for run in mine):
@@ -246,7 +250,7 @@ class Companion:
             if expect is not None and (run is None or not expect(run.flow_id, run.position.get("step", ""))):
                 return self._moved_on(tx, conversation, now)
             if run is None:
-                return Reply(status="idle")
+                return Reply(status="idle", language=conversation.person.language)
             context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
             turn = self.engine.take(Position.from_dict(run.position), action, context)
             return self._save(tx, conversation, run.id, run.flow_id, turn, now)
@@ -283,16 +287,18 @@ class Companion:
         if reply.prompt is not None:
             messages.append(self.crisis.carry_on(language))
         status = "active" if reply.prompt is not None else "idle"
-        return Reply(messages=messages, prompt=reply.prompt, status=status, flow_id=reply.flow_id, crisis=True)
+        return Reply(
+            messages=messages, prompt=reply.prompt, status=status, flow_id=reply.flow_id, crisis=True, language=language
+        )
 
     def _moved_on(self, tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
         """The current question as it stands, with nothing written."""
         run = conversation.run
         if run is None:
-            return Reply(status="moved_on")
+            return Reply(status="moved_on", language=conversation.person.language)
         context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
         turn = self.engine.show(Position.from_dict(run.position), context)
-        return Reply(prompt=turn.prompt, status="moved_on", flow_id=run.flow_id)
+        return Reply(prompt=turn.prompt, status="moved_on", flow_id=run.flow_id, language=conversation.person.language)
 
     async def _turn(
         self,
@@ -333,7 +339,13 @@ class Companion:
             saved=turn.saved,
             now=now,
         )
-        return Reply(messages=turn.messages, prompt=turn.prompt, status=turn.status, flow_id=flow_id)
+        return Reply(
+            messages=turn.messages,
+            prompt=turn.prompt,
+            status=turn.status,
+            flow_id=flow_id,
+            language=conversation.person.language,
+        )
 
     def _context(
         self, person: PersonRecord, now: dt.datetime, earlier: dict[str, dict[str, Any]] | None = None

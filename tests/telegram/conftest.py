@@ -1,0 +1,23 @@
+"""Fixtures: the real Application on a real database, talking to a recording Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.conversation import Companion
+from bot.telegram.app import build_application
+from tests.telegram.harness import RecordingRequest, TelegramHarness
+
+TOKEN = "123456:TEST-token-for-offline-tests"
+
+
+@pytest.fixture
+async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
+    request = RecordingRequest()
+    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    await application.initialize()
+    request.take()
+    yield TelegramHarness(application, request)
+    await application.shutdown()
