@@ -374,6 +374,8 @@ class Engine:
                 return None, "unknown_option", {}
             if kind is StepType.date:
                 return self._parse_date(step, action.button, context)
+            if kind is StepType.time:
+                return self._parse_time(action.button)
             return int(action.button) if kind is StepType.scale else action.button, None, {}
         typed = clean_text(action.text)
         if not typed:
@@ -387,10 +389,19 @@ class Engine:
             return number, None, {}
         if kind is StepType.date:
             return self._parse_date(step, typed, context)
+        if kind is StepType.time:
+            return self._parse_time(typed)
         match = _match_option(typed, options, self._yes_no_words(context))
         if match is None or not any(button.id == match for button in options):
             return None, "unknown_option", {}
         return match, None, {}
+
+    @staticmethod
+    def _parse_time(typed: str) -> tuple[Any, str | None, dict[str, Any]]:
+        moment = parse_time(typed)
+        if moment is None:
+            return None, "not_a_time", {}
+        return moment.strftime("%H:%M"), None, {}
 
     def _parse_date(self, step: Step, typed: str, context: Context) -> tuple[Any, str | None, dict[str, Any]]:
         day = parse_date(typed, context.today, self._ui_words("words_today", context), self._ui_words("words_tomorrow", context))
@@ -580,6 +591,9 @@ class Engine:
         elif step.type is StepType.date:
             options.extend(self._options(flow, step, position, context))
             hint = self._ui("hint_date", context, example=_example_date(context))
+        elif step.type is StepType.time:
+            options.extend(self._options(flow, step, position, context))
+            hint = self._ui("hint_time", context)
         else:
             options.extend(self._options(flow, step, position, context))
         if position.revisiting and step.id in position.answers and step.type is not StepType.message:
@@ -629,6 +643,8 @@ class Engine:
                 Button("+14", self._ui("button_in_two_weeks", context)),
                 Button("+28", self._ui("button_in_four_weeks", context)),
             ]
+        if step.type is StepType.time:
+            return [Button(f"{hour:02d}:00", f"{hour:02d}:00") for hour in COMMON_HOURS]
         return [Button(option.id, option.get(context.language)) for option in step.options]
 
     def answer_options(self, flow: Flow, source: str, answers: dict[str, Any], language: str) -> list[Button]:
@@ -809,6 +825,37 @@ def parse_date(typed: str, today: dt.date, today_words: set[str], tomorrow_words
         return candidate
     except ValueError:
         return None
+
+
+COMMON_HOURS = (9, 10, 11, 12, 13, 14, 15, 16)
+"""Times offered as buttons for a time question; others can be typed."""
+
+
+def parse_time(typed: str) -> dt.time | None:
+    """Read a time of day: 14:30, 14.30, 1430, 9, 2pm, 2.30 pm, kl 14."""
+    text = typed.strip().lower().replace(" ", "")
+    if text.startswith("kl"):
+        text = text[2:].lstrip(".")
+    suffix = None
+    for marker in ("am", "pm"):
+        if text.endswith(marker):
+            suffix, text = marker, text[: -len(marker)]
+    for separator in (":", "."):
+        if separator in text:
+            hours, _, minutes = text.partition(separator)
+            break
+    else:
+        hours, minutes = (text[:-2], text[-2:]) if len(text) in (3, 4) else (text, "0")
+    if not (hours.isascii() and hours.isdigit() and minutes.isascii() and minutes.isdigit()):
+        return None
+    hour, minute = int(hours), int(minutes)
+    if suffix is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if 0 <= hour <= 23 and 0 <= minute <= 59:
+        return dt.time(hour, minute)
+    return None
 
 
 def format_date(value: Any, language: str) -> str:

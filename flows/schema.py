@@ -59,6 +59,7 @@ class StepType(str, Enum):
     yes_no = "yes_no"
     scale = "scale"
     date = "date"
+    time = "time"
 
 
 class Option(BaseModel):
@@ -245,6 +246,9 @@ class Flow(BaseModel):
     sources: list[str] = Field(default_factory=list)
     """Where the ideas come from (tools, papers), for reviewers and the FHIR export."""
     menu_order: int = 100
+    menu: bool = True
+    """False for flows the companion offers at a moment of its own (after a group
+    session, during a review with a care coordinator), not in the menu."""
     steps: Annotated[list[Step], Field(min_length=1)]
     done: LocalText | None = None
     """Said when the flow is finished."""

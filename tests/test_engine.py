@@ -498,3 +498,31 @@ def test_digits_from_other_scripts_never_crash(walk: Walk) -> None:
     walk.to("confidence")
     walk("٣")
     assert walk.turn.problem == "not_a_number"
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("14:30", "14:30"), ("14.30", "14:30"), ("1430", "14:30"), ("9", "09:00"), ("2pm", "14:00"),
+     ("2.30 PM", "14:30"), ("12am", "00:00"), ("kl 14", "14:00"), ("kl. 8.15", "08:15")],
+)
+def test_time_typed_in_everyday_ways(test_engine: Engine, typed: str, saved: str) -> None:
+    walk = Walk(test_engine, flow="hidden")
+    walk(typed)
+    assert walk.saved == {"at": saved}
+
+
+@pytest.mark.parametrize("typed", ["25:00", "14:75", "13pm", "half two", "¹²:00", ""])
+def test_times_that_cannot_be_read_are_reasked(test_engine: Engine, typed: str) -> None:
+    walk = Walk(test_engine, flow="hidden")
+    walk(typed)
+    assert walk.turn.problem in ("not_a_time", "empty")
+    assert walk.saved == {}
+
+
+def test_time_buttons(test_engine: Engine) -> None:
+    walk = Walk(test_engine, flow="hidden")
+    assert [b.id for b in walk.turn.prompt.options][:2] == ["09:00", "10:00"]
+    assert walk.turn.prompt.hint == "Tap a time, or type one like 14:30."
+    walk(Pressed("10:00"))
+    assert walk.saved == {"at": "10:00"}
+    assert walk.turn.status == "finished"

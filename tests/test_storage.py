@@ -257,3 +257,10 @@ async def test_a_turn_that_loses_the_race_is_retried_on_the_fresh_position(
     assert racing.retries == 1
     # Both ticks survive: the rival's "work" and the retried "home".
     assert {button.id for button in reply.prompt.options if button.ticked} == {"home", "work"}
+
+
+async def test_flows_marked_menu_false_are_not_in_the_menu(test_companion: Companion) -> None:
+    await test_companion.join(ME)
+    flows = [item.flow_id for item in await test_companion.menu(ME)]
+    assert "kinds" in flows
+    assert "hidden" not in flows
