@@ -36,6 +36,10 @@ from bot.storage.repository import (
 
 MAX_ATTEMPTS = 8
 
+FinishedListener = Callable[["Transaction", "PersonRecord", dict[str, Any], dt.datetime], None]
+"""Called inside the turn's transaction when a person finishes a flow, with the
+answers of that run, so follow-up rows (reminders) commit with the answers."""
+
 
 class NotRegistered(Exception):
     """The person has not agreed to the privacy notice, so nothing may be stored for them."""
@@ -102,7 +106,14 @@ class Companion:
         self._quotes = {flow_id: quoted_flows(flow) for flow_id, flow in self.catalog.flows.items()}
         self.crisis = CrisisDetector.from_catalog(self.catalog)
         self.retries = 0
+        self._finished: dict[str, list[FinishedListener]] = {}
         """How many turns had to be retried because another turn won (for tests and metrics)."""
+
+    def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
+        """Run ``listener`` in the same transaction whenever someone finishes ``flow_id``."""
+        if flow_id not in self.catalog.flows:
+            raise KeyError(flow_id)
+        self._finished.setdefault(flow_id, []).append(listener)
 
     # ------------------------------------------------------------------ people
 
@@ -339,6 +350,9 @@ class Companion:
             saved=turn.saved,
             now=now,
         )
+        if turn.status == "finished":
+            for listener in self._finished.get(flow_id, ()):
+                listener(tx, conversation.person, dict(turn.position.answers), now)
         return Reply(
             messages=turn.messages,
             prompt=turn.prompt,

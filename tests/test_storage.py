@@ -264,3 +264,25 @@ async def test_flows_marked_menu_false_are_not_in_the_menu(test_companion: Compa
     flows = [item.flow_id for item in await test_companion.menu(ME)]
     assert "kinds" in flows
     assert "hidden" not in flows
+
+
+async def test_finishing_a_flow_runs_listeners_in_the_same_transaction(test_companion: Companion, storage: Storage) -> None:
+    seen = []
+
+    def remember(tx, person, answers, now) -> None:
+        seen.append((person.external_id, answers))
+        if answers.get("at") == "16:00":
+            raise RuntimeError("listener failed")
+
+    test_companion.when_finished("hidden", remember)
+    await test_companion.join(ME)
+    await test_companion.open(ME, "hidden")
+    with pytest.raises(RuntimeError):
+        await test_companion.act(ME, Pressed("16:00"))
+    # The failing listener rolled the whole turn back: the answer is not saved, the question waits.
+    assert (await test_companion.current(ME)).prompt.step == "at"
+    reply = await test_companion.act(ME, Pressed("10:00"))
+    assert reply.status == "finished"
+    assert seen[-1] == ("me", {"at": "10:00"})
+    with pytest.raises(KeyError):
+        test_companion.when_finished("no_such_flow", remember)
