@@ -17,7 +17,7 @@ import typer
 
 from bot.content import load_catalog, read_documents
 from bot.settings import Settings
-from flows.catalog import ContentError
+from flows.catalog import Catalog, ContentError
 
 app = typer.Typer(
     help="SDM Companion: get ready for appointments about your medicine.",
@@ -72,6 +72,15 @@ def chat(
         raise typer.Exit(1) from None
 
 
+def _checked_catalog(directory: Path | None) -> Catalog:
+    """The content, or a pointer to `content check` and exit status 1."""
+    try:
+        return load_catalog(directory or Settings().content_dir)
+    except ContentError as error:
+        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @content_app.command("check")
 def content_check(
     directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
@@ -100,11 +109,7 @@ def content_readability(
     """List the hardest messages per language (Flesch for English, LIX for Swedish), to revise first."""
     from flows.readability import worst
 
-    try:
-        catalog = load_catalog(directory or Settings().content_dir)
-    except ContentError as error:
-        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
-        raise typer.Exit(1) from None
+    catalog = _checked_catalog(directory)
     for language, measure in (("en", "Flesch"), ("sv", "LIX")):
         typer.echo(f"Hardest {language} messages ({measure}):")
         for item in worst(catalog, language, count):
@@ -122,11 +127,7 @@ def content_graph(
     """Print a flow as a Mermaid state diagram."""
     from flows.graph import mermaid
 
-    try:
-        catalog = load_catalog(directory or Settings().content_dir)
-    except ContentError as error:
-        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
-        raise typer.Exit(1) from None
+    catalog = _checked_catalog(directory)
     if flow not in catalog.flows:
         typer.echo(f"No flow '{flow}'. Flows: {', '.join(sorted(catalog.flows))}", err=True)
         raise typer.Exit(2)

@@ -159,24 +159,17 @@ def _texts_of(step: Step) -> Iterator[tuple[str, Text]]:
 
 
 def _check_texts(flow: Flow, step: Step, problem: Callable[[Step | None, str], None]) -> None:
-    for field_name, text in _texts_of(step):
+    """Every text has Swedish and fits Telegram: messages ≤ 4096, option buttons ≤ 64."""
+    named: list[tuple[str, Text | Any, int, str]] = [
+        (field_name, text, TELEGRAM_MESSAGE_LIMIT, "Telegram allows") for field_name, text in _texts_of(step)
+    ]
+    named += [(f"option '{option.id}'", option, BUTTON_LABEL_LIMIT, "keep buttons to") for option in step.options]
+    for name, text, limit, advice in named:
         for language, value in text.translations().items():
-            if value is not None and len(value) > TELEGRAM_MESSAGE_LIMIT:
-                problem(
-                    step,
-                    f"{field_name} ({language}) is {len(value)} characters; Telegram allows {TELEGRAM_MESSAGE_LIMIT}",
-                )
+            if value is not None and len(value) > limit:
+                problem(step, f"{name} ({language}) is {len(value)} characters; {advice} {limit}")
         if text.sv is None:
-            problem(step, f"{field_name} has no Swedish (sv) text")
-    for option in step.options:
-        for language, label in option.translations().items():
-            if label is not None and len(label) > BUTTON_LABEL_LIMIT:
-                problem(
-                    step,
-                    f"option '{option.id}' ({language}) is {len(label)} characters; keep buttons to {BUTTON_LABEL_LIMIT}",
-                )
-        if option.sv is None:
-            problem(step, f"option '{option.id}' has no Swedish (sv) text")
+            problem(step, f"{name} has no Swedish (sv) text")
 
 
 def _check_translations_of_flow(flow: Flow) -> Iterator[str]:
