@@ -94,8 +94,8 @@ class Dispatcher:
         batch: int = 30,
         lease: dt.timedelta = dt.timedelta(seconds=60),
         max_attempts: int = 5,
-        max_in_flight: int = 16,
-        lookahead: float = 0.25,
+        max_in_flight: int = 64,
+        lookahead: float = 0.2,
     ) -> None:
         self.storage = storage
         self.sender = sender
@@ -131,20 +131,25 @@ class Dispatcher:
         return claimed
 
     async def deliver(self, claimed: list[store.Claimed]) -> None:
-        """Reserve a send slot for each and start sending; returns once all are reserved."""
-        for reminder in claimed:
-            slot = await self._reserve(reminder)
+        """Reserve send slots for the batch and start sending; returns shortly before the last slot.
+
+        Waiting for (almost) the last slot before claiming again keeps each
+        dispatcher only about one batch ahead of the sends, so the other
+        dispatcher's batches interleave and a crash wastes few slots.
+        """
+        if not claimed:
+            return
+        slots = await self._reserve(claimed)
+        for reminder, slot in zip(claimed, slots):
             if slot is None:
                 continue
-            ahead = slot - self.pacer.now() - self.lookahead
-            if ahead > 0:
-                # Keep reservations only a little ahead of the sends, so a
-                # crash wastes few slots and the other dispatcher interleaves.
-                await self.pacer.sleep(ahead)
             await self._in_flight.acquire()
             task = asyncio.create_task(self._send_at(reminder, slot))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        booked = [slot for slot in slots if slot is not None]
+        if booked:
+            await self.pacer.sleep(max(booked) - self.pacer.now() - self.lookahead)
 
     async def drain(self) -> None:
         """Wait for every send started so far."""
@@ -177,24 +182,30 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ steps
 
-    async def _reserve(self, reminder: store.Claimed) -> float | None:
+    async def _reserve(self, claimed: list[store.Claimed]) -> list[float | None]:
         wall_now = self.pacer.now()
-        slot = await self.storage.run(
-            lambda tx: store.reserve_slot(
+        slots = await self.storage.run(
+            lambda tx: store.reserve_slots(
                 tx.connection,
-                reminder,
+                claimed,
                 wall_now=wall_now,
                 interval=self.limits.interval,
                 chat_interval=self.limits.per_chat_interval,
                 max_wait=self.lease.total_seconds() / 4,
             )
         )
-        if not slot.deferred:
-            return slot.at
-        retry_at = self.clock() + dt.timedelta(seconds=max(0.0, slot.at - wall_now))
-        await self.storage.run(lambda tx: store.release(tx.connection, reminder, retry_at, count_attempt=False))
-        self.tally.deferred += 1
-        return None
+        later = [(reminder, slot) for reminder, slot in zip(claimed, slots) if slot.deferred]
+        if later:
+            now = self.clock()
+
+            def give_back(tx: object) -> None:
+                for reminder, slot in later:
+                    retry_at = now + dt.timedelta(seconds=max(0.0, slot.at - wall_now))
+                    store.release(tx.connection, reminder, retry_at, count_attempt=False)  # type: ignore[attr-defined]
+
+            await self.storage.run(give_back)
+            self.tally.deferred += len(later)
+        return [None if slot.deferred else slot.at for slot in slots]
 
     async def _send_at(self, reminder: store.Claimed, slot: float) -> None:
         try:

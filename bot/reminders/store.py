@@ -155,14 +155,12 @@ _DROP_EXPIRED = (
     .values(status=DROPPED, lease_until=None, claim_token=None)
 )
 
+# No join here: with a join the planner may pick a nested loop over people
+# for every due row; the lock must cover reminders only anyway.
 _SELECT_CLAIMABLE = (
     select(
         reminders.c.id,
         reminders.c.person_id,
-        people.c.channel,
-        people.c.external_id,
-        people.c.language,
-        people.c.timezone,
         reminders.c.kind,
         reminders.c.source,
         reminders.c.lead,
@@ -170,12 +168,14 @@ _SELECT_CLAIMABLE = (
         reminders.c.expires_at,
         reminders.c.attempts,
     )
-    .select_from(reminders.join(people, people.c.id == reminders.c.person_id))
-    .where(_CLAIMABLE, reminders.c.expires_at > bindparam("now"), people.c.channel == bindparam("channel"))
+    .where(_CLAIMABLE, reminders.c.expires_at > bindparam("now"))
     .order_by(reminders.c.due_at, reminders.c.id)
     .limit(bindparam("limit"))
-    .with_for_update(of=reminders, skip_locked=True)
+    .with_for_update(skip_locked=True)
 )
+_SELECT_RECIPIENTS = select(
+    people.c.id, people.c.channel, people.c.external_id, people.c.language, people.c.timezone
+).where(people.c.id.in_(bindparam("ids", expanding=True)))
 
 _TAKE_LEASE = (
     update(reminders)
@@ -193,17 +193,30 @@ def claim(
 ) -> list[Claimed]:
     """Drop what is no longer useful, then lease up to ``limit`` due reminders for ``channel``.
 
+    Reminders of people on another channel (a console profile) are dropped:
+    only a chat platform can reach someone unprompted.
+
     Reminders whose event has passed (``expires_at``) are dropped, never sent:
     this is what happens to reminders that fell due while the bot was down.
     Reminders already tried ``max_attempts`` times are marked failed.
     """
     connection.execute(_DROP_EXPIRED, {"now": now})
-    rows = connection.execute(_SELECT_CLAIMABLE, {"now": now, "channel": channel, "limit": limit}).all()
+    rows = connection.execute(_SELECT_CLAIMABLE, {"now": now, "limit": limit}).all()
+    if not rows:
+        return []
+    recipients = {
+        row.id: row for row in connection.execute(_SELECT_RECIPIENTS, {"ids": sorted({r.person_id for r in rows})})
+    }
     token = secrets.token_hex(8)
     lease_until = now + lease
     claimed: list[Claimed] = []
     exhausted: list[int] = []
+    elsewhere: list[int] = []
     for row in rows:
+        person = recipients[row.person_id]
+        if person.channel != channel:
+            elsewhere.append(row.id)  # e.g. a console profile: nothing can reach it unprompted
+            continue
         if row.attempts >= max_attempts:
             exhausted.append(row.id)
             continue
@@ -211,10 +224,10 @@ def claim(
             Claimed(
                 id=row.id,
                 person_id=row.person_id,
-                channel=row.channel,
-                chat_id=row.external_id,
-                language=row.language,
-                timezone=row.timezone,
+                channel=person.channel,
+                chat_id=person.external_id,
+                language=person.language,
+                timezone=person.timezone,
                 kind=row.kind,
                 source=row.source,
                 lead=row.lead,
@@ -224,7 +237,12 @@ def claim(
                 claim_token=token,
             )
         )
+    if elsewhere:
+        connection.execute(
+            update(reminders).where(reminders.c.id.in_(elsewhere)).values(status=DROPPED, lease_until=None)
+        )
     if claimed:
+        ensure_pace_rows(connection, (c.person_id for c in claimed))
         connection.execute(
             _TAKE_LEASE, [{"reminder_id": c.id, "lease_until": lease_until, "token": token} for c in claimed]
         )
@@ -304,48 +322,85 @@ class Slot:
     deferred: bool = False
 
 
-def reserve_slot(
+def ensure_pace_rows(connection: Connection, person_ids: Iterable[int], bot: str = "telegram") -> None:
+    """Create the pace rows a batch will need, so reserving a slot is two plain UPDATEs."""
+    insert_for = _insert(connection)
+    connection.execute(insert_for(send_pace).values(name=bot, next_at=0.0).on_conflict_do_nothing())
+    ids = sorted(set(person_ids))
+    if ids:
+        connection.execute(
+            insert_for(chat_pace).values([{"person_id": i, "next_at": 0.0} for i in ids]).on_conflict_do_nothing()
+        )
+
+
+def _latest(connection: Connection, *values):  # type: ignore[no-untyped-def]
+    return func.greatest(*values) if connection.dialect.name == "postgresql" else func.max(*values)
+
+
+def reserve_slots(
     connection: Connection,
-    reminder: Claimed,
+    batch: list[Claimed],
     *,
     wall_now: float,
     interval: float,
     chat_interval: float,
     max_wait: float,
     bot: str = "telegram",
-) -> Slot:
-    """Take the next bot-wide send slot, unless the chat or the bot is not ready for a while.
+) -> list[Slot]:
+    """Take send slots for a batch in one transaction; one :class:`Slot` per reminder, in order.
 
-    Sends are spaced ``interval`` apart across every dispatcher (one shared
-    row, locked for the instant of the update), so any one-second window holds
-    at most 1/interval sends. A chat's sends are spaced ``chat_interval``
-    apart. If the chat's next slot, or the bot's (after a flood-control
-    pause), is further off than ``max_wait``, the reminder is deferred rather
-    than holding a slot, and its lease is set to end then so it is claimed again.
+    Sends are spaced ``interval`` apart across every dispatcher: the bot's
+    row is moved on by one ``UPDATE … RETURNING`` for the whole batch, so
+    any one-second window holds at most 1/interval sends. A chat's sends are
+    spaced ``chat_interval`` apart: a reminder whose chat is not ready (or
+    whose person already has one in this batch) is deferred, not given a
+    slot. If the bot is paused (flood control) for longer than ``max_wait``,
+    the whole batch is deferred. Rows are locked chats first (in id order),
+    then the bot's row, so two dispatchers cannot deadlock.
+    Needs :func:`ensure_pace_rows` first (claim does it).
     """
-    insert_for = _insert(connection)
-    connection.execute(insert_for(send_pace).values(name=bot, next_at=0.0).on_conflict_do_nothing())
-    connection.execute(
-        insert_for(chat_pace).values(person_id=reminder.person_id, next_at=0.0).on_conflict_do_nothing()
+    person_ids = sorted({r.person_id for r in batch})
+    chat_next = dict(
+        connection.execute(
+            select(chat_pace.c.person_id, chat_pace.c.next_at)
+            .where(chat_pace.c.person_id.in_(person_ids))
+            .order_by(chat_pace.c.person_id)
+            .with_for_update()
+        ).all()
     )
-    chat_next = connection.execute(
-        select(chat_pace.c.next_at).where(chat_pace.c.person_id == reminder.person_id).with_for_update()
-    ).scalar_one()
-    if chat_next > wall_now:
-        # Waiting for this chat must not hold a bot-wide slot that another
-        # chat could use now: hand the reminder back until the chat is ready.
-        return Slot(chat_next, deferred=True)
-    bot_next = connection.execute(
-        select(send_pace.c.next_at).where(send_pace.c.name == bot).with_for_update()
-    ).scalar_one()
-    if bot_next - wall_now > max_wait:
-        return Slot(bot_next, deferred=True)
-    slot = max(wall_now, bot_next)
-    connection.execute(update(send_pace).where(send_pace.c.name == bot).values(next_at=slot + interval))
-    connection.execute(
-        update(chat_pace).where(chat_pace.c.person_id == reminder.person_id).values(next_at=slot + chat_interval)
-    )
-    return Slot(slot)
+    ready: list[int] = []
+    seen: set[int] = set()
+    deferred: dict[int, float] = {}
+    for index, reminder in enumerate(batch):
+        earliest = chat_next.get(reminder.person_id, 0.0)
+        if reminder.person_id in seen:
+            deferred[index] = wall_now + chat_interval
+        elif earliest > wall_now:
+            deferred[index] = earliest
+        else:
+            ready.append(index)
+        seen.add(reminder.person_id)
+    slots: dict[int, Slot] = {i: Slot(at, deferred=True) for i, at in deferred.items()}
+    if ready:
+        start = connection.execute(
+            update(send_pace)
+            .where(send_pace.c.name == bot, send_pace.c.next_at <= wall_now + max_wait)
+            .values(next_at=_latest(connection, send_pace.c.next_at, wall_now) + interval * len(ready))
+            .returning(send_pace.c.next_at - interval * len(ready))
+        ).scalar_one_or_none()
+        if start is None:
+            paused_until = connection.execute(select(send_pace.c.next_at).where(send_pace.c.name == bot)).scalar_one()
+            slots.update({i: Slot(paused_until, deferred=True) for i in ready})
+        else:
+            times = {i: start + n * interval for n, i in enumerate(ready)}
+            connection.execute(
+                update(chat_pace)
+                .where(chat_pace.c.person_id == bindparam("pid"))
+                .values(next_at=bindparam("next_at")),
+                [{"pid": batch[i].person_id, "next_at": at + chat_interval} for i, at in times.items()],
+            )
+            slots.update({i: Slot(at) for i, at in times.items()})
+    return [slots[i] for i in range(len(batch))]
 
 
 def pause_bot(connection: Connection, until: float, bot: str = "telegram") -> None:

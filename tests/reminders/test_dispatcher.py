@@ -189,25 +189,34 @@ async def test_send_slots_are_spaced_across_dispatchers(storage: Storage, clock)
         store.Claimed(i, p, "telegram", str(p), "en", "Europe/London", "test", f"test:{i}", "d0", now, now, 1, "t")
         for i, p in enumerate(people)
     ]
+    await storage.run(lambda tx: store.ensure_pace_rows(tx.connection, people))
     wall = 1_000_000.0
     slots = []
-    for r in reminders:
-        slot = await storage.run(
-            lambda tx, r=r: store.reserve_slot(
-                tx.connection, r, wall_now=wall, interval=limits.interval, chat_interval=1.0, max_wait=15
+    for pair in (reminders[i : i + 7] for i in range(0, 60, 7)):  # two "dispatchers", batches of 7
+        got = await storage.run(
+            lambda tx, pair=pair: store.reserve_slots(
+                tx.connection, pair, wall_now=wall, interval=limits.interval, chat_interval=1.0, max_wait=15
             )
         )
-        assert not slot.deferred
-        slots.append(slot.at)
-        wall += 0.001  # both "dispatchers" ask much faster than the pace allows
+        assert not any(slot.deferred for slot in got)
+        slots.extend(slot.at for slot in got)
+        wall += 0.001  # they ask much faster than the pace allows
     assert slots == sorted(slots)
     assert all(later - earlier >= limits.interval - 1e-9 for earlier, later in zip(slots, slots[1:]))
     assert max(sum(1 for s in slots if t <= s < t + 1.0) for t in slots) <= 30
     assert (len(slots) - 1) / (slots[-1] - slots[0]) >= 29.0
-    # The same chat right away is deferred to a second after its last send, without taking a slot.
+    # The same chat again at once is deferred to a second after its last send, without a slot.
     again = await storage.run(
-        lambda tx: store.reserve_slot(
-            tx.connection, reminders[-1], wall_now=wall, interval=limits.interval, chat_interval=1.0, max_wait=15
+        lambda tx: store.reserve_slots(
+            tx.connection, reminders[-1:] * 2, wall_now=wall, interval=limits.interval, chat_interval=1.0, max_wait=15
         )
     )
-    assert again.deferred and again.at == slots[-1] + 1.0
+    assert [s.deferred for s in again] == [True, True] and again[0].at == slots[-1] + 1.0
+    # Flood control further off than max_wait defers everyone.
+    await storage.run(lambda tx: store.pause_bot(tx.connection, wall + 60))
+    paused = await storage.run(
+        lambda tx: store.reserve_slots(
+            tx.connection, reminders[:2], wall_now=wall + 5, interval=limits.interval, chat_interval=1.0, max_wait=15
+        )
+    )
+    assert [(s.deferred, s.at) for s in paused] == [(True, wall + 60)] * 2
