@@ -123,6 +123,7 @@ def assemble(engine: Engine, records: Records, *, now: dt.datetime | None = None
         other_script=ui.get("summary_other_script", language),
         preview_more=ui.get("summary_preview_more", language),
         missing=tuple(missing),
+        more_items=ui.get("summary_more_items", language),
     )
 
 

@@ -20,6 +20,10 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _DIRECTION_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C))
 
 
+_PLAIN_LETTERS = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T"}
+"""Letters with no decomposed form, written plainly when the font lacks them."""
+
+
 def clean(text: str) -> str:
     """Normalised text with no control, format or unassigned characters; newlines kept."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -55,7 +59,7 @@ def for_font(text: str, covered: AbstractSet[str], placeholder: str) -> str:
         if char.isspace():
             out.append(" ")
             continue
-        plain = "".join(
+        plain = _PLAIN_LETTERS.get(char) or "".join(
             part for part in unicodedata.normalize("NFKD", char) if not unicodedata.combining(part)
         )
         if plain and covered.issuperset(plain):

@@ -66,6 +66,8 @@ class SummaryDocument:
     preview_more: str
     """Template with {count}, for the chat preview."""
     missing: tuple[Missing, ...] = field(default_factory=tuple)
+    more_items: str = "…+{count}"
+    """Template with {count}: stands for answers left off a squeezed PDF."""
 
     @property
     def is_empty(self) -> bool:

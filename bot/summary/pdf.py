@@ -35,8 +35,30 @@ BODY_SIZE = 11
 LEADING = 14.5
 FOOTER_SIZE = 8.5
 """The footer line in the bottom margin (not body text) may be smaller."""
-SHORTEN_STEPS = (None, 1200, 900, 700, 500, 400, 300, 220, 160, 120, 80)
-"""Longest answer (characters) tried in turn until the summary fits MAX_PAGES."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How hard to squeeze: longest answer, most answers per label, everything on one line."""
+
+    length: int | None = None
+    items: int | None = None
+    compact: bool = False
+
+
+SHORTEN_STEPS = (
+    Fit(),
+    *(Fit(length) for length in (1200, 900, 700, 500, 400, 300, 220, 160)),
+    Fit(120, 8),
+    Fit(100, 6, compact=True),
+    Fit(80, 5, compact=True),
+    Fit(80, 4, compact=True),
+    Fit(60, 3, compact=True),
+    Fit(50, 2, compact=True),
+)
+"""Tried in order (by binary search) until the summary fits MAX_PAGES; the first
+that fits wins, so nobody's words are shortened more than needed. If even the
+last does not fit, the summary stops at the end of page MAX_PAGES."""
 INLINE_ITEM = 40
 """Chosen options this short are printed on one line after their label, to save space."""
 
@@ -140,7 +162,7 @@ def _wrap(runs: list[Run], size: float, width: float) -> list[list[tuple[float, 
             lines.append([])
             current, gap, x = lines[-1], 0.0, 0.0
         if w > width:
-            for piece in _split_word(word, font, size, width - x):
+            for piece in _split_word(word, font, size, width - x, width):
                 if lines[-1] and x > 0:
                     lines.append([])
                     x = 0.0
@@ -165,14 +187,14 @@ def _wrap(runs: list[Run], size: float, width: float) -> list[list[tuple[float, 
     return [line for line in lines if line] or [[]]
 
 
-def _split_word(word: str, font: str, size: float, first_width: float) -> Iterator[str]:
+def _split_word(word: str, font: str, size: float, first_width: float, width: float) -> Iterator[str]:
     """Pieces of a very long word, each fitting a line (the first fits what is left)."""
     limit = max(first_width, size)
     piece = ""
     for char in word:
         if piece and _width(piece + char, font, size) > limit:
             yield piece
-            piece, limit = "", WIDTH
+            piece, limit = "", width
         piece += char
     if piece:
         yield piece
@@ -215,16 +237,16 @@ def _heading(layout: _Layout, title: str, aside: str, keep: float) -> None:
     layout.y -= 3
 
 
-def _entry(layout: _Layout, entry: Entry, items: list[str]) -> None:
-    """A label with its answers: on one line when short, else a bulleted list."""
+def _entry(layout: _Layout, entry: Entry, items: list[str], compact: bool = False) -> None:
+    """A label with its answers: on one line when short (or squeezed), else a bulleted list."""
     if not items:
         return
     label = entry.label or ""
     if label and label.rstrip()[-1:] not in "?!:.":
         label += ":"
-    if len(items) == 1 or (not entry.own_words and all(len(item) <= INLINE_ITEM for item in items)):
+    if compact or len(items) == 1 or (not entry.own_words and all(len(item) <= INLINE_ITEM for item in items)):
         runs: list[Run] = [(BOLD, label)] if label else []
-        runs.append((REGULAR, ", ".join(items)))
+        runs.append((REGULAR, (" · " if compact and entry.own_words else ", ").join(items)))
         _paragraph(layout, runs)
         return
     if label:
@@ -234,7 +256,7 @@ def _entry(layout: _Layout, entry: Entry, items: list[str]) -> None:
         _paragraph(layout, [(REGULAR, item)], indent=BULLET_INDENT, bullet=True)
 
 
-def _lay_out(document: SummaryDocument, covered: frozenset[str], limit: int | None) -> _Layout:
+def _lay_out(document: SummaryDocument, covered: frozenset[str], squeeze: Fit = Fit()) -> _Layout:
     layout = _Layout()
 
     def fit(text: str) -> str:
@@ -243,22 +265,25 @@ def _lay_out(document: SummaryDocument, covered: frozenset[str], limit: int | No
     _paragraph(layout, [(BOLD, fit(document.heading))], size=20, leading=24)
     layout.y -= 2
     _paragraph(layout, [(REGULAR, "  ·  ".join(fit(line) for line in document.details))], grey=SOFT)
+    if squeeze != Fit():
+        _paragraph(layout, [(ITALIC, fit(document.shortened_note))], grey=SOFT)
     if document.nothing_yet:
         layout.y -= 10 * mm
         _paragraph(layout, [(REGULAR, fit(document.nothing_yet))])
         return layout
-    shortened = False
     for section in document.sections:
         _heading(layout, fit(section.title), fit(section.answered), keep=2 * LEADING)
         if section.intro:
             _paragraph(layout, [(ITALIC, fit(section.intro))])
         for entry in section.entries:
-            items = [fit(item) for item in entry.items]
-            if limit is not None:
-                cut = [shorten(item, limit) for item in items]
-                shortened = shortened or cut != items
-                items = cut
-            _entry(layout, Entry(fit(entry.label) if entry.label else None, (), entry.own_words), [i for i in items if i])
+            items = [item for item in (fit(item) for item in entry.items) if item]
+            if squeeze.length is not None:
+                items = [shorten(item, squeeze.length) for item in items]
+            if squeeze.items is not None and len(items) > squeeze.items:
+                more = document.more_items.replace("{count}", str(len(items) - squeeze.items + 1))
+                items = [*items[: squeeze.items - 1], fit(more)]
+            label = fit(entry.label) if entry.label else None
+            _entry(layout, Entry(label, (), entry.own_words), items, squeeze.compact)
     if document.fill_in is not None:
         fill = document.fill_in
         row = 10 * mm
@@ -267,9 +292,6 @@ def _lay_out(document: SummaryDocument, covered: frozenset[str], limit: int | No
             layout.y -= row
             layout.add(_Text(0, layout.y + 3, BOLD, BODY_SIZE, fit(line)))
             layout.add(_Rule(0, WIDTH, layout.y, 0.5))
-    if shortened:
-        layout.y -= 3 * mm
-        _paragraph(layout, [(ITALIC, fit(document.shortened_note))], grey=SOFT)
     return layout
 
 
@@ -295,6 +317,10 @@ def _fitted(document: SummaryDocument, covered: frozenset[str]) -> _Layout:
         return layout
     low, high = 1, len(SHORTEN_STEPS) - 1
     best = _lay_out(document, covered, SHORTEN_STEPS[high])
+    if len(best.pages) > MAX_PAGES:
+        # Content no squeeze can fit (never with the shipped flows): stop at the page limit.
+        del best.pages[MAX_PAGES:]
+        return best
     while low < high:
         middle = (low + high) // 2
         candidate = _lay_out(document, covered, SHORTEN_STEPS[middle])
