@@ -81,11 +81,47 @@ def _checked_catalog(directory: Path | None) -> Catalog:
         raise typer.Exit(1) from None
 
 
+@app.command()
+def run(
+    webhook_url: Annotated[
+        Optional[str], typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
+    ] = None,
+    listen: Annotated[str, typer.Option(help="Webhook mode: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Webhook mode: port to listen on.")] = 8443,
+    path: Annotated[str, typer.Option(help="Webhook mode: URL path to listen on.")] = "telegram",
+    webhook_secret: Annotated[
+        Optional[str],
+        typer.Option(envvar="COMPANION_WEBHOOK_SECRET", help="Webhook mode: secret Telegram must send (required)."),
+    ] = None,
+) -> None:
+    """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
+    from bot.telegram.app import WebhookOptions
+    from bot.telegram.runner import NO_TOKEN, run as run_telegram
+
+    settings = Settings()
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        typer.echo(NO_TOKEN, err=True)
+        raise typer.Exit(2)
+    webhook = None
+    if webhook_url:
+        try:
+            webhook = WebhookOptions(url=webhook_url, secret_token=webhook_secret or "", listen=listen, port=port, path=path)
+        except ValueError as error:
+            typer.echo(f"Cannot start in webhook mode: {error}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        run_telegram(settings, webhook)
+    except ContentError as error:
+        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
+        raise typer.Exit(1) from None
+
+
 @content_app.command("check")
 def content_check(
     directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
     """Check every flow and text; exit status 1 if anything needs fixing."""
+    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
     from flows.check import check_documents
 
     folder = directory or Settings().content_dir

@@ -1,0 +1,48 @@
+"""Run the companion on Telegram until stopped: polling by default, or a webhook.
+
+PTB's ``run_polling``/``run_webhook`` own the event loop, so the database and
+content are opened on that same loop first, and closed after PTB shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram.ext import Application
+
+from bot.runtime import open_companion
+from bot.settings import Settings
+from bot.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
+
+NO_TOKEN = """No Telegram bot token is set.
+
+To get one: open Telegram, talk to @BotFather, send /newbot and follow the steps.
+It gives you a token like 123456789:AA... Then either
+  export TELEGRAM_BOT_TOKEN=<your token>
+or put the line  TELEGRAM_BOT_TOKEN=<your token>  in a .env file here, and run
+  companion run
+again.
+
+No token needed to try the companion: `companion chat` talks to you in this terminal."""
+
+
+def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
+    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
+    assert settings.telegram_bot_token is not None
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    companion = loop.run_until_complete(open_companion(settings))
+    application = build_application(
+        companion, settings.telegram_bot_token.get_secret_value(), base_url=settings.bot_api_url
+    )
+
+    async def close_storage(_: Application) -> None:
+        await companion.storage.close()
+
+    application.post_shutdown = close_storage
+    if webhook is None:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    else:
+        application.run_webhook(**webhook.arguments())
