@@ -3,6 +3,8 @@
     companion chat                 talk to the companion in this terminal
     companion content check [DIR]  check flow files before anyone sees them
     companion content graph FLOW   print a flow as a Mermaid state diagram
+    companion summary [--person ID] [--format pdf|html|text] [--out FILE]
+    companion export [--fhir] [--person ID] [--out FILE]
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ def content_check(
 ) -> None:
     """Check every flow and text; exit status 1 if anything needs fixing."""
     import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
+    import bot.summary  # noqa: F401  (registers the summary layout check)
     from flows.check import check_documents
 
     folder = directory or Settings().content_dir
@@ -168,6 +171,12 @@ def content_graph(
         typer.echo(f"No flow '{flow}'. Flows: {', '.join(sorted(catalog.flows))}", err=True)
         raise typer.Exit(2)
     typer.echo(mermaid(catalog.flows[flow], language))
+
+
+from bot.summary.commands import export_command, summary_command  # noqa: E402
+
+app.command("summary")(summary_command)
+app.command("export")(export_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
