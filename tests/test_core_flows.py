@@ -107,7 +107,7 @@ async def test_goals_in_swedish_skipping_the_goal_goes_straight_to_treatment(com
     assert answers["treatment_help"] == "orka gå till jobbet"
     assert "Stora mål börjar med små steg" not in result.output
     assert "En sista fråga" in result.output
-    assert "Tack. Ditt mål är sparat." in result.output
+    assert "Tack. Dina svar är sparade." in result.output
 
 
 # --------------------------------------------------------------------- personal medicine
