@@ -5,6 +5,9 @@
     companion content graph FLOW   print a flow as a Mermaid state diagram
     companion summary [--person ID] [--format pdf|html|text] [--out FILE]
     companion export [--fhir] [--person ID] [--out FILE]
+    companion invite coordinator|facilitator   print a one-time link that grants the role
+    companion people / revoke-role ID ROLE     list roles / take one away
+    companion dispatch [--once]                send due reminders
 """
 
 from __future__ import annotations
@@ -177,6 +180,14 @@ from bot.summary.commands import export_command, summary_command  # noqa: E402
 
 app.command("summary")(summary_command)
 app.command("export")(export_command)
+
+from bot.reminders.commands import dispatch_command  # noqa: E402
+from bot.roles.commands import invite_command, people_command, revoke_role_command  # noqa: E402
+
+app.command("invite")(invite_command)
+app.command("people")(people_command)
+app.command("revoke-role")(revoke_role_command)
+app.command("dispatch")(dispatch_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
