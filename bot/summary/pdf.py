@@ -140,8 +140,19 @@ Run = tuple[str, str]
 """(font, text): a stretch of text in one font."""
 
 
+_widths: dict[tuple[str, str], float] = {}
+"""Width at 1 pt of each word measured so far: words repeat (labels, options) and
+measuring is the layout's main cost."""
+
+
 def _width(text: str, font: str, size: float) -> float:
-    return pdfmetrics.stringWidth(text, font, size)
+    key = (text, font)
+    unit = _widths.get(key)
+    if unit is None:
+        if len(_widths) > 100_000:
+            _widths.clear()
+        unit = _widths[key] = pdfmetrics.stringWidth(text, font, 1000) / 1000
+    return unit * size
 
 
 def _wrap(runs: list[Run], size: float, width: float) -> list[list[tuple[float, str, str]]]:
@@ -340,6 +351,8 @@ def _draw(document: SummaryDocument, layout: _Layout, covered: frozenset[str]) -
     footer = for_font(document.footer, covered, document.other_script)
     total = len(layout.pages)
     for number, ops in enumerate(layout.pages, start=1):
+        # One text object per page: far cheaper than a drawString call per fragment.
+        text = canvas.beginText()
         font, grey = None, None
         for op in ops:
             if isinstance(op, _Rule):
@@ -347,15 +360,15 @@ def _draw(document: SummaryDocument, layout: _Layout, covered: frozenset[str]) -
                 canvas.line(MARGIN + op.x1, op.y, MARGIN + op.x2, op.y)
                 continue
             if (op.font, op.size) != font:
-                canvas.setFont(op.font, op.size)
+                text.setFont(op.font, op.size)
                 font = (op.font, op.size)
             if op.grey != grey:
-                canvas.setFillGray(op.grey)
+                text.setFillGray(op.grey)
                 grey = op.grey
-            if op.align_right:
-                canvas.drawRightString(MARGIN + op.x, op.y, op.text)
-            else:
-                canvas.drawString(MARGIN + op.x, op.y, op.text)
+            x = op.x - _width(op.text, op.font, op.size) if op.align_right else op.x
+            text.setTextOrigin(MARGIN + x, op.y)
+            text.textOut(op.text)
+        canvas.drawText(text)
         canvas.setFont(ITALIC, FOOTER_SIZE)
         canvas.setFillGray(SOFT)
         canvas.drawString(MARGIN, MARGIN / 2, footer)

@@ -1,0 +1,80 @@
+"""`companion summary` and `companion export --fhir` against a real database file."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import pypdf
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.content import load_catalog
+from bot.conversation import Companion, Who
+from flows.engine import Engine
+
+from tests.conftest import _fresh_storage
+from tests.summary.conftest import play
+
+
+
+def _prepare(url: str) -> int:
+    """A console-profile person who answered the shipped questions flow (if it exists)."""
+
+    async def main() -> int:
+        storage = await _fresh_storage(url)
+        try:
+            engine = Engine(load_catalog())
+            companion = Companion(storage, engine)
+            who = Who("console", "default")
+            person = await companion.join(who, "sv")
+            flow = engine.catalog.ordered_flows()[-1]
+            await play(companion, who, flow.id, {})
+            return person.id
+        finally:
+            await storage.close()
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("COMPANION_DATABASE_URL", database_url)
+    return _prepare(database_url)
+
+
+def test_summary_pdf_for_the_console_profile(cli_env: int, tmp_path: Path) -> None:
+    out = tmp_path / "mine.pdf"
+    result = CliRunner().invoke(app, ["summary", "--format", "pdf", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    reader = pypdf.PdfReader(io.BytesIO(out.read_bytes()))
+    assert "Inför mitt besök" in reader.pages[0].extract_text()
+
+
+def test_summary_text_and_html_by_person_id(cli_env: int, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["summary", "--person", str(cli_env), "--format", "text"])
+    assert result.exit_code == 0 and "Inför mitt besök" in result.output
+    out = tmp_path / "mine.html"
+    result = CliRunner().invoke(app, ["summary", "--person", str(cli_env), "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_export_fhir_writes_a_valid_bundle(cli_env: int) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    result = CliRunner().invoke(app, ["export", "--fhir", "--person", str(cli_env)])
+    assert result.exit_code == 0, result.output
+    bundle = Bundle.model_validate_json(result.output)
+    kinds = [entry.resource.__resource_type__ for entry in bundle.entry]
+    assert kinds.count("QuestionnaireResponse") == 1 and "Questionnaire" in kinds
+    plain = CliRunner().invoke(app, ["export", "--person", str(cli_env)])
+    assert json.loads(plain.output)["person"]["language"] == "sv"
+
+
+def test_unknown_person_is_told_kindly(cli_env: int) -> None:
+    result = CliRunner().invoke(app, ["summary", "--person", "987654", "--format", "text"])
+    assert result.exit_code == 2
+    assert "Nobody found" in result.output
