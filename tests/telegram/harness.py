@@ -135,6 +135,7 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._by_chat: dict[int, dict[int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
         self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
 
@@ -194,7 +195,7 @@ class RecordingRequest(BaseRequest):
 
     def chat(self, chat_id: int) -> list[dict[str, Any]]:
         """A chat's messages as the person sees them now, oldest first."""
-        return [message for (chat, _), message in sorted(self.messages.items()) if chat == chat_id]
+        return list(self._by_chat.get(chat_id, {}).values())
 
     # ------------------------------------------------------------------ the Bot API
 
@@ -240,6 +241,7 @@ class RecordingRequest(BaseRequest):
             return message
         if name == "deleteMessage":
             self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
+            self._by_chat.get(int(params["chat_id"]), {}).pop(int(params["message_id"]), None)
             return True
         return True
 
@@ -290,6 +292,7 @@ class RecordingRequest(BaseRequest):
         }
         self._set_markup(message, self._markup(params))
         self.messages[(chat_id, message_id)] = message
+        self._by_chat.setdefault(chat_id, {})[message_id] = message
         return message
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -421,3 +424,8 @@ class TelegramHarness:
         await asyncio.gather(
             *(application.update_processor.process_update(u, application.process_update(u)) for u in updates)
         )
+
+
+def shown(message: dict[str, Any]) -> list[str]:
+    """Every button label of a message, row by row."""
+    return [label for row in keyboard_of(message.get("reply_markup")) for label, _ in row]

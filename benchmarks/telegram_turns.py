@@ -1,0 +1,295 @@
+"""Telegram turns per second: the companion vs the usual PTB way, through the real Application.
+
+N scripted people go through the whole ``questions`` flow. Every update goes
+through PTB (update processor + ``Application.process_update``) and the
+recording request layer from tests/telegram/harness.py (answers like the Bot
+API, no network). The companion commits every turn to a real database; the
+baseline is the same flow written the usual PTB way (ConversationHandler with
+state in memory and PicklePersistence, flushed every 60 s, so not durable).
+
+    python benchmarks/telegram_turns.py [--people 200] [--postgres URL]
+
+PostgreSQL runs if --postgres or COMPANION_TEST_DATABASE_URL is given (its
+tables are dropped and created again: use a database of its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    PicklePersistence,
+    filters,
+)
+
+from bot.content import load_catalog  # noqa: E402
+from bot.conversation import Companion, Who  # noqa: E402
+from bot.storage.database import open_database  # noqa: E402
+from bot.storage.repository import Storage  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
+from bot.telegram.processor import PerPersonUpdateProcessor  # noqa: E402
+from flows.engine import Engine  # noqa: E402
+from flows.schema import StepType  # noqa: E402
+from tests.telegram.harness import RecordingRequest, TelegramHarness, shown  # noqa: E402
+
+FLOW = "questions"
+TOKEN = "123456:BENCHMARK"
+TYPED = "Can I take it with coffee?"
+CONCURRENT_PEOPLE = 32
+
+
+# ---------------------------------------------------------------------- the companion
+
+
+async def companion_on(url: str) -> Companion:
+    database = open_database(url)
+    if database.url.startswith("postgresql"):
+        await database.drop_schema()
+    await database.create_schema()
+    return Companion(Storage(database), Engine(load_catalog()))
+
+
+async def record_script(harness: TelegramHarness, companion: Companion) -> list[tuple[str, str]]:
+    """Walk the flow once (untimed) and note each action: ("tap", label) or ("say", text)."""
+    person = harness.person(1, "Scout")
+    who = Who("telegram", "1")
+    script: list[tuple[str, str]] = []
+    title = companion.catalog.flows[FLOW].title.get("en")
+    await person.says("/start")
+    await person.taps(companion.catalog.ui.get("button_agree", "en"))
+    open_label = next(label for label in shown(person.last) if label.startswith(title))
+    script.append(("tap", open_label))
+    await person.taps(open_label)
+    for _ in range(100):
+        prompt = (await companion.current(who)).prompt
+        if prompt is None:
+            return script
+        labels = shown(person.last)
+        if prompt.step.endswith("__again"):
+            action = ("tap", prompt.options[1].label)
+        elif prompt.kind is StepType.text:
+            action = ("say", TYPED)
+        elif prompt.kind is StepType.checklist and not any(b.ticked for b in prompt.options):
+            action = ("tap", labels[0])
+        elif prompt.kind is StepType.checklist:
+            action = ("tap", next(b.label for b in prompt.options if b.id == "~done"))
+        else:
+            action = ("tap", labels[0])
+        script.append(action)
+        await (person.taps(action[1]) if action[0] == "tap" else person.says(action[1]))
+    raise RuntimeError("the flow did not finish")
+
+
+# ---------------------------------------------------------------------- the usual PTB way
+
+
+def baseline_application(request: RecordingRequest, pickle_path: Path) -> Application:
+    """The questions flow as a ConversationHandler: one state per step, answers in user_data."""
+    catalog = load_catalog()
+    flow = catalog.flows[FLOW]
+    steps = [step for step in flow.steps if step.type is not StepType.message or step.wait]
+    says = {step.id: step.say.get("en") for step in flow.steps}
+
+    def keyboard(index: int, ticks: list[str]) -> InlineKeyboardMarkup | None:
+        step = steps[index]
+        if step.type is StepType.text:
+            return InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="~skip")]])
+        options = [(o.id, o.get("en")) for o in step.options] or [("yes", "Yes"), ("no", "No")]
+        rows = [[InlineKeyboardButton(("✅ " if i in ticks else "⬜ ") + l, callback_data=i)] for i, l in options]
+        rows.append([InlineKeyboardButton("Done ✓", callback_data="~done")])
+        return InlineKeyboardMarkup(rows)
+
+    async def ask(update: Update, context: Any, index: int) -> int:
+        if index >= len(steps):
+            await context.bot.send_message(update.effective_chat.id, flow.done.get("en") if flow.done else "Done")
+            return ConversationHandler.END
+        await context.bot.send_message(
+            update.effective_chat.id, says[steps[index].id], reply_markup=keyboard(index, [])
+        )
+        return index
+
+    async def start(update: Update, context: Any) -> int:
+        context.user_data["answers"] = {}
+        context.user_data["ticks"] = []
+        return await ask(update, context, 0)
+
+    def pressed(index: int) -> Any:
+        async def handle(update: Update, context: Any) -> int:
+            query = update.callback_query
+            await query.answer()
+            step = steps[index]
+            ticks = context.user_data.setdefault("ticks", [])
+            if step.type is StepType.checklist and query.data not in ("~done", "~skip"):
+                ticks.append(query.data)
+                await query.edit_message_reply_markup(keyboard(index, ticks))
+                return index
+            context.user_data["answers"][step.id] = list(ticks) if step.type is StepType.checklist else query.data
+            context.user_data["ticks"] = []
+            await query.edit_message_reply_markup(None)
+            return await ask(update, context, index + 1)
+
+        return handle
+
+    def typed(index: int) -> Any:
+        async def handle(update: Update, context: Any) -> int:
+            context.user_data["answers"][steps[index].id] = update.message.text
+            return await ask(update, context, index + 1)
+
+        return handle
+
+    states = {
+        index: [CallbackQueryHandler(pressed(index)), MessageHandler(filters.TEXT & ~filters.COMMAND, typed(index))]
+        for index in range(len(steps))
+    }
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler("start", start)],
+        states=states,
+        fallbacks=[],
+        name="questions",
+        persistent=True,
+        per_message=False,
+    )
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .request(request)
+        .get_updates_request(request)
+        .persistence(PicklePersistence(filepath=pickle_path))
+        .concurrent_updates(PerPersonUpdateProcessor())
+        .build()
+    )
+    application.add_handler(conversation)
+    return application
+
+
+def baseline_script() -> list[tuple[str, str]]:
+    flow = load_catalog().flows[FLOW]
+    script: list[tuple[str, str]] = [("say", "/start")]
+    for step in flow.steps:
+        if step.type is StepType.message and not step.wait:
+            continue
+        if step.type is StepType.text:
+            script.append(("say", TYPED))
+        elif step.type is StepType.checklist:
+            script += [("tap-first", ""), ("tap", "Done ✓")]
+        else:
+            script.append(("tap-first", ""))
+    return script
+
+
+# ---------------------------------------------------------------------- driving
+
+
+async def drive(harness: TelegramHarness, people: int, script: list[tuple[str, str]], prepare: Any) -> list[float]:
+    """Run everyone's script, CONCURRENT_PEOPLE at a time; return each turn's latency."""
+    latencies: list[float] = []
+    application = harness.application
+    semaphore = asyncio.Semaphore(CONCURRENT_PEOPLE)
+
+    async def one(n: int) -> None:
+        async with semaphore:
+            person = harness.person(10_000 + n, f"P{n}")
+            await prepare(person)
+            for kind, value in script:
+                if kind == "say":
+                    update = person.update_text(value)
+                else:
+                    label = shown(person.keyboard_message())[0] if kind == "tap-first" else value
+                    update = person.update_press(label)
+                started = time.perf_counter()
+                await application.update_processor.process_update(update, application.process_update(update))
+                latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(one(n) for n in range(people)))
+    return latencies
+
+
+def summary(name: str, latencies: list[float], elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    row = {
+        "turns": len(latencies),
+        "turns_per_s": len(latencies) / elapsed,
+        "mean_ms": elapsed / len(latencies) * 1000,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": p99 * 1000,
+    }
+    print(
+        f"{name:<34} {row['turns']:>6} turns  {row['turns_per_s']:>8.0f} turns/s  "
+        f"{row['mean_ms']:>6.2f} ms/turn  p50 {row['p50_ms']:>6.2f} ms  p99 {row['p99_ms']:>6.2f} ms"
+    )
+    return row
+
+
+async def bench_companion(url: str, people: int) -> dict[str, float]:
+    companion = await companion_on(url)
+    request = RecordingRequest()
+    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    async with application:
+        harness = TelegramHarness(application, request)
+        script = await record_script(harness, companion)
+        ui = companion.catalog.ui
+
+        async def prepare(person: Any) -> None:
+            await person.says("/start")
+            await person.taps(ui.get("button_agree", "en"))
+
+        started = time.perf_counter()
+        latencies = await drive(harness, people, script, prepare)
+        elapsed = time.perf_counter() - started
+    await companion.storage.close()
+    # prepare() turns are inside the elapsed time but not in latencies: count them out.
+    return summary(f"companion ({url.split(':')[0]})", latencies, elapsed * len(latencies) / (len(latencies) + 2 * people))
+
+
+async def bench_baseline(people: int) -> dict[str, float]:
+    request = RecordingRequest()
+    with tempfile.TemporaryDirectory() as folder:
+        application = baseline_application(request, Path(folder) / "state.pickle")
+        async with application:
+            harness = TelegramHarness(application, request)
+
+            async def prepare(person: Any) -> None:
+                return None
+
+            started = time.perf_counter()
+            latencies = await drive(harness, people, baseline_script(), prepare)
+            elapsed = time.perf_counter() - started
+    return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--postgres", default=os.environ.get("COMPANION_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = await bench_baseline(args.people)
+        sqlite = await bench_companion(f"sqlite:///{folder}/bench.db", args.people)
+        print(f"SQLite: {sqlite['mean_ms'] / baseline['mean_ms']:.2f}x the baseline's time per turn (target <= 1.3x); "
+              f"{sqlite['turns_per_s']:.0f} turns/s (target >= 2000)")
+        if args.postgres:
+            postgres = await bench_companion(args.postgres, args.people)
+            print(f"PostgreSQL: {postgres['mean_ms'] / baseline['mean_ms']:.2f}x the baseline's time per turn")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
