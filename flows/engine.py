@@ -359,8 +359,9 @@ class Engine:
         kind = step.type
         if kind is StepType.text:
             if isinstance(action, Pressed):
-                if action.button == USE_SUGGESTION and step.suggest:
-                    return self._quote(flow, step.suggest.get(context.language), position, context), None, {}
+                suggestion = self._suggestion(flow, step, position, context)
+                if action.button == USE_SUGGESTION and suggestion is not None:
+                    return suggestion, None, {}
                 return None, "use_typing", {}
             text = clean_text(action.text)
             if not text:
@@ -572,8 +573,8 @@ class Engine:
                 "hint_checklist_limit", context, limit=step.max_picks
             )
         elif step.type is StepType.text:
-            if step.suggest:
-                suggestion = self._quote(flow, step.suggest.get(language), position, context)
+            suggestion = self._suggestion(flow, step, position, context)
+            if suggestion is not None:
                 text = f"{text}\n\n{suggestion}"
                 options.append(Button(USE_SUGGESTION, self._ui("button_use_suggestion", context)))
             hint = self._ui("hint_text", context, limit=step.max_length)
@@ -679,6 +680,22 @@ class Engine:
         if isinstance(value, list):
             return "; ".join(str(item) for item in value)
         return str(value)
+
+    def _suggestion(self, flow: Flow, step: Step, position: Position, context: Context) -> str | None:
+        """The ready-made answer, or None if it quotes something the person did not answer:
+        a one-tap answer must never save "(not answered)" in their words."""
+        if step.suggest is None:
+            return None
+        template = step.suggest.get(context.language)
+        for match in QUOTE.finditer(template):
+            other, step_id = match.group(1), match.group(2)
+            if other is None or other == flow.id:
+                answers = position.answers
+            else:
+                answers = context.earlier.get(other, {})
+            if answers.get(step_id) in (None, "", []):
+                return None
+        return self._quote(flow, template, position, context)
 
     def _quote(self, flow: Flow, text: str, position: Position, context: Context) -> str:
         if "{" not in text:

@@ -526,3 +526,14 @@ def test_time_buttons(test_engine: Engine) -> None:
     walk(Pressed("10:00"))
     assert walk.saved == {"at": "10:00"}
     assert walk.turn.status == "finished"
+
+
+def test_a_suggestion_quoting_a_skipped_answer_is_not_offered(walk: Walk) -> None:
+    walk.to("name")
+    walk(SKIP)
+    walk.to("statement")
+    assert USE_SUGGESTION not in [b.id for b in walk.turn.prompt.options]
+    assert "(not answered)" not in walk.turn.prompt.text
+    walk(USE_SUGGESTION)  # a stale "Use this" button from an older message
+    assert walk.turn.problem == "use_typing"
+    assert "statement" not in walk.turn.position.answers
