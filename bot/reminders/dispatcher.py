@@ -55,9 +55,16 @@ class Limits:
 
     per_second: float = 30.0
     per_chat_interval: float = 1.0
-    margin: float = 0.975
-    """Sends are spaced 1/(30 × 0.975) s ≈ 34.2 ms apart: 29.25 a second, leaving
-    ~25 ms of slack for network jitter before any one-second window could hold 31."""
+    margin: float = 1.0
+    """Slots are spaced 1/(per_second × margin) apart: this smooths sends, but a
+    late process or a slow network can still bunch arrivals, so it cannot by
+    itself promise "never 31 in a second". The permits below do."""
+    permits: int | None = 30
+    """A send holds one of these shared permits from hand-over until ``window``
+    seconds after the platform answered. Every message arriving within any one
+    window held a permit at one common instant, so at most ``permits`` arrive
+    per window, whatever the delays. None turns permits off (tests)."""
+    window: float = 1.0
 
     @property
     def interval(self) -> float:
@@ -77,7 +84,8 @@ class Tally:
     dropped: int = 0
     lost: int = 0
     """Sent, but the claim had been taken over meanwhile (lease too short)."""
-    events: list[str] = field(default_factory=list, repr=False)
+    lateness: list[float] = field(default_factory=list, repr=False)
+    """Seconds between each send's slot and the moment it was handed to the sender (the last 10,000)."""
 
 
 class Dispatcher:
@@ -111,6 +119,8 @@ class Dispatcher:
         self.tally = Tally()
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._permits_ready = False
+        self._permit_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ public
 
@@ -215,13 +225,27 @@ class Dispatcher:
                 self.tally.dropped += 1
                 return
             await self.pacer.sleep(slot - self.pacer.now())
+            permit = await self._permit()
+            lateness = self.pacer.now() - slot
+            if len(self.tally.lateness) < 10_000:
+                self.tally.lateness.append(lateness)
             try:
                 await self.sender(outgoing)
             except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
+                free_at = self.pacer.now() + self.limits.window
+                if permit is not None:
+                    await self.storage.run(lambda tx: store.release_permit(tx.connection, permit, free_at))
                 await self._failed(reminder, error)
                 return
             now = self.clock()
-            if await self.storage.run(lambda tx: store.mark_sent(tx.connection, reminder, now)):
+            free_at = self.pacer.now() + self.limits.window
+
+            def record(tx: object) -> bool:
+                if permit is not None:
+                    store.release_permit(tx.connection, permit, free_at)  # type: ignore[attr-defined]
+                return store.mark_sent(tx.connection, reminder, now)  # type: ignore[attr-defined]
+
+            if await self.storage.run(record):
                 self.tally.sent += 1
             else:
                 self.tally.lost += 1
@@ -232,6 +256,30 @@ class Dispatcher:
             log.exception("recording reminder %s failed", reminder.id)
         finally:
             self._in_flight.release()
+
+    async def _permit(self) -> int | None:
+        """Wait for one of the bot's send permits (see Limits.permits)."""
+        count = self.limits.permits
+        if count is None:
+            return None
+        if not self._permits_ready:
+            await self.storage.run(lambda tx: store.ensure_permits(tx.connection, count))
+            self._permits_ready = True
+        hold = self.lease.total_seconds() / 2
+        # One waiter per process asks the database; the rest queue here in slot
+        # order instead of all polling at once.
+        async with self._permit_lock:
+            while True:
+                wall_now = self.pacer.now()
+                permit, free_at = await self.storage.run(
+                    lambda tx: store.acquire_permit(
+                        tx.connection, wall_now=wall_now, hold=hold, count=count, lookahead=self.lookahead / 4
+                    )
+                )
+                if permit is not None:
+                    await self.pacer.sleep(free_at - self.pacer.now())
+                    return permit
+                await self.pacer.sleep(max(0.002, free_at - self.lookahead / 4 - self.pacer.now()))
 
     async def _failed(self, reminder: store.Claimed, error: BaseException) -> None:
         outcome, seconds = classify(error)

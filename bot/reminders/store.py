@@ -31,13 +31,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from bot.reminders.schedule import as_utc
-from bot.storage.models import BlockedChat, ChatPace, Person, Reminder, SendPace
+from bot.storage.models import BlockedChat, ChatPace, Person, Reminder, SendPace, SendPermit
 
 reminders = Reminder.__table__
 people = Person.__table__
 blocked_chats = BlockedChat.__table__
 chat_pace = ChatPace.__table__
 send_pace = SendPace.__table__
+send_permits = SendPermit.__table__
 
 PENDING, SENT, DROPPED, BLOCKED, FAILED = "pending", "sent", "dropped", "blocked", "failed"
 
@@ -401,6 +402,48 @@ def reserve_slots(
             )
             slots.update({i: Slot(at) for i, at in times.items()})
     return [slots[i] for i in range(len(batch))]
+
+
+def ensure_permits(connection: Connection, count: int) -> None:
+    """Create permits 0..count-1 if missing (idempotent; cheap once they exist)."""
+    have = connection.execute(select(func.count()).select_from(send_permits)).scalar_one()
+    if have < count:
+        insert_for = _insert(connection)
+        connection.execute(
+            insert_for(send_permits).values([{"id": n, "free_at": 0.0} for n in range(count)]).on_conflict_do_nothing()
+        )
+
+
+def acquire_permit(
+    connection: Connection, *, wall_now: float, hold: float, count: int, lookahead: float = 0.0
+) -> tuple[int | None, float]:
+    """Take a send permit: (its id, when it is free to use), or (None, when the next one frees).
+
+    A permit freeing within ``lookahead`` seconds may be taken early, so the
+    database round trip happens before the permit frees, not after; the
+    caller must wait until the returned time before handing the message over.
+    ``hold`` bounds how long a crashed holder keeps it. Permits beyond
+    ``count`` (left from a larger setting) are ignored. SKIP LOCKED lets two
+    dispatchers take different permits at the same instant.
+    """
+    row = connection.execute(
+        select(send_permits.c.id, send_permits.c.free_at)
+        .where(send_permits.c.free_at <= wall_now + lookahead, send_permits.c.id < count)
+        .order_by(send_permits.c.free_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        soonest = connection.execute(
+            select(func.min(send_permits.c.free_at)).where(send_permits.c.id < count)
+        ).scalar_one()
+        return None, float(soonest if soonest is not None else wall_now)
+    connection.execute(update(send_permits).where(send_permits.c.id == row.id).values(free_at=wall_now + hold))
+    return row.id, float(row.free_at)
+
+
+def release_permit(connection: Connection, permit: int, free_at: float) -> None:
+    connection.execute(update(send_permits).where(send_permits.c.id == permit).values(free_at=free_at))
 
 
 def pause_bot(connection: Connection, until: float, bot: str = "telegram") -> None:

@@ -315,3 +315,14 @@ class SendPace(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)
+
+
+class SendPermit(Base):
+    """One of the bot's N send permits (N = 30): a send holds one from hand-over until a
+    second after the platform answered, so no one-second window can hold more than N arrivals,
+    however late a process or the network is. Shared by every dispatcher."""
+
+    __tablename__ = "send_permits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    free_at: Mapped[float] = mapped_column(Float)

@@ -20,7 +20,7 @@ from bot.reminders.delivery import Blocked, RetryLater
 from bot.reminders.dispatcher import Dispatcher, Limits
 from bot.storage.repository import Storage
 
-FAST = Limits(per_second=1_000_000, per_chat_interval=0.0)
+FAST = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
 
 
 def planned(person_id: int, n: int, due: dt.datetime, expires: dt.datetime) -> store.Planned:
@@ -166,7 +166,7 @@ async def test_two_reminders_for_one_chat_are_a_second_apart(storage: Storage, c
     later = now + dt.timedelta(days=1)
     await add_reminders(storage, [planned(person, 1, now, later), planned(person, 2, now, later)])
     stub = BotStub()
-    d = dispatcher(storage, stub, clock, limits=Limits(per_second=1_000_000, per_chat_interval=1.0))
+    d = dispatcher(storage, stub, clock, limits=Limits(per_second=1_000_000, per_chat_interval=1.0, permits=None))
     assert await d.run_once() == 2
     assert len(stub.delivered) == 1 and d.tally.deferred == 1
     assert await d.run_once() == 0  # the chat is not ready yet
@@ -184,7 +184,7 @@ async def test_send_slots_are_spaced_across_dispatchers(storage: Storage, clock)
     """Two dispatchers reserving alternately share one pace: 60 slots, never 31 in any second."""
     now = clock()
     people = await make_people(storage, 60, now)
-    limits = Limits()
+    limits = Limits(margin=0.975)
     reminders = [
         store.Claimed(i, p, "telegram", str(p), "en", "Europe/London", "test", f"test:{i}", "d0", now, now, 1, "t")
         for i, p in enumerate(people)
@@ -220,3 +220,30 @@ async def test_send_slots_are_spaced_across_dispatchers(storage: Storage, clock)
         )
     )
     assert [(s.deferred, s.at) for s in paused] == [(True, wall + 60)] * 2
+
+
+async def test_send_permits_cap_every_window_whatever_the_delays(storage: Storage) -> None:
+    """30 permits, each held from hand-over until a second after the answer: a 31st send must wait."""
+    await storage.run(lambda tx: store.ensure_permits(tx.connection, 30))
+    wall = 2_000_000.0
+    taken = []
+    for _ in range(30):
+        permit, _ = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall, hold=30, count=30))
+        taken.append(permit)
+    assert sorted(taken) == list(range(30))
+    permit, next_free = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall, hold=30, count=30))
+    assert permit is None and next_free == wall + 30  # all are out; a crashed holder frees after `hold`
+    # The first send is answered 60 ms late: its permit frees a second after that answer, not before.
+    await storage.run(lambda tx: store.release_permit(tx.connection, taken[0], wall + 0.06 + 1.0))
+    permit, next_free = await storage.run(
+        lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.0, hold=30, count=30)
+    )
+    assert permit is None and next_free == wall + 1.06
+    permit, _ = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.06, hold=30, count=30))
+    assert permit == taken[0]
+    # Taken a little early (lookahead), it says when it may be used.
+    await storage.run(lambda tx: store.release_permit(tx.connection, taken[1], wall + 2.0))
+    early = await storage.run(
+        lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.95, hold=30, count=30, lookahead=0.1)
+    )
+    assert early == (taken[1], wall + 2.0)

@@ -43,7 +43,7 @@ async def test_two_dispatchers_send_every_reminder_exactly_once(pg_storage: Stor
     await without_commit_flush(pg_storage)
     other = await without_commit_flush(await Storage.open(pg_storage.url, create=False))
     stub = BotStub()
-    limits = Limits(per_second=1_000_000, per_chat_interval=0.0)
+    limits = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
     try:
         first, second = (
             Dispatcher(s, stub, id_composer, clock=clock, limits=limits, batch=25) for s in (pg_storage, other)

@@ -104,7 +104,7 @@ async def test_a_session_reminder_is_in_the_members_language_with_a_calendar_fil
         sent.append(outgoing)
 
     composer = ReminderComposer(storage, load_catalog().ui, clock=clock)
-    dispatcher = Dispatcher(storage, stub, composer, clock=clock, limits=Limits(per_second=1e6, per_chat_interval=0))
+    dispatcher = Dispatcher(storage, stub, composer, clock=clock, limits=Limits(per_second=1e6, per_chat_interval=0, permits=None))
     clock.now = dt.datetime(2026, 11, 23, 17, 0, 1, tzinfo=UTC)  # the day before, 18:00 in Stockholm
     assert await dispatcher.run_once() == 1
     [message] = sent
