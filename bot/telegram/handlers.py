@@ -14,6 +14,8 @@ the database; commands are thin. Rules kept here:
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import traceback
@@ -168,9 +170,21 @@ class TelegramCompanion:
             if len(rendered.parts) == 1:
                 await self._edit(message, rendered.parts[0], rendered.keyboard)
                 return
-        if message is not None:
-            await self._close(message, self._pressed_label(message, query.data), language)
-        await self._show_reply(message.chat_id if message else query.from_user.id, who, reply, language)
+        await self._close_and_reply(message, query, who, reply, language)
+
+    async def _close_and_reply(
+        self, message: Message | None, query: CallbackQuery, who: Who, reply: Reply, language: str
+    ) -> None:
+        """Echo the answer under the old question and send the next one at the same time:
+        each is a round trip to Telegram, and neither depends on the other."""
+        chat_id = message.chat_id if message else query.from_user.id
+        if message is None:
+            await self._show_reply(chat_id, who, reply, language)
+            return
+        await asyncio.gather(
+            self._close(message, self._pressed_label(message, query.data), language),
+            self._show_reply(chat_id, who, reply, language),
+        )
 
     def _same_question(self, parsed: Callback, flow_id: str, prompt: Prompt) -> bool:
         return self.signer.matches(parsed, flow_id, prompt.step)
@@ -365,9 +379,7 @@ class TelegramCompanion:
         if reply.status == "duplicate":
             return
         language = reply.language or await self._language(who)
-        if message is not None:
-            await self._close(message, self._pressed_label(message, query.data), language)
-        await self._show_reply(chat_id, who, reply, language)
+        await self._close_and_reply(message, query, who, reply, language)
 
     # ------------------------------------------------------------------ showing replies
 
