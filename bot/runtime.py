@@ -6,6 +6,7 @@ from bot.content import load_catalog
 from bot.conversation import Companion
 from bot.settings import Settings
 from bot.storage.repository import Storage
+from bot.summary import name as summary_name
 from flows.engine import Engine
 
 
@@ -13,4 +14,6 @@ async def open_companion(settings: Settings) -> Companion:
     """Load and validate content, build every flow machine once, open the database."""
     engine = Engine(load_catalog(settings.content_dir))
     storage = await Storage.open(settings.database_url)
-    return Companion(storage, engine)
+    companion = Companion(storage, engine)
+    summary_name.register(companion)
+    return companion

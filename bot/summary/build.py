@@ -238,7 +238,9 @@ def _missing(engine: Engine, records: Records) -> list[Missing]:
     return [
         Missing(flow.id, flow.title.get(language), flow.id in records.in_progress)
         for flow in engine.catalog.ordered_flows()
-        if flow.id not in records.latest and any(step.summary for step in flow.steps)
+        # Only flows a person can start from the menu: the others (what we agreed,
+        # session feedback) come at their own moment.
+        if flow.menu and flow.id not in records.latest and any(step.summary for step in flow.steps)
     ]
 
 

@@ -8,7 +8,8 @@ on *in the same transaction* as the turn. A button from an older question, or
 data somebody made up, changes nothing: it fails the check.
 
 Other buttons are not tied to a question: consent (``c:``), the menu (``m:``),
-language (``l:``) and the erase confirmation (``d:``).
+language (``l:``), the erase confirmation (``d:``) and the summary's
+follow-ups (``s:``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 CALLBACK_DATA_LIMIT = 64
 TOKEN_LENGTH = 8
 
-CONSENT, MENU, LANGUAGE, DELETE, FLOW = "c", "m", "l", "d", "f"
+CONSENT, MENU, LANGUAGE, DELETE, FLOW, SUMMARY = "c", "m", "l", "d", "f", "s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,6 @@ def parse(data: str | None) -> Callback | None:
         if len(token) != TOKEN_LENGTH or not button:
             return None
         return Callback(FLOW, button, token)
-    if kind in (CONSENT, MENU, LANGUAGE, DELETE) and rest:
+    if kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY) and rest:
         return Callback(kind, rest)
     return None

@@ -28,6 +28,10 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.conversation import Companion, NotRegistered, Reply, Who
+from bot.summary.build import build_summary, missing_flows
+from bot.summary.name import NAME_FLOW
+from bot.summary.pdf import render_pdf
+from bot.summary.text import render_text
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.render import Rendered, buttons, escape, prompt_message, split_html, text_message
@@ -36,7 +40,8 @@ from flows.engine import Button, Pressed, Prompt, Typed
 from flows.schema import LANGUAGES, StepType
 
 CHANNEL = "telegram"
-COMMANDS = ("start", "menu", "help", "cancel", "language", "mydata", "delete")
+COMMANDS = ("start", "menu", "summary", "help", "cancel", "language", "mydata", "delete")
+SUMMARY_MISSING, SUMMARY_NAME = "missing", "name"
 LANGUAGE_NAMES = {"en": "button_tg_english", "sv": "button_tg_swedish"}
 
 log = logging.getLogger(__name__)
@@ -133,6 +138,8 @@ class TelegramCompanion:
             await self._on_delete(update, query, who, parsed.value == "yes")
         elif parsed.kind == callbacks.MENU:
             await self._on_menu_choice(update, query, who, parsed.value)
+        elif parsed.kind == callbacks.SUMMARY:
+            await self._on_summary_button(update, query, who, parsed.value)
         else:
             await self._on_flow_button(update, query, who, parsed)
 
@@ -272,6 +279,63 @@ class TelegramCompanion:
             return
         who, language, chat_id = registered
         await self._send_menu(chat_id, who, language)
+
+    # ------------------------------------------------------------------ the summary
+
+    async def on_summary(self, update: Update, context: Context) -> None:
+        """The summary as a PDF to print or show, a short preview, and what is still missing."""
+        registered = await self._registered(update)
+        if registered is None:
+            return
+        who, language, chat_id = registered
+        person = await self.companion.person(who)
+        if person is None:
+            return
+        document = await build_summary(self.companion.storage, self.companion.engine, person.id)
+        follow_ups = buttons(
+            [
+                (self.ui.get("button_tg_summary_missing", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_MISSING)),
+                (self.ui.get("button_tg_summary_name", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_NAME)),
+            ]
+        )
+        if document.is_empty:
+            await self._send_menu(chat_id, who, language, [document.nothing_yet or ""])
+            return
+        await self.bot.send_document(
+            chat_id,
+            document=render_pdf(document),
+            filename=self.ui.get("tg_summary_filename", language),
+            caption=self.ui.get("tg_summary_caption", language),
+        )
+        await self._send(chat_id, text_message([render_text(document)], follow_ups))
+
+    async def _on_summary_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
+        await self._answer(query)
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        person = await self.companion.person(who)
+        if person is None:
+            await self._send_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
+            return
+        language = person.language
+        if value == SUMMARY_NAME and NAME_FLOW in self.companion.catalog.flows:
+            reply = await self.companion.open(who, NAME_FLOW, update.update_id)
+            await self._show_reply(chat_id, who, reply, language)
+            return
+        if not await self.companion.claim(who, update.update_id):
+            return
+        missing = await missing_flows(self.companion.storage, self.companion.engine, person.id)
+        if not missing:
+            await self._send(chat_id, text_message([self.ui.get("summary_missing_none", language)]))
+            return
+        # Each missing part is a button that starts (or carries on with) it.
+        pairs = [
+            (
+                self.ui.get("summary_missing_in_progress", language, flow=item.title) if item.in_progress else item.title,
+                callbacks.simple(callbacks.MENU, item.flow_id),
+            )
+            for item in missing
+        ]
+        await self._send(chat_id, text_message([self.ui.get("summary_missing_intro", language)], buttons(pairs)))
 
     async def on_cancel(self, update: Update, context: Context) -> None:
         registered = await self._registered(update, claim=False)
