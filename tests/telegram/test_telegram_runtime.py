@@ -144,7 +144,7 @@ async def test_commands_are_registered_in_english_and_swedish(harness: TelegramH
     for call, language in zip(calls, ("en", "sv")):
         commands = call.params["commands"]
         commands = json.loads(commands) if isinstance(commands, str) else commands
-        assert [c["command"] for c in commands] == ["start", "menu", "help", "cancel", "language", "mydata", "delete"]
+        assert [c["command"] for c in commands] == ["start", "menu", "summary", "help", "cancel", "language", "mydata", "delete"]
         assert commands[0]["description"] == ui.get("tg_command_start", language)
 
 
