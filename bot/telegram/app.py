@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from telegram.request import BaseRequest
 
 from bot.conversation import Companion
 from bot.telegram.callbacks import Signer
+from bot.telegram.extensions import ExtensionFactory
 from bot.telegram.handlers import COMMANDS, TelegramCompanion, on_error
 from bot.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from flows.crisis import CrisisDetector
@@ -84,8 +86,9 @@ def build_application(
     updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
+    extensions: Sequence[ExtensionFactory] = (),
 ) -> Application:
-    """The companion as a PTB Application (not started)."""
+    """The companion as a PTB Application (not started), with feature extensions added."""
     quiet_logs()
     crisis = CrisisDetector.from_catalog(companion.catalog, required=LANGUAGES)
     handlers = TelegramCompanion(companion, Signer(token.encode()), crisis)
@@ -106,6 +109,8 @@ def build_application(
     application = builder.build()
     handlers.bot = application.bot
     application.bot_data["companion"] = handlers
+    for make in extensions:
+        handlers.add_extension(make(handlers))
     add_handlers(application, handlers)
     return application
 
@@ -114,6 +119,9 @@ def add_handlers(application: Application, handlers: TelegramCompanion) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name in COMMANDS:
         application.add_handler(CommandHandler(name, getattr(handlers, f"on_{name}"), filters=private))
+    for extension in handlers.extensions:
+        for name, function in extension.commands.items():
+            application.add_handler(CommandHandler(name, function, filters=private))
     # Unknown commands get the help text.
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_help))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
@@ -129,5 +137,6 @@ async def _register_commands(application: Application) -> None:
     """Command lists in English (the default) and Swedish; Telegram shows the user's language."""
     handlers: TelegramCompanion = application.bot_data["companion"]
     for language in LANGUAGES:
-        commands = [BotCommand(name, handlers.ui.get(f"tg_command_{name}", language)) for name in COMMANDS]
+        public = [*COMMANDS, *(name for extension in handlers.extensions for name in extension.public_commands)]
+        commands = [BotCommand(name, handlers.ui.get(f"tg_command_{name}", language)) for name in public]
         await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 CALLBACK_DATA_LIMIT = 64
@@ -56,8 +57,11 @@ def simple(kind: str, value: str) -> str:
     return f"{kind}:{value}"
 
 
-def parse(data: str | None) -> Callback | None:
-    """Read callback data; None if it is not something this companion made."""
+def parse(data: str | None, extra_kinds: Iterable[str] = ()) -> Callback | None:
+    """Read callback data; None if it is not something this companion made.
+
+    ``extra_kinds`` are the prefixes feature extensions own (see bot.telegram.extensions).
+    """
     if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
         return None
     kind, _, rest = data.partition(":")
@@ -66,6 +70,6 @@ def parse(data: str | None) -> Callback | None:
         if len(token) != TOKEN_LENGTH or not button:
             return None
         return Callback(FLOW, button, token)
-    if kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY) and rest:
+    if (kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY) or kind in extra_kinds) and rest:
         return Callback(kind, rest)
     return None

@@ -34,6 +34,7 @@ from bot.summary.pdf import render_pdf
 from bot.summary.text import render_text
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
+from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
 from bot.telegram.render import Rendered, buttons, escape, prompt_message, split_html, text_message
 from flows.crisis import CrisisDetector
 from flows.engine import Button, Pressed, Prompt, Typed
@@ -66,6 +67,21 @@ class TelegramCompanion:
         self.signer = signer
         self.crisis = crisis
         self.ui = companion.catalog.ui
+        self.extensions: list[Extension] = []
+        self._buttons: dict[str, ButtonFunction] = {}
+        self._start_payloads: dict[str, StartFunction] = {}
+
+    def add_extension(self, extension: Extension) -> None:
+        """Let a feature module answer its own commands, buttons and start links."""
+        core = {callbacks.CONSENT, callbacks.MENU, callbacks.LANGUAGE, callbacks.DELETE, callbacks.FLOW, callbacks.SUMMARY}
+        clash = (set(extension.buttons) & (core | set(self._buttons))) or (
+            set(extension.commands) & (set(COMMANDS) | {c for e in self.extensions for c in e.commands})
+        )
+        if clash:
+            raise ValueError(f"extension {extension.name} reuses {sorted(clash)}")
+        self.extensions.append(extension)
+        self._buttons.update(extension.buttons)
+        self._start_payloads.update(extension.start_payloads)
 
     # ------------------------------------------------------------------ typed text
 
@@ -127,11 +143,12 @@ class TelegramCompanion:
         if query is None or user is None:
             return
         who = Who(CHANNEL, str(user.id))
-        parsed = callbacks.parse(query.data)
+        parsed = callbacks.parse(query.data, extra_kinds=self._buttons.keys())
         if parsed is None:
             await self._moved_on(query, who, user.language_code)
         elif parsed.kind == callbacks.CONSENT:
-            await self._on_consent(update, query, who, parsed.value == "yes")
+            agreed, _, payload = parsed.value.partition(":")
+            await self._on_consent(update, query, who, agreed == "yes", payload)
         elif parsed.kind == callbacks.LANGUAGE:
             await self._on_language(update, query, who, parsed.value)
         elif parsed.kind == callbacks.DELETE:
@@ -140,6 +157,8 @@ class TelegramCompanion:
             await self._on_menu_choice(update, query, who, parsed.value)
         elif parsed.kind == callbacks.SUMMARY:
             await self._on_summary_button(update, query, who, parsed.value)
+        elif parsed.kind in self._buttons:
+            await self._buttons[parsed.kind](update, query, who, parsed.value)
         else:
             await self._on_flow_button(update, query, who, parsed)
 
@@ -214,14 +233,17 @@ class TelegramCompanion:
         user = update.effective_user
         if message is None or user is None:
             return
-        # A deep-link payload (context.args) is accepted and ignored for now:
-        # unknown payloads must never stop someone from starting.
+        # A deep-link payload (an invite, a group link) goes to the feature that
+        # made it; an unknown or malformed one is ignored, never an error.
+        payload = context.args[0] if context.args else ""
         who = Who(CHANNEL, str(user.id))
         person = await self.companion.person(who)
         if person is None:
-            await self._send_consent(message.chat_id, telegram_language(user.language_code), first=True)
+            await self._send_consent(message.chat_id, telegram_language(user.language_code), first=True, payload=payload)
             return
         if not await self.companion.claim(who, update.update_id):
+            return
+        if await self._run_start_payload(update, who, payload):
             return
         current = await self.companion.current(who)
         if current.prompt is not None and current.flow_id is not None:
@@ -230,18 +252,40 @@ class TelegramCompanion:
             return
         await self._send_menu(message.chat_id, who, person.language)
 
-    async def _send_consent(self, chat_id: int, language: str, *, first: bool) -> None:
+    async def _send_consent(self, chat_id: int, language: str, *, first: bool, payload: str = "") -> None:
         keys = ["welcome", "not_for_emergencies", "privacy"] if first else ["tg_consent_first"]
         texts = [self.ui.get(key, language) for key in keys] + [self.ui.get("consent_question", language)]
+        agree = callbacks.simple(callbacks.CONSENT, "yes")
+        if payload and self._payload_handler(payload) is not None:
+            # Carry the start link through the consent button, so it runs right after "yes".
+            carried = f"{agree}:{payload}"
+            agree = carried if len(carried.encode()) <= callbacks.CALLBACK_DATA_LIMIT else agree
         keyboard = buttons(
             [
-                (self.ui.get("button_agree", language), callbacks.simple(callbacks.CONSENT, "yes")),
+                (self.ui.get("button_agree", language), agree),
                 (self.ui.get("button_decline", language), callbacks.simple(callbacks.CONSENT, "no")),
             ]
         )
         await self._send(chat_id, text_message(texts, keyboard))
 
-    async def _on_consent(self, update: Update, query: CallbackQuery, who: Who, agreed: bool) -> None:
+    def _payload_handler(self, payload: str) -> tuple[StartFunction, str] | None:
+        for prefix, handler in self._start_payloads.items():
+            if payload.startswith(prefix) and len(payload) > len(prefix):
+                return handler, payload[len(prefix) :]
+        return None
+
+    async def _run_start_payload(self, update: Update, who: Who, payload: str) -> bool:
+        """Hand a start link to its feature; False if there is none or nobody knows it."""
+        found = self._payload_handler(payload) if payload else None
+        if found is None:
+            return False
+        handler, rest = found
+        await handler(update, who, rest)
+        return True
+
+    async def _on_consent(
+        self, update: Update, query: CallbackQuery, who: Who, agreed: bool, payload: str = ""
+    ) -> None:
         await self._answer(query)
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat_id if message else query.from_user.id
@@ -261,6 +305,8 @@ class TelegramCompanion:
         if message is not None:
             await self._close(message, self.ui.get("button_agree", language), language)
         language = existing.language if existing else language
+        if await self._run_start_payload(update, who, payload):
+            return
         await self._send_menu(chat_id, who, language, [self.ui.get("agreed", language)])
 
     # ------------------------------------------------------------------ commands

@@ -1,0 +1,93 @@
+"""Feature modules plug in their own commands, buttons and start links."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.conversation import Companion, Who
+from bot.telegram.app import build_application
+from bot.telegram.extensions import Extension
+from tests.telegram.harness import RecordingRequest, TelegramHarness, keyboard_of
+
+TOKEN = "123456:TEST-token-for-offline-tests"
+
+
+def echo_extension(handlers) -> Extension:
+    seen: list[tuple[str, str]] = []
+
+    async def on_ping(update, context) -> None:
+        await handlers.bot.send_message(update.effective_chat.id, "pong")
+
+    async def on_button(update, query, who, value) -> None:
+        seen.append(("button", value))
+        await query.answer()
+
+    async def on_link(update, who, rest) -> None:
+        seen.append(("link", rest))
+        await handlers.bot.send_message(int(who.external_id), f"joined {rest}")
+
+    extension = Extension("echo", commands={"ping": on_ping}, buttons={"x": on_button}, start_payloads={"j_": on_link})
+    extension.seen = seen  # type: ignore[attr-defined]
+    return extension
+
+
+@pytest.fixture
+async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
+    request = RecordingRequest()
+    application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=[echo_extension])
+    await application.initialize()
+    request.take()
+    yield TelegramHarness(application, request)
+    await application.shutdown()
+
+
+def seen(harness: TelegramHarness) -> list:
+    return harness.application.bot_data["companion"].extensions[0].seen
+
+
+async def test_a_start_link_opened_before_consent_runs_after_agreeing(harness: TelegramHarness, companion: Companion) -> None:
+    kim = harness.person(700, "Kim")
+    await kim.says("/start j_abc123")
+    assert seen(harness) == []  # nothing runs before consent
+    assert await companion.person(Who("telegram", "700")) is None
+    await kim.taps(companion.catalog.ui.get("button_agree", "en"))
+    assert seen(harness) == [("link", "abc123")]
+    assert kim.last["text"] == "joined abc123"
+
+
+async def test_a_start_link_for_someone_registered_runs_at_once(harness: TelegramHarness, companion: Companion) -> None:
+    kim = harness.person(701, "Kim")
+    await kim.says("/start")
+    await kim.taps(companion.catalog.ui.get("button_agree", "en"))
+    await kim.says("/start j_zz")
+    assert seen(harness) == [("link", "zz")]
+
+
+async def test_unknown_start_payloads_are_ignored_kindly(harness: TelegramHarness, companion: Companion) -> None:
+    kim = harness.person(702, "Kim")
+    await kim.says("/start nonsense-payload")
+    consent = [data for row in keyboard_of(kim.last["reply_markup"]) for _, data in row]
+    assert consent == ["c:yes", "c:no"]  # nothing carried through consent
+    await kim.taps(companion.catalog.ui.get("button_agree", "en"))
+    await kim.says("/start j_")  # a known prefix with nothing after it
+    assert seen(harness) == []
+    assert kim.last["text"].startswith(companion.catalog.ui.get("menu_intro", "en"))
+
+
+async def test_extension_commands_and_buttons(harness: TelegramHarness, companion: Companion) -> None:
+    kim = harness.person(703, "Kim")
+    await kim.says("/ping")
+    assert kim.last["text"] == "pong"
+    update = harness.updates.press(kim.user, kim.last, "x:42")
+    await harness.process(update)
+    assert seen(harness) == [("button", "42")]
+
+
+def test_extensions_cannot_take_over_core_commands_or_buttons(companion: Companion) -> None:
+    def clashing(handlers) -> Extension:
+        return Extension("bad", buttons={"c": lambda *a: None})
+
+    with pytest.raises(ValueError, match="reuses"):
+        build_application(companion, TOKEN, request=RecordingRequest(), rate_limit=False, extensions=[clashing])
