@@ -36,9 +36,23 @@ from bot.storage.repository import (
 
 MAX_ATTEMPTS = 8
 
-FinishedListener = Callable[["Transaction", "PersonRecord", dict[str, Any], dt.datetime], None]
-"""Called inside the turn's transaction when a person finishes a flow, with the
-answers of that run, so follow-up rows (reminders) commit with the answers."""
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A run someone has just finished, as listeners see it."""
+
+    person: PersonRecord
+    flow_id: str
+    run_id: int
+    answers: dict[str, Any]
+    about: dict[str, Any]
+    """What the run was about (see Position.about); empty for the person's own flows."""
+    now: dt.datetime
+
+
+FinishedListener = Callable[["Transaction", Finished], None]
+"""Called inside the turn's transaction when a flow is finished, so follow-up
+rows (reminders, a copy on another person's record) commit with the answers,
+or not at all."""
 
 
 class NotRegistered(Exception):
@@ -222,19 +236,31 @@ class Companion:
 
     # ------------------------------------------------------------------ turns
 
-    async def open(self, who: Who, flow_id: str, update_id: int | None = None) -> Reply:
-        """Start a flow, or resume it at the same step if it is in progress."""
+    async def open(
+        self, who: Who, flow_id: str, update_id: int | None = None, *, about: dict[str, Any] | None = None
+    ) -> Reply:
+        """Start a flow, or resume it at the same step if it is in progress.
+
+        ``about`` says what the run is about when that is not the person (set
+        by server code after its own access checks, never taken from a button).
+        A run in progress about something else is closed and a fresh one begun.
+        """
         if flow_id not in self.catalog.flows:
             raise KeyError(flow_id)
+        subject = dict(about or {})
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             person = conversation.person
             context = self._context(person, now, self._earlier(tx, person.id, flow_id))
             existing = tx.run_in_progress(person.id, flow_id)
-            if existing is not None:
+            if existing is not None and (existing.position.get("about") or {}) == subject:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
                 return self._save(tx, conversation, existing.id, flow_id, turn, now)
-            return self._save(tx, conversation, None, flow_id, self.engine.start(flow_id, context), now)
+            turn = self.engine.start(flow_id, context)
+            turn.position.about = subject
+            if existing is not None:
+                turn.status = "restarted"
+            return self._save(tx, conversation, existing.id if existing else None, flow_id, turn, now)
 
         return await self._turn(who, update_id, step)
 
@@ -340,7 +366,7 @@ class Companion:
         self, tx: Transaction, conversation: Conversation, run_id: int | None, flow_id: str, turn: Turn, now: dt.datetime
     ) -> Reply:
         active = flow_id if turn.status in ("active", "restarted") else None
-        tx.save_turn(
+        run_id = tx.save_turn(
             conversation.person,
             run_id=run_id,
             flow_id=flow_id,
@@ -351,8 +377,16 @@ class Companion:
             now=now,
         )
         if turn.status == "finished":
+            finished = Finished(
+                person=conversation.person,
+                flow_id=flow_id,
+                run_id=run_id,
+                answers=dict(turn.position.answers),
+                about=dict(turn.position.about),
+                now=now,
+            )
             for listener in self._finished.get(flow_id, ()):
-                listener(tx, conversation.person, dict(turn.position.answers), now)
+                listener(tx, finished)
         return Reply(
             messages=turn.messages,
             prompt=turn.prompt,

@@ -54,6 +54,10 @@ class Position:
     history: list[str] = field(default_factory=list)
     ticks: list[str] = field(default_factory=list)
     revisiting: bool = False
+    about: dict[str, Any] = field(default_factory=dict)
+    """What this run is about when that is not the person answering (e.g. the
+    person a care coordinator is reviewing with). Set by the service, carried
+    unchanged by the engine, handed to listeners when the flow is finished."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,7 @@ class Position:
             "history": self.history,
             "ticks": self.ticks,
             "revisiting": self.revisiting,
+            "about": self.about,
         }
 
     @classmethod
@@ -74,6 +79,7 @@ class Position:
             history=list(data.get("history") or []),
             ticks=list(data.get("ticks") or []),
             revisiting=bool(data.get("revisiting", False)),
+            about=dict(data.get("about") or {}),
         )
 
 
@@ -292,6 +298,7 @@ class Engine:
             return turn
         if button == RESTART:
             fresh = self.start(flow.id, context)
+            fresh.position.about = dict(position.about)
             fresh.status = "restarted"
             fresh.messages.insert(0, self._ui("restarted", context))
             return fresh
@@ -759,6 +766,7 @@ def _copy(position: Position) -> Position:
         history=list(position.history),
         ticks=list(position.ticks),
         revisiting=position.revisiting,
+        about=dict(position.about),
     )
 
 

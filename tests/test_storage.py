@@ -269,9 +269,9 @@ async def test_flows_marked_menu_false_are_not_in_the_menu(test_companion: Compa
 async def test_finishing_a_flow_runs_listeners_in_the_same_transaction(test_companion: Companion, storage: Storage) -> None:
     seen = []
 
-    def remember(tx, person, answers, now) -> None:
-        seen.append((person.external_id, answers))
-        if answers.get("at") == "16:00":
+    def remember(tx, finished) -> None:
+        seen.append((finished.person.external_id, finished.answers, finished.about))
+        if finished.answers.get("at") == "16:00":
             raise RuntimeError("listener failed")
 
     test_companion.when_finished("hidden", remember)
@@ -283,6 +283,34 @@ async def test_finishing_a_flow_runs_listeners_in_the_same_transaction(test_comp
     assert (await test_companion.current(ME)).prompt.step == "at"
     reply = await test_companion.act(ME, Pressed("10:00"))
     assert reply.status == "finished"
-    assert seen[-1] == ("me", {"at": "10:00"})
+    assert seen[-1] == ("me", {"at": "10:00"}, {})
     with pytest.raises(KeyError):
         test_companion.when_finished("no_such_flow", remember)
+
+
+async def test_a_run_about_someone_else_carries_it_to_the_listener(test_companion: Companion, storage: Storage) -> None:
+    seen = []
+    test_companion.when_finished("hidden", lambda tx, finished: seen.append(finished.about))
+    await test_companion.join(ME)
+    await test_companion.open(ME, "hidden", about={"person": 7})
+    # Opening the same flow about someone else closes the first run and starts afresh.
+    reply = await test_companion.open(ME, "hidden", about={"person": 8})
+    assert reply.prompt.step == "at"
+    await test_companion.act(ME, Pressed("09:00"))
+    assert seen == [{"person": 8}]
+    person = await test_companion.person(ME)
+    assert [run.status for run in await storage.run(lambda tx: tx.runs(person.id))] == [RESTARTED, COMPLETED]
+
+
+async def test_a_completed_run_can_be_added_to_someone_elses_record_and_a_copy_removed(
+    test_companion: Companion, storage: Storage
+) -> None:
+    await test_companion.join(ME)
+    person = await test_companion.person(ME)
+    run_id = await storage.run(lambda tx: tx.add_completed_run(person.id, "hidden", {"at": "11:00"}, NOW))
+    latest = await storage.run(lambda tx: tx.latest_completed(person.id))
+    assert latest["hidden"].id == run_id
+    assert (await storage.run(lambda tx: tx.answers([run_id])))[run_id]["at"][0] == "11:00"
+    assert (await test_companion.person(ME)).version == person.version  # their conversation is untouched
+    await storage.run(lambda tx: tx.delete_run(run_id))
+    assert await storage.run(lambda tx: tx.count_rows(person.id)) == {"people": 1, "runs": 0, "answers": 0}

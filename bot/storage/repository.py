@@ -294,6 +294,29 @@ class Transaction:
             self._upsert_answers(person.id, run_id, flow_id, saved, now)
         return run_id
 
+    def add_completed_run(
+        self, person_id: int, flow_id: str, answers_by_step: dict[str, Any], now: dt.datetime
+    ) -> int:
+        """Put a finished run on someone's record that they did not type themselves
+        (what a care coordinator wrote down with them). Their position is untouched."""
+        position = {"flow": flow_id, "step": "end", "answers": answers_by_step}
+        run_id = self.connection.execute(
+            insert(runs)
+            .values(
+                person_id=person_id, flow_id=flow_id, status=COMPLETED, position=position,
+                started_at=now, updated_at=now, completed_at=now,
+            )
+            .returning(runs.c.id)
+        ).scalar_one()
+        if answers_by_step:
+            self._upsert_answers(person_id, run_id, flow_id, answers_by_step, now)
+        return run_id
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove one run and its answers (e.g. a coordinator's working copy once it is on the person's record)."""
+        self.connection.execute(delete(answers).where(answers.c.run_id == run_id))
+        self.connection.execute(delete(runs).where(runs.c.id == run_id))
+
     def set_active_flow(self, person: PersonRecord, flow_id: str | None) -> None:
         """Bump the person's version (the concurrency guard) and set their active flow."""
         bumped = self.connection.execute(

@@ -8,18 +8,15 @@ the same transaction. Skipping removes the name.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
-from bot.conversation import Companion
-from bot.storage.repository import PersonRecord, Transaction
+from bot.conversation import Companion, Finished
+from bot.storage.repository import Transaction
 
 NAME_FLOW = "my_name"
 
 
-def remember_name(tx: Transaction, person: PersonRecord, answers: dict[str, Any], now: dt.datetime) -> None:
-    name = answers.get("name")
-    tx.update_person(person.id, display_name=name.strip() if isinstance(name, str) and name.strip() else None)
+def remember_name(tx: Transaction, finished: Finished) -> None:
+    name = finished.answers.get("name")
+    tx.update_person(finished.person.id, display_name=name.strip() if isinstance(name, str) and name.strip() else None)
 
 
 def register(companion: Companion) -> None:
