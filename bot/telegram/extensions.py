@@ -12,7 +12,10 @@ in its own module. A module builds an :class:`Extension` from the shared
 - ``start_payloads``: deep-link payload prefixes (``/start r_<token>``). They
   run only for people who have agreed to the privacy notice: a payload opened
   before consent is carried through the consent button and run after it;
-- ``public_commands``: commands listed in Telegram's menu for everyone.
+- ``public_commands``: commands listed in Telegram's menu for everyone;
+- ``finished``: what to do after someone finishes one of its flows (the
+  answers are already committed; e.g. tell the person a coordinator wrote
+  down what was agreed). It runs after the reply to the person is sent.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, Update
 
-from bot.conversation import Who
+from bot.conversation import Reply, Who
 
 if TYPE_CHECKING:
     from bot.telegram.handlers import TelegramCompanion
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 CommandFunction = Callable[[Update, Any], Awaitable[None]]
 ButtonFunction = Callable[[Update, CallbackQuery, Who, str], Awaitable[None]]
 StartFunction = Callable[[Update, Who, str], Awaitable[None]]
+FinishedFunction = Callable[[Who, "Reply"], Awaitable[None]]
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Extension:
     buttons: dict[str, ButtonFunction] = field(default_factory=dict)
     start_payloads: dict[str, StartFunction] = field(default_factory=dict)
     public_commands: tuple[str, ...] = ()
+    finished: dict[str, FinishedFunction] = field(default_factory=dict)
 
 
 ExtensionFactory = Callable[["TelegramCompanion"], Extension]

@@ -496,6 +496,14 @@ class TelegramCompanion:
     async def _show_reply(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
         if reply.status == "duplicate":
             return
+        await self._show(chat_id, who, reply, language)
+        if reply.status == "finished" and reply.flow_id is not None:
+            for extension in self.extensions:
+                follow_up = extension.finished.get(reply.flow_id)
+                if follow_up is not None:
+                    await follow_up(who, reply)
+
+    async def _show(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
         messages = list(reply.messages)
         if reply.crisis and messages:
             # The card stands alone, first, before anything else.

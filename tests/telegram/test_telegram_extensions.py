@@ -28,7 +28,16 @@ def echo_extension(handlers) -> Extension:
         seen.append(("link", rest))
         await handlers.bot.send_message(int(who.external_id), f"joined {rest}")
 
-    extension = Extension("echo", commands={"ping": on_ping}, buttons={"x": on_button}, start_payloads={"j_": on_link})
+    async def on_done(who, reply) -> None:
+        seen.append(("finished", reply.flow_id))
+
+    extension = Extension(
+        "echo",
+        commands={"ping": on_ping},
+        buttons={"x": on_button},
+        start_payloads={"j_": on_link},
+        finished={"my_name": on_done},
+    )
     extension.seen = seen  # type: ignore[attr-defined]
     return extension
 
@@ -91,3 +100,16 @@ def test_extensions_cannot_take_over_core_commands_or_buttons(companion: Compani
 
     with pytest.raises(ValueError, match="reuses"):
         build_application(companion, TOKEN, request=RecordingRequest(), rate_limit=False, extensions=[clashing])
+
+
+async def test_extensions_hear_when_their_flow_is_finished(harness: TelegramHarness, companion: Companion) -> None:
+    kim = harness.person(704, "Kim")
+    await kim.says("/start")
+    await kim.taps(companion.catalog.ui.get("button_agree", "en"))
+    await companion.open(Who("telegram", "704"), "my_name")
+    await kim.says("Kim")
+    assert seen(harness) == [("finished", "my_name")]
+    await companion.open(Who("telegram", "704"), "questions")
+    await kim.says("/cancel")
+    assert (await companion.current(Who("telegram", "704"))).status == "idle"
+    assert seen(harness) == [("finished", "my_name")]  # pausing another flow is not finishing this one
