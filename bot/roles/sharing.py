@@ -189,6 +189,11 @@ def access(connection: Connection, actor_id: int, person_id: int, action: str, n
     audit row of a refused access is committed, not rolled back.
     """
     allowed = can_view(connection, actor_id, person_id)
+    # An id from a forged button may name nobody: the refusal is still recorded,
+    # with no subject (the audit row cannot point at a person who does not exist).
+    if not allowed and connection.execute(select(people.c.id).where(people.c.id == person_id)).first() is None:
+        _audit(connection, actor_id, None, action, False, now)
+        return False
     _audit(connection, actor_id, person_id, action, allowed, now)
     return allowed
 
