@@ -84,7 +84,7 @@ async def test_a_scripted_chat_saves_answers_and_resumes_after_end_of_input(sqli
     assert "Hi Sam. How are you today?" in first.stdout
     assert "Sorry to hear that." in first.stdout
     assert "  1. [x] Home" in first.stdout
-    assert first.stdout.rstrip().endswith("Everything is saved. Type 'companion chat' to carry on where you stopped.")
+    assert first.stdout.rstrip().endswith("Everything is saved. Start the chat again to carry on where you stopped.")
     answers, statuses = await _answers(sqlite_url)
     assert answers == {
         "name": "Sam",
