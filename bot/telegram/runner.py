@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.runtime import open_companion
 from bot.settings import Settings
+from bot.telegram import coordinators, groups, reminders
 from bot.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 
 NO_TOKEN = """No Telegram bot token is set.
@@ -35,8 +36,17 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     asyncio.set_event_loop(loop)
     companion = loop.run_until_complete(open_companion(settings))
     application = build_application(
-        companion, settings.telegram_bot_token.get_secret_value(), base_url=settings.bot_api_url
+        companion,
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.bot_api_url,
+        extensions=[
+            coordinators.extension_factory(settings.bot_username),
+            groups.groups_extension(settings.bot_username),
+            reminders.make_extension,
+        ],
     )
+    # Reminders go out from this process too (``companion dispatch`` can run more beside it).
+    reminders.run_dispatcher_inside(application, companion)
 
     async def close_storage(_: Application) -> None:
         await companion.storage.close()
