@@ -1,0 +1,244 @@
+"""Every access rule of the coordinator's side, through the real Application."""
+
+from __future__ import annotations
+
+import json
+
+from bot.conversation import Companion, Who
+from bot.roles import grants, sharing
+from tests.telegram.coordinator_helpers import (
+    agree,
+    audit,
+    finish,
+    flows_of,
+    harness,  # noqa: F401 - the fixture
+    link,
+    make_code,
+    make_coordinator,
+    messages_to,
+    person_id,
+    sent,
+    ui,
+)
+from tests.telegram.harness import TelegramHarness
+
+
+async def press(harness: TelegramHarness, person, data: str):  # type: ignore[no-untyped-def]
+    """A button press with made-up callback data, on the person's last message."""
+    return await harness.process(harness.updates.press(person.user, person.last, data))
+
+
+async def test_a_service_user_gets_a_kind_no_and_nothing_else(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    robin = harness.person(901, "Robin")
+    await agree(robin, companion)
+    await finish(companion, Who("telegram", "901"), "questions")
+    sam = harness.person(902, "Sam")
+    await agree(sam, companion)
+    code = await make_code(robin, companion)
+    for command in ("/people", "/link", f"/link {code}", f"/start s_{code}"):
+        calls = await sam.says(command)
+        assert sam.last["text"] == ui(companion, "roles_coordinators_only"), command
+        assert messages_to(calls, 901) == []
+    # The code was not spent by the refused tries: a real coordinator can still use it.
+    alex = await make_coordinator(harness, companion, clock, 903, "Alex Morgan")
+    await alex.says(f"/link {code}")
+    assert alex.last["text"] == ui(companion, "roles_link_done", name=ui(companion, "roles_person_unnamed"))
+    robin_id, sam_id = await person_id(companion, robin), await person_id(companion, sam)
+    # Forged coordinator buttons from a service user: refused, audited, nothing sent.
+    for data in (f"co:s:{robin_id}", f"co:r:{robin_id}", f"co:r:{robin_id}:3", f"co:a:{robin_id}"):
+        calls = await press(harness, sam, data)
+        assert sent(calls, "sendDocument") == []
+        assert sam.last["text"] == ui(companion, "roles_no_access")
+    assert (await companion.current(Who("telegram", "902"))).status == "idle"
+    rows = [row for row in await audit(companion) if row[0] == sam_id]
+    assert rows == [
+        (sam_id, None, "list_people", False),
+        (sam_id, None, "link", False),  # /link CODE
+        (sam_id, None, "link", False),  # the s_ link
+        (sam_id, robin_id, "summary", False),
+        (sam_id, robin_id, "review", False),
+        (sam_id, robin_id, "review", False),
+        (sam_id, robin_id, "agreement_open", False),
+    ]
+
+
+async def test_an_unlinked_coordinator_and_forged_ids_see_nothing(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 911, "Alex Morgan")
+    robin = harness.person(912, "Robin")
+    kim = harness.person(913, "Kim")
+    for person in (robin, kim):
+        await agree(person, companion)
+        await finish(companion, Who("telegram", str(person.id)), "questions")
+    await link(harness, companion, clock, robin, alex)  # Alex sees Robin, not Kim
+    kim_id, alex_id = await person_id(companion, kim), await person_id(companion, alex)
+    await alex.says("/people")
+    for data in (f"co:s:{kim_id}", f"co:r:{kim_id}", f"co:r:{kim_id}:1", f"co:a:{kim_id}", "co:s:999999", "co:s:-1", "co:s:1 OR 1=1", "co:zz:1"):
+        calls = await press(harness, alex, data)
+        assert sent(calls, "sendDocument") == []
+        assert alex.last["text"] == ui(companion, "roles_no_access"), data
+    assert (await companion.current(Who("telegram", "911"))).status == "idle"
+    refused = [row for row in await audit(companion) if row[0] == alex_id and not row[3]]
+    assert refused == [
+        (alex_id, kim_id, "summary", False),
+        (alex_id, kim_id, "review", False),
+        (alex_id, kim_id, "review", False),
+        (alex_id, kim_id, "agreement_open", False),
+        (alex_id, None, "summary", False),  # an id that names nobody
+    ]
+    # A person cannot stop someone else's share by forging a coordinator id.
+    await press(harness, kim, f"sh:stop:{alex_id}")
+    assert kim.last["text"] == ui(companion, "roles_already_stopped")
+    await alex.says("/people")
+    assert alex.last["text"].startswith(ui(companion, "roles_person_unnamed") + ", sharing since ")
+
+
+async def test_codes_reused_expired_and_guessed(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 921, "Alex Morgan")
+    jo = await make_coordinator(harness, companion, clock, 922, "Jo Lind")
+    robin = harness.person(923, "Robin")
+    await agree(robin, companion)
+    failed = ui(companion, "roles_link_failed")
+
+    used = await make_code(robin, companion)
+    await alex.says(f"/link {used}")
+    calls = await jo.says(f"/link {used}")  # reused
+    assert jo.last["text"] == failed
+    assert messages_to(calls, 923) == []  # the person is told nothing about a failed try
+
+    expired = await make_code(robin, companion)
+    clock.advance(hours=24, seconds=1)
+    await jo.says(f"/link {expired}")
+    assert jo.last["text"] == failed
+
+    await jo.says("/link ZZZZZZZZ")  # never existed
+    assert jo.last["text"] == failed
+    await jo.says("/link hello")  # not even a code
+    assert jo.last["text"] == failed
+    await jo.says("/link")
+    assert jo.last["text"] == ui(companion, "roles_link_how")
+    # Five wrong codes within the hour (the reused one is a day old now): even a right one is refused.
+    jo_id = await person_id(companion, jo)
+    assert await companion.storage.run(lambda tx: sharing.recent_failures(tx.connection, jo_id, clock())) == 3
+    right = await make_code(robin, companion)
+    for wrong in ("AAAAAAAA", "CCCC-DDDD"):
+        await jo.says(f"/link {wrong}")
+        assert jo.last["text"] == failed
+    calls = await jo.says(f"/link {right}")
+    assert jo.last["text"] == ui(companion, "roles_link_too_many")
+    assert messages_to(calls, 923) == []
+    await jo.says("/link ZZZZZZZZ")
+    assert jo.last["text"] == ui(companion, "roles_link_too_many")
+    clock.advance(hours=1, seconds=1)
+    await jo.says(f"/link {right}")
+    assert jo.last["text"] == ui(companion, "roles_link_done", name=ui(companion, "roles_person_unnamed"))
+
+
+async def test_invites_work_once(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = harness.person(931, "Alex")
+    jo = harness.person(932, "Jo")
+    for person in (alex, jo):
+        await agree(person, companion)
+    token = await companion.storage.run(lambda tx: grants.create_invite(tx.connection, grants.FACILITATOR, clock()))
+    await alex.says(f"/start {token}")
+    assert alex.last["text"] == ui(companion, "roles_granted_facilitator")
+    calls = await jo.says(f"/start {token}")  # used
+    assert jo.last["text"] == ui(companion, "roles_invite_bad")
+    assert sent(calls, "setMyCommands") == []
+    old = await companion.storage.run(lambda tx: grants.create_invite(tx.connection, grants.COORDINATOR, clock()))
+    clock.advance(days=7, seconds=1)
+    await jo.says(f"/start {old}")  # expired
+    assert jo.last["text"] == ui(companion, "roles_invite_bad")
+    await jo.says("/start r_NotARealTokenButLongEnough123")  # unknown
+    assert jo.last["text"] == ui(companion, "roles_invite_bad")
+    jo_id = await person_id(companion, jo)
+    assert await companion.storage.run(lambda tx: grants.roles_of(tx.connection, jo_id)) == set()
+    # A facilitator is not a coordinator.
+    await alex.says("/people")
+    assert alex.last["text"] == ui(companion, "roles_coordinators_only")
+
+
+async def test_the_public_command_list_is_the_service_users(harness: TelegramHarness, companion: Companion) -> None:
+    application = harness.application
+    harness.request.take()
+    await application.post_init(application)
+    calls = sent(harness.request.take(), "setMyCommands")
+    assert len(calls) == 2
+    for call in calls:
+        assert "scope" not in call.params
+        commands = call.params["commands"]
+        names = [c["command"] for c in (json.loads(commands) if isinstance(commands, str) else commands)]
+        assert "share" in names and "sharing" in names
+        assert "people" not in names and "link" not in names
+
+
+async def test_stopping_sharing_mid_review_keeps_nothing(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 941, "Alex Morgan")
+    robin = harness.person(942, "Robin")
+    await agree(robin, companion)
+    await finish(companion, Who("telegram", "942"), "questions")
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Something Robin said")
+    alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)
+    assert ("what_we_agreed", "in_progress") in await flows_of(companion, alex_id)
+
+    await robin.says("/sharing")
+    await robin.taps(ui(companion, "button_roles_stop", name="Alex Morgan"))
+    # The coordinator's unfinished notes about Robin are gone at once.
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
+    assert (await companion.current(Who("telegram", "941"))).status == "idle"
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
+
+
+async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 951, "Alex Morgan")
+    robin = harness.person(952, "Robin")
+    await agree(robin, companion)
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    assert alex.last["text"] == ui(companion, "roles_review_empty", name=ui(companion, "roles_person_unnamed"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Walk more")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)
+    # The operator takes the role away while the last question is open.
+    await companion.storage.run(lambda tx: grants.revoke(tx.connection, alex_id, grants.COORDINATOR))
+    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert alex.last["text"] == ui(companion, "roles_agreed_not_saved")
+    assert messages_to(calls, 952) == []
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
+    assert (await audit(companion))[-1] == (alex_id, robin_id, "agreement", False)
+
+
+async def test_a_person_who_blocked_the_bot_still_gets_it_on_their_record(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 961, "Alex Morgan")
+    robin = harness.person(962, "Robin")
+    await agree(robin, companion)
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Walk more")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    harness.request.blocked.add(962)
+    await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert alex.last["text"] == ui(companion, "roles_agreed_not_delivered", name=ui(companion, "roles_person_unnamed"))
+    robin_id = await person_id(companion, robin)
+    assert ("what_we_agreed", "completed") in await flows_of(companion, robin_id)
+
+
+async def test_a_double_tap_makes_one_code(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    robin = harness.person(971, "Robin")
+    await agree(robin, companion)
+    await robin.says("/share")
+    update = robin.update_press(ui(companion, "button_roles_share_yes"))
+    await harness.process(update)
+    await harness.process(update)  # Telegram delivers the same update again
+    codes = [m for m in robin.chat if m["text"].startswith("Your code: ")]
+    assert len(codes) == 1
