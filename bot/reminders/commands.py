@@ -12,7 +12,6 @@ import typer
 from bot.content import load_catalog
 from bot.reminders.delivery import telegram_sender
 from bot.reminders.dispatcher import Dispatcher, Tally
-from bot.reminders.messages import ReminderComposer
 from bot.settings import Settings
 from bot.storage.repository import Storage
 
@@ -26,7 +25,11 @@ async def dispatch(settings: Settings, *, once: bool) -> Tally:
     options = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
     try:
         async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
-            dispatcher = Dispatcher(storage, telegram_sender(bot), ReminderComposer(storage, catalog.ui))
+            # The same words, buttons and files as the dispatcher inside `companion run`.
+            from bot.telegram.reminders import TelegramReminderComposer
+            from flows.engine import Engine
+
+            dispatcher = Dispatcher(storage, telegram_sender(bot), TelegramReminderComposer(storage, Engine(catalog)))
             if once:
                 while await dispatcher.run_once():
                     pass

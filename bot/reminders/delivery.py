@@ -31,6 +31,8 @@ class Outgoing:
     chat_id: str
     text: str
     attachment: Attachment | None = None
+    buttons: tuple[tuple[str, str], ...] = ()
+    """(label, callback data) pairs, one button per row: a reminder's one-tap actions."""
 
 
 Sender = Callable[[Outgoing], Awaitable[None]]
@@ -70,13 +72,21 @@ def classify(error: BaseException) -> tuple[str, float]:
 
 def telegram_sender(bot: object) -> Sender:
     """A sender for a python-telegram-bot ``Bot`` (already initialised)."""
-    from telegram import InputFile
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
     async def send(outgoing: Outgoing) -> None:
+        # Plain text (no parse mode): a facilitator's words or a note can never break the markup.
+        keyboard = (
+            InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in outgoing.buttons])
+            if outgoing.buttons
+            else None
+        )
         if outgoing.attachment is None:
-            await bot.send_message(chat_id=outgoing.chat_id, text=outgoing.text)  # type: ignore[attr-defined]
+            await bot.send_message(chat_id=outgoing.chat_id, text=outgoing.text, reply_markup=keyboard)  # type: ignore[attr-defined]
             return
         document = InputFile(outgoing.attachment.data, filename=outgoing.attachment.filename)
-        await bot.send_document(chat_id=outgoing.chat_id, document=document, caption=outgoing.text)  # type: ignore[attr-defined]
+        await bot.send_document(  # type: ignore[attr-defined]
+            chat_id=outgoing.chat_id, document=document, caption=outgoing.text, reply_markup=keyboard
+        )
 
     return send

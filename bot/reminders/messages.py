@@ -52,7 +52,19 @@ class ReminderComposer:
             return await self._appointment(reminder, int(raw_id))
         if kind == "session":
             return await self._session(reminder, int(raw_id))
+        return await self.other(reminder, kind, int(raw_id))
+
+    async def other(self, reminder: store.Claimed, source_kind: str, source_id: int) -> Outgoing | None:
+        """Reminders about other things (a channel adapter adds its own); None drops the reminder."""
         return None
+
+    def appointment_buttons(self, reminder: store.Claimed) -> tuple[tuple[str, str], ...]:
+        """One-tap actions under an appointment reminder (none here; a channel adapter adds them)."""
+        return ()
+
+    def session_buttons(self, reminder: store.Claimed, record: groups.GroupRecord) -> tuple[tuple[str, str], ...]:
+        """One-tap actions under a session reminder (none here; a channel adapter adds them)."""
+        return ()
 
     async def _appointment(self, reminder: store.Claimed, appointment_id: int) -> Outgoing | None:
         found = await self.storage.run(lambda tx: appointments.by_id(tx.connection, appointment_id))
@@ -62,14 +74,16 @@ class ReminderComposer:
         moment = utc_to_local(found.starts_at, found.timezone)
         params = {"date": local_date(self.texts, language, moment), "time": moment.strftime("%H:%M")}
         text = self.texts.get(f"reminder_{reminder.kind}", language, **params)
-        if found.note and reminder.kind != "appointment_followup":
-            text += "\n" + self.texts.get("reminder_appointment_note", language, note=found.note)
         attachment = None
         if reminder.kind == "appointment_summary" and self.summary_pdf is not None:
             pdf = await self.summary_pdf(reminder.person_id, language)
             if pdf:
-                attachment = Attachment("summary.pdf", pdf, "application/pdf")
-        return Outgoing(reminder.channel, reminder.chat_id, text, attachment)
+                attachment = Attachment(self.texts.get("tg_summary_filename", language), pdf, "application/pdf")
+            else:  # nothing to attach: say so, rather than promise a file that is not there
+                text = self.texts.get("reminder_appointment_no_summary", language, **params)
+        if found.note and reminder.kind != "appointment_followup":
+            text += "\n" + self.texts.get("reminder_appointment_note", language, note=found.note)
+        return Outgoing(reminder.channel, reminder.chat_id, text, attachment, self.appointment_buttons(reminder))
 
     async def _session(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
         def read(tx: object) -> tuple[groups.SessionRecord, groups.GroupRecord] | None:
@@ -106,4 +120,6 @@ class ReminderComposer:
             stamp=self.clock(),
         )
         attachment = Attachment(self.texts.get("reminder_calendar_file", language), ics, "text/calendar")
-        return Outgoing(reminder.channel, reminder.chat_id, "\n".join(lines), attachment)
+        return Outgoing(
+            reminder.channel, reminder.chat_id, "\n".join(lines), attachment, self.session_buttons(reminder, record)
+        )

@@ -174,9 +174,18 @@ _SELECT_CLAIMABLE = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
-_SELECT_RECIPIENTS = select(
-    people.c.id, people.c.channel, people.c.external_id, people.c.language, people.c.timezone
-).where(people.c.id.in_(bindparam("ids", expanding=True)))
+_SELECT_RECIPIENTS = (
+    select(
+        people.c.id,
+        people.c.channel,
+        people.c.external_id,
+        people.c.language,
+        people.c.timezone,
+        blocked_chats.c.person_id.is_not(None).label("blocked"),
+    )
+    .select_from(people.outerjoin(blocked_chats, blocked_chats.c.person_id == people.c.id))
+    .where(people.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 _TAKE_LEASE = (
     update(reminders)
@@ -213,10 +222,14 @@ def claim(
     claimed: list[Claimed] = []
     exhausted: list[int] = []
     elsewhere: list[int] = []
+    refused: list[int] = []
     for row in rows:
         person = recipients[row.person_id]
         if person.channel != channel:
             elsewhere.append(row.id)  # e.g. a console profile: nothing can reach it unprompted
+            continue
+        if person.blocked:
+            refused.append(row.id)  # planned after they blocked the bot: not tried until they write again
             continue
         if row.attempts >= max_attempts:
             exhausted.append(row.id)
@@ -241,6 +254,10 @@ def claim(
     if elsewhere:
         connection.execute(
             update(reminders).where(reminders.c.id.in_(elsewhere)).values(status=DROPPED, lease_until=None)
+        )
+    if refused:
+        connection.execute(
+            update(reminders).where(reminders.c.id.in_(refused)).values(status=BLOCKED, lease_until=None)
         )
     if claimed:
         ensure_pace_rows(connection, (c.person_id for c in claimed))
@@ -310,6 +327,18 @@ def is_blocked(connection: Connection, person_id: int) -> bool:
 def unblock(connection: Connection, person_id: int) -> bool:
     """The person wrote to the bot again, so it may reach them. Their stopped reminders stay stopped."""
     return connection.execute(delete(blocked_chats).where(blocked_chats.c.person_id == person_id)).rowcount == 1
+
+
+def resume_future(connection: Connection, person_id: int, now: dt.datetime) -> int:
+    """After an unblock: reminders the block stopped that are not due yet are pending again.
+
+    Ones that fell due while the bot was blocked stay stopped (never sent late by surprise)."""
+    result = connection.execute(
+        update(reminders)
+        .where(reminders.c.person_id == person_id, reminders.c.status == BLOCKED, reminders.c.due_at > now)
+        .values(status=PENDING, attempts=0, lease_until=None, claim_token=None)
+    )
+    return result.rowcount
 
 
 # --------------------------------------------------------------------------- pacing

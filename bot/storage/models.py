@@ -223,6 +223,8 @@ class GroupMember(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
     consented_at: Mapped[dt.datetime]
     muted: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The first name the facilitator sees (as Telegram gave it when the person agreed to join)."""
 
 
 class GroupSession(Base):
@@ -238,6 +240,41 @@ class GroupSession(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
     place: Mapped[str | None] = mapped_column(String(300), default=None)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class SessionAttendance(Base):
+    """A member the facilitator ticked as having come to a session."""
+
+    __tablename__ = "session_attendance"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    marked_at: Mapped[dt.datetime]
+
+
+class SessionFeedback(Base):
+    """A member's answers to the optional questionnaire after a session.
+
+    The person id is kept only so the row is erased with the person and given
+    once per session; reports read the answers and never the person id."""
+
+    __tablename__ = "session_feedback"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    given_at: Mapped[dt.datetime]
+
+
+class GroupMessage(Base):
+    """A facilitator's message to their whole group; reminder rows deliver it to each member."""
+
+    __tablename__ = "group_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime]
 
 
 class Appointment(Base):
