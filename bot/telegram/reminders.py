@@ -232,7 +232,7 @@ def run_dispatcher_inside(application: Application, companion: Companion, **opti
     application.post_init = post_init
     application.post_stop = post_stop
     application.bot_data["reminders"] = service
-    Unblocker(companion.storage).install(application)
+    Unblocker(companion.storage, clock=companion.clock).install(application)
     return service
 
 
@@ -248,8 +248,16 @@ class Unblocker:
     next message after that.
     """
 
-    def __init__(self, storage: Storage, *, refresh: float = 30.0, channel: str = "telegram") -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        refresh: float = 30.0,
+        channel: str = "telegram",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.storage = storage
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.refresh = refresh
         self.channel = channel
         self._blocked: set[str] = set()
@@ -281,7 +289,7 @@ class Unblocker:
         self._read_at = time.monotonic()
 
     async def unblock(self, external_id: str) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = self.clock()
 
         def work(tx: Transaction) -> None:
             person = tx.person(self.channel, external_id)
