@@ -23,6 +23,7 @@ see it is decided from the presser's own record and the live share.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ class Coordinators:
     def t(self, key: str, language: str, **params: object) -> str:
         return self.ui.get(key, language, **params)
 
-    def _now(self) -> Any:
+    def _now(self) -> dt.datetime:
         return self.companion.clock()
 
     def _person_name(self, person: PersonRecord | None, language: str) -> str:

@@ -242,3 +242,24 @@ async def test_a_double_tap_makes_one_code(harness: TelegramHarness, companion: 
     await harness.process(update)  # Telegram delivers the same update again
     codes = [m for m in robin.chat if m["text"].startswith("Your code: ")]
     assert len(codes) == 1
+
+
+async def test_a_person_who_deletes_everything_mid_review_leaves_nothing_behind(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+    alex = await make_coordinator(harness, companion, clock, 981, "Alex Morgan")
+    robin = harness.person(982, "Robin")
+    await agree(robin, companion)
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Walk more")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    await robin.says("/delete")
+    await robin.taps(ui(companion, "button_tg_delete_yes"))
+    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert alex.last["text"] == ui(companion, "roles_agreed_not_saved")
+    assert messages_to(calls, 982) == []
+    alex_id = await person_id(companion, alex)
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
+    assert (await audit(companion))[-1] == (alex_id, None, "agreement", False)

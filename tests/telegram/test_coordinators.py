@@ -242,6 +242,17 @@ async def test_swedish_words_for_a_swedish_person(harness: TelegramHarness, comp
     await alex.says(f"/link {code}")
     assert kim.last["text"] == ui(companion, "roles_told_linked", "sv", name="Alex Morgan")
     assert alex.last["text"] == ui(companion, "roles_link_done", name=ui(companion, "roles_person_unnamed"))
+    # Alex works in English; what was agreed reaches Kim in Swedish, in Kim's voice.
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Gå en promenad varje dag")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    await alex.taps(ui(companion, "button_in_two_weeks"))
+    assert kim.last["text"].startswith(ui(companion, "roles_agreed_for_person", "sv", name="Alex Morgan"))
+    assert "Fram till mitt nästa besök ska jag\n• Gå en promenad varje dag" in kim.last["text"]
+    assert ui(companion, "roles_agreed_medicine_care", "sv") not in kim.last["text"]
 
 
 def _json(value: Any) -> Any:
