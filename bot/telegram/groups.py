@@ -302,9 +302,9 @@ class GroupsExtension:
             await self._past_sessions(chat_id, me, language, target)
         elif action == ATTENDANCE_ACTION:
             await self._attendance(chat_id, me, language, target, None)
-        elif action == "A" and len(numbers) == 2:
+        elif action == "A" and len(numbers) == 3 and numbers[2] in (0, 1):
             message = query.message if isinstance(query.message, Message) else None
-            await self._toggle_attendance(chat_id, me, language, target, numbers[1], message)
+            await self._mark_attendance(chat_id, me, language, target, numbers[1], numbers[2] == 1, message)
         else:
             raise groups.NotAllowed("button")
 
@@ -393,7 +393,8 @@ class GroupsExtension:
         for m in members:
             name = m.name or self._t("gr_no_name", language)
             label = self._t("tg_ticked" if m.person_id in came else "tg_unticked", language, label=name)
-            pairs.append((label, f"{FACILITATOR_BUTTON}:A:{found.id}:{m.person_id}"))
+            # The button says what it will make true (ticked or not), so a double tap or a redelivery changes nothing more.
+            pairs.append((label, f"{FACILITATOR_BUTTON}:A:{found.id}:{m.person_id}:{0 if m.person_id in came else 1}"))
         pairs.append((self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{record.id}"))
         return [text if members else self._t("gr_members_none", language, group=record.name)], pairs
 
@@ -410,16 +411,13 @@ class GroupsExtension:
             return
         await self.handlers._send(chat_id, rendered)
 
-    async def _toggle_attendance(
-        self, chat_id: int, me: int, language: str, session_id: int, person_id: int, message: Message | None
+    async def _mark_attendance(
+        self, chat_id: int, me: int, language: str, session_id: int, person_id: int, came: bool, message: Message | None
     ) -> None:
         now = self._now()
-
-        def work(tx: Transaction) -> None:
-            came = person_id in group_activity.attended(tx.connection, me, session_id)
-            group_activity.set_attended(tx.connection, me, session_id, person_id, not came, now)
-
-        await self.companion.storage.run(work)
+        await self.companion.storage.run(
+            lambda tx: group_activity.set_attended(tx.connection, me, session_id, person_id, came, now)
+        )
         await self._attendance(chat_id, me, language, session_id, message)
 
     async def _report(self, chat_id: int, who: Who, language: str, group_id: int) -> None:

@@ -201,7 +201,11 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     await fay.taps("⬜ Bo")
     assert shown(fay.last)[:2] == ["✅ Mia", "✅ Bo"]
     await fay.taps("✅ Bo")  # a mistake, undone in place
-    await fay.taps("⬜ Bo")
+    assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {mia_id}
+    # A double tap (the same button pressed twice) ticks once.
+    twice = fay.update_press("⬜ Bo")
+    await harness.process(twice)
+    await harness.process(harness.updates.press(fay.user, fay.last, twice.callback_query.data))
     assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {mia_id, bo_id}
 
     # /report before anyone answered: attendance, and no feedback yet.
@@ -352,7 +356,7 @@ async def test_a_facilitator_cannot_touch_another_facilitators_group(harness: Te
         f"g:L:{group_id}:0",
         f"g:p:{group_id}",
         f"g:a:{session_id}",
-        f"g:A:{session_id}:{mia_id}",
+        f"g:A:{session_id}:{mia_id}:1",
         "g:o:999999",
         "g:o:abc",
         "g:A:1:2:3:4",
@@ -369,7 +373,7 @@ async def test_a_facilitator_cannot_touch_another_facilitators_group(harness: Te
     await gus.says("/report")
     assert gus.last["text"] == ui(companion, "gr_list_empty")
     # A member cannot tick attendance or mute someone else's group either.
-    calls = await harness.process(harness.updates.press(mia.user, mia.last, f"g:A:{session_id}:{mia_id}"))
+    calls = await harness.process(harness.updates.press(mia.user, mia.last, f"g:A:{session_id}:{mia_id}:1"))
     assert [c.text for c in calls if c.method == "sendMessage"] == [ui(companion, "gr_for_facilitators")]
     _ = gus_id
 
