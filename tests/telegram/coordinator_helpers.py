@@ -19,10 +19,10 @@ from bot.telegram.coordinators import make_extension
 from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
 from flows.schema import StepType
 from tests.telegram.harness import Call, Person, RecordingRequest, TelegramHarness
+from tests.telegram.talk import OWN, agree, finish, person_id, ui  # noqa: F401  (used by the coordinator tests)
 
 TOKEN = "123456:TEST-token-for-offline-tests"
 BOT_USERNAME = "sdm_companion_test_bot"
-OWN = "Can I drive <safely> & still work nights?"
 
 
 class BlockingRequest(RecordingRequest):
@@ -52,42 +52,6 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request.take()
     yield TelegramHarness(application, request)
     await application.shutdown()
-
-
-def ui(companion: Companion, key: str, language: str = "en", **params: object) -> str:
-    return companion.catalog.ui.get(key, language, **params)
-
-
-async def agree(person: Person, companion: Companion) -> None:
-    await person.says("/start")
-    await person.taps(ui(companion, "button_agree", person.user["language_code"]))
-
-
-async def person_id(companion: Companion, person: Person) -> int:
-    record = await companion.person(Who("telegram", str(person.id)))
-    assert record is not None
-    return record.id
-
-
-async def finish(companion: Companion, who: Who, flow_id: str) -> None:
-    """Answer a flow through the service: first option everywhere, our own words where typed."""
-    reply = await companion.open(who, flow_id)
-    for _ in range(80):
-        prompt = reply.prompt
-        if prompt is None:
-            break
-        if prompt.step.endswith("__again"):
-            action = Pressed(MORE_NO)
-        elif prompt.kind is StepType.message:
-            action = Pressed(NEXT)
-        elif prompt.kind is StepType.text:
-            action = Typed(OWN)
-        elif prompt.kind is StepType.checklist:
-            action = Pressed(DONE) if any(b.ticked for b in prompt.options) else Pressed(prompt.options[0].id)
-        else:
-            action = Pressed(prompt.options[0].id)
-        reply = await companion.act(who, action)
-    assert reply.status == "finished"
 
 
 async def make_coordinator(harness: TelegramHarness, companion: Companion, clock, user_id: int, name: str) -> Person:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from bot.telegram.app import build_application
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import BOT_USER, Call, Person, RecordingRequest, TelegramHarness, shown
+from tests.telegram.talk import agree, person_id, ui
 
 FAST = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
 LINK = re.compile(r"https://t\.me/" + BOT_USER["username"] + r"\?start=(g_[A-Za-z0-9_-]+)")
@@ -40,21 +41,6 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request.take()
     yield TelegramHarness(application, request)
     await application.shutdown()
-
-
-def ui(companion: Companion, key: str, language: str = "en", **params: object) -> str:
-    return companion.catalog.ui.get(key, language, **params)
-
-
-async def agree(person: Person, companion: Companion, payload: str = "") -> None:
-    await person.says(f"/start {payload}".strip())
-    await person.taps(ui(companion, "button_agree", person.user["language_code"]))
-
-
-async def person_id(companion: Companion, person: Person) -> int:
-    record = await companion.person(Who("telegram", str(person.id)))
-    assert record is not None
-    return record.id
 
 
 async def make_facilitator(person: Person, companion: Companion) -> int:

@@ -20,7 +20,8 @@ from bot.telegram.app import build_application
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import Person, RecordingRequest, TelegramHarness
-from tests.telegram.test_groups_telegram import FAST, agree, dispatch, pending, person_id, ui
+from tests.telegram.talk import agree, person_id, ui
+from tests.telegram.test_groups_telegram import FAST, dispatch, pending
 
 utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
 

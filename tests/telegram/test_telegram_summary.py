@@ -8,37 +8,9 @@ from pypdf import PdfReader
 
 from bot.conversation import Companion, Who
 from bot.summary.name import register
-from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
-from flows.schema import StepType
-from tests.telegram.harness import Call, Person, TelegramHarness, keyboard_of
+from tests.telegram.harness import Call, TelegramHarness, keyboard_of
+from tests.telegram.talk import agree, finish
 
-OWN = "Can I take it <with> food & tea?"
-
-
-async def agree(person: Person, companion: Companion) -> None:
-    await person.says("/start")
-    await person.taps(companion.catalog.ui.get("button_agree", "en"))
-
-
-async def finish(companion: Companion, who: Who, flow_id: str) -> None:
-    """Answer a flow through the service: first option everywhere, our own words where typed."""
-    reply = await companion.open(who, flow_id)
-    for _ in range(80):
-        prompt = reply.prompt
-        if prompt is None:
-            break
-        if prompt.step.endswith("__again"):
-            action = Pressed(MORE_NO)
-        elif prompt.kind is StepType.message:
-            action = Pressed(NEXT)
-        elif prompt.kind is StepType.text:
-            action = Typed(OWN)
-        elif prompt.kind is StepType.checklist:
-            action = Pressed(DONE) if any(b.ticked for b in prompt.options) else Pressed(prompt.options[0].id)
-        else:
-            action = Pressed(prompt.options[0].id)
-        reply = await companion.act(who, action)
-    assert reply.status == "finished"
 
 
 def pdf_text(call: Call) -> str:
@@ -70,7 +42,7 @@ async def test_summary_sends_a_pdf_and_a_preview(harness: TelegramHarness, compa
     (document,) = sent(calls, "sendDocument")
     text = pdf_text(document)
     assert "My questions" in text
-    assert "Can I take it <with> food & tea?" in text
+    assert "Can I drive <safely> & still work nights?" in text
     preview = sent(calls, "sendMessage")[-1]
     assert preview.text.startswith("Before my appointment")
     assert "MY QUESTIONS" in preview.text
