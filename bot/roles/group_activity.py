@@ -203,6 +203,32 @@ def schedule(
     return found
 
 
+def reschedule(
+    connection: Connection,
+    facilitator_id: int,
+    session_id: int,
+    local_start: dt.datetime,
+    *,
+    place: str | None,
+    now: dt.datetime,
+) -> groups.SessionRecord:
+    """Move a session (and change its place): its reminders and what follows it move with it."""
+    groups.move_session(connection, facilitator_id, session_id, local_start, now)
+    connection.execute(update(sessions).where(sessions.c.id == session_id).values(place=place))
+    plan_after(connection, session_id)
+    moved = groups.session(connection, session_id)
+    assert moved is not None
+    return moved
+
+
+def cancel(connection: Connection, facilitator_id: int, session_id: int, now: dt.datetime) -> groups.SessionRecord:
+    """Cancel a session: no reminders before it, no attendance question or feedback offer after it."""
+    found, _ = owned_session(connection, facilitator_id, session_id)
+    groups.cancel_session(connection, facilitator_id, session_id, now)
+    plan_after(connection, session_id)
+    return found
+
+
 # --------------------------------------------------------------------------- attendance
 
 

@@ -286,6 +286,26 @@ class GroupsExtension:
             await run(lambda tx: groups.owned(tx.connection, me, target))
             reply = await self.companion.open(who, MESSAGE_FLOW, update.update_id, about={"group_id": target})
             await self.handlers._show_reply(chat_id, who, reply, language)
+        elif action == "c":
+            await self._upcoming_to_change(chat_id, me, language, target)
+        elif action == "C":
+            await self._session_choices(chat_id, me, language, target)
+        elif action == "M":
+            found, _ = await run(lambda tx: group_activity.owned_session(tx.connection, me, target))
+            about = {"group_id": found.group_id, "session_id": target}
+            reply = await self.companion.open(who, SESSION_FLOW, update.update_id, about=about)
+            await self.handlers._show_reply(chat_id, who, reply, language)
+        elif action == "X" and len(numbers) == 1:
+            await self._confirm_cancel(chat_id, me, language, target)
+        elif action == "X" and numbers[1:] == [1]:
+            now = self._now()
+            found = await run(lambda tx: group_activity.cancel(tx.connection, me, target, now))
+            await self._say(
+                chat_id,
+                language,
+                [self._t("gr_session_cancelled", language)],
+                [(self._t("button_gr_message", language), f"{FACILITATOR_BUTTON}:t:{found.group_id}")],
+            )
         elif action == "m":
             await self._members(chat_id, me, language, target)
         elif action == "l":
@@ -329,6 +349,7 @@ class GroupsExtension:
         g = f"{FACILITATOR_BUTTON}:"
         pairs = [
             (self._t("button_gr_schedule", language), f"{g}s:{group_id}"),
+            (self._t("button_gr_change", language), f"{g}c:{group_id}"),
             (self._t("button_gr_invite", language), f"{g}i:{group_id}"),
             (self._t("button_gr_members", language), f"{g}m:{group_id}"),
             (self._t("button_gr_leads", language), f"{g}l:{group_id}"),
@@ -337,6 +358,46 @@ class GroupsExtension:
             (self._t("button_gr_report", language), f"{g}r:{group_id}"),
         ]
         await self._say(chat_id, language, texts, pairs)
+
+    async def _upcoming_to_change(self, chat_id: int, me: int, language: str, group_id: int) -> None:
+        now = self._now()
+
+        def read(tx: Transaction) -> tuple[groups.GroupRecord, list[groups.SessionRecord]]:
+            return groups.owned(tx.connection, me, group_id), group_activity.sessions_of(tx.connection, me, group_id)
+
+        record, sessions = await self.companion.storage.run(read)
+        upcoming = [s for s in sessions if s.starts_at > now][:8]
+        back = (self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{group_id}")
+        if not upcoming:
+            await self._say(chat_id, language, [self._t("gr_no_upcoming", language)], [back])
+            return
+        pairs = [(self._when(language, s, record.timezone), f"{FACILITATOR_BUTTON}:C:{s.id}") for s in upcoming]
+        await self._say(chat_id, language, [self._t("gr_which_session", language)], [*pairs, back])
+
+    async def _session_choices(self, chat_id: int, me: int, language: str, session_id: int) -> None:
+        found, record = await self.companion.storage.run(
+            lambda tx: group_activity.owned_session(tx.connection, me, session_id)
+        )
+        when = self._when(language, found, record.timezone) + (f" ({found.place})" if found.place else "")
+        g = f"{FACILITATOR_BUTTON}:"
+        pairs = [
+            (self._t("button_gr_move", language), f"{g}M:{session_id}"),
+            (self._t("button_gr_cancel_session", language), f"{g}X:{session_id}"),
+            (self._t("button_gr_back", language), f"{g}o:{record.id}"),
+        ]
+        await self._say(chat_id, language, [self._t("gr_session_choices", language, when=when)], pairs)
+
+    async def _confirm_cancel(self, chat_id: int, me: int, language: str, session_id: int) -> None:
+        found, record = await self.companion.storage.run(
+            lambda tx: group_activity.owned_session(tx.connection, me, session_id)
+        )
+        g = f"{FACILITATOR_BUTTON}:"
+        pairs = [
+            (self._t("button_gr_cancel_yes", language), f"{g}X:{session_id}:1"),
+            (self._t("button_gr_keep_session", language), f"{g}o:{record.id}"),
+        ]
+        when = self._when(language, found, record.timezone)
+        await self._say(chat_id, language, [self._t("gr_cancel_confirm", language, when=when)], pairs)
 
     async def _invite(self, chat_id: int, me: int, language: str, group_id: int, *, confirmed: bool) -> None:
         """A new link replaces the old one (only a hash is stored, so the old link cannot be shown again)."""
@@ -633,6 +694,17 @@ class GroupsExtension:
             self.outcomes[who] = Outcome("gr_session_past", {}, group_id)
             return
         place = str(finished.answers.get("place") or "").strip()[:300] or None
+        moving = finished.about.get("session_id")
+        if isinstance(moving, int):
+            try:
+                group_activity.owned_session(tx.connection, person.id, moving)
+            except groups.NotAllowed:
+                # Cancelled (or not theirs) while the facilitator was answering.
+                self.outcomes[who] = Outcome("gr_not_yours", {})
+                return
+            group_activity.reschedule(tx.connection, person.id, moving, local, place=place, now=finished.now)
+            self.outcomes[who] = Outcome("gr_session_moved", {"session_id": moving}, group_id)
+            return
         found = group_activity.schedule(tx.connection, person.id, group_id, local, place=place, now=finished.now)
         self.outcomes[who] = Outcome("gr_session_set", {"session_id": found.id}, group_id)
 

@@ -20,7 +20,7 @@ from bot.telegram import reminders as telegram_reminders
 from bot.telegram.app import build_application
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
-from tests.telegram.harness import BOT_USER, Call, Person, RecordingRequest, TelegramHarness, shown
+from tests.telegram.harness import BOT_USER, Call, Person, RecordingRequest, TelegramHarness, keyboard_of, shown
 from tests.telegram.talk import agree, person_id, ui
 
 FAST = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
@@ -406,3 +406,64 @@ async def test_a_member_can_see_their_groups_unmute_and_leave(harness: TelegramH
     await mia.taps("Leave Tuesday group")
     assert mia.last["text"] == ui(companion, "gr_left")
     assert not [r for r in await pending(companion) if r[0] == mia_id]
+
+
+async def test_a_session_can_be_moved_or_cancelled_and_its_reminders_follow(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
+    fay = harness.person(9101, "Fay")
+    fay_id = await make_facilitator(fay, companion)
+    payload = await create_group(fay, companion, "Tuesday group", "Sweden (Stockholm time)")
+    mia = harness.person(9102, "Mia")
+    await join(mia, companion, payload)
+    mia_id = await person_id(companion, mia)
+    await schedule(fay, companion, "Tuesday group", "26/11/2026", "18:00", None)
+    (group_id,) = [g.id for g in await companion.storage.run(lambda tx: groups.groups_of(tx.connection, fay_id))]
+    (session,) = await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))
+    utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
+
+    # Move it to 3 December, 10:00 Stockholm time (09:00 UTC), with a video link.
+    await fay.says("/groups")
+    await fay.taps("Tuesday group")
+    await fay.taps(ui(companion, "button_gr_change"))
+    when = [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row][0]
+    await fay.taps(when)
+    await fay.taps(ui(companion, "button_gr_move"))
+    await fay.says("3/12/2026")
+    await fay.says("10:00")
+    await fay.says("https://video.example/room")
+    assert ui(companion, "gr_session_moved") in texts(fay)
+    (moved,) = await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))
+    assert (moved.id, moved.starts_at, moved.place) == (session.id, utc(2026, 12, 3, 9, 0), "https://video.example/room")
+    before = [row for row in await pending(companion) if row[1] == "session"]
+    assert (mia_id, "session", f"session:{session.id}", "d1", utc(2026, 12, 2, 9, 0)) in before
+    assert all(due >= utc(2026, 12, 2) for *_, due in before)  # nothing left at the old time
+
+    # Cancel it: asked first; then no reminders before it and nothing after it.
+    await fay.taps(ui(companion, "button_gr_change"))
+    await fay.taps([label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row][0])
+    await fay.taps(ui(companion, "button_gr_cancel_session"))
+    assert fay.last["text"].startswith("Cancel the session on")
+    await fay.taps(ui(companion, "button_gr_cancel_yes"))
+    assert fay.last["text"] == ui(companion, "gr_session_cancelled")
+    assert [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row] == [ui(companion, "button_gr_message")]
+    assert await pending(companion) == []
+    assert await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)) == []
+
+
+async def test_another_facilitator_cannot_move_or_cancel_a_session(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
+    fay = harness.person(9201, "Fay")
+    fay_id = await make_facilitator(fay, companion)
+    await create_group(fay, companion, "Tuesday group", "Sweden (Stockholm time)")
+    await schedule(fay, companion, "Tuesday group", "26/11/2026", "18:00", None)
+    (group_id,) = [g.id for g in await companion.storage.run(lambda tx: groups.groups_of(tx.connection, fay_id))]
+    (session,) = await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))
+    rival = harness.person(9202, "Rex")
+    await make_facilitator(rival, companion)
+    await rival.says("/groups")
+    for forged in (f"g:X:{session.id}:1", f"g:M:{session.id}", f"g:C:{session.id}", f"g:c:{group_id}"):
+        await harness.process(harness.updates.press(rival.user, rival.last, forged))
+        assert rival.last["text"] == ui(companion, "gr_not_yours")
+    assert len(await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))) == 1
