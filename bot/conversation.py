@@ -176,6 +176,7 @@ class Companion:
                 return None
             records = tx.runs(person.id)
             by_run = tx.answers(run.id for run in records)
+            other = tx.records_about(person.id)
             return {
                 "person": {
                     "channel": person.channel,
@@ -198,6 +199,7 @@ class Companion:
                     }
                     for run in records
                 ],
+                "other_records": other,
             }
 
         return await self.storage.run(work)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from bot.storage.database import Database, open_database
-from bot.storage.models import Answer, Person, ProcessedUpdate, Run
+from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
 
 people = Person.__table__
 runs = Run.__table__
@@ -154,6 +154,29 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
 
 
 _STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
+
+
+def person_columns() -> list[tuple[Any, Any]]:
+    """(table, column) for every column in the schema that refers to a person."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == "people" and fk.column.name == "id" for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def _secret(column_name: str) -> bool:
+    return "hash" in column_name or column_name in ("claim_token", "token")
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it (dates as ISO 8601, UTC where SQLite dropped the zone)."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
 
 
 class Transaction:
@@ -379,6 +402,38 @@ class Transaction:
                 self.connection.execute(select(func.count()).select_from(table).where(column == person_id))
             ).scalar_one()
         return counts
+
+    def rows_referring_to(self, person_id: int) -> dict[str, int]:
+        """Rows in every table that refer to this person, by ``table.column``.
+
+        Found from the schema, so a table added later is covered without
+        changing this: erasure tests assert all of these are zero.
+        """
+        counts = {"people.id": self.connection.execute(
+            select(func.count()).select_from(people).where(people.c.id == person_id)
+        ).scalar_one()}
+        for table, column in person_columns():
+            counts[f"{table.name}.{column.name}"] = self.connection.execute(
+                select(func.count()).select_from(table).where(column == person_id)
+            ).scalar_one()
+        return counts
+
+    def records_about(self, person_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything else kept about the person, table by table, for their export.
+
+        The person row, runs and answers are exported in their own shape by the
+        service; secrets (hashed tokens, dispatcher claim tokens) are left out.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table, column in person_columns():
+            if table.name in ("runs", "answers"):
+                continue
+            rows = self.connection.execute(select(table).where(column == person_id)).mappings().all()
+            if rows:
+                out.setdefault(table.name, []).extend(
+                    {key: _plain(value) for key, value in row.items() if not _secret(key)} for row in rows
+                )
+        return out
 
     # --------------------------------------------------------------- helpers
 
