@@ -435,20 +435,30 @@ class Engine:
                 self._save(turn, step.id, ticked)
             self._advance(flow, step, turn, context)
             return
+        # "+id" ticks and "-id" unticks whatever the state: a button that says what it
+        # does, so a double tap (two presses of the same old button) changes it once.
+        # A plain id toggles (typed numbers in the console).
+        wanted: bool | None = None
         if isinstance(action, Pressed):
-            chosen = action.button if action.button in ids else None
+            button = action.button
+            if button[:1] in ("+", "-") and button[1:] in ids:
+                wanted, button = button[0] == "+", button[1:]
+            chosen = button if button in ids else None
         else:
             chosen = _match_option(clean_text(action.text), options, {})
         if chosen is None:
             self._reask(flow, step, turn, "tick_then_done", context)
             return
-        if chosen in position.ticks:
-            position.ticks = [tick for tick in position.ticks if tick != chosen]
-        elif step.max_picks is not None and len(position.ticks) >= step.max_picks:
-            self._reask(flow, step, turn, "pick_limit", context, limit=step.max_picks)
-            return
-        else:
+        ticked = chosen in position.ticks
+        if wanted is None:
+            wanted = not ticked
+        if wanted and not ticked:
+            if step.max_picks is not None and len(position.ticks) >= step.max_picks:
+                self._reask(flow, step, turn, "pick_limit", context, limit=step.max_picks)
+                return
             position.ticks = [*position.ticks, chosen]
+        elif not wanted and ticked:
+            position.ticks = [tick for tick in position.ticks if tick != chosen]
         turn.prompt = self._prompt(flow, step, position, context)
 
     def _more(self, flow: Flow, step: Step, turn: Turn, action: Action, context: Context) -> None:

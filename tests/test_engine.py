@@ -537,3 +537,19 @@ def test_a_suggestion_quoting_a_skipped_answer_is_not_offered(walk: Walk) -> Non
     walk(USE_SUGGESTION)  # a stale "Use this" button from an older message
     assert walk.turn.problem == "use_typing"
     assert "statement" not in walk.turn.position.answers
+
+
+def test_checklist_buttons_that_say_tick_or_untick_are_idempotent(walk: Walk) -> None:
+    walk.to("areas")
+    walk(Pressed("+home"))
+    walk(Pressed("+home"))  # the same old button pressed twice: ticked once
+    assert [b.id for b in walk.turn.prompt.options if b.ticked] == ["home"]
+    walk(Pressed("-home"))
+    walk(Pressed("-home"))
+    assert [b.id for b in walk.turn.prompt.options if b.ticked] == []
+    walk(Pressed("+work"))
+    walk(Pressed("+friends"))
+    walk(Pressed("+home"))  # a third tick is over the limit of two
+    assert walk.turn.problem == "pick_limit"
+    walk(Pressed("+nothing"))
+    assert walk.turn.problem == "tick_then_done"

@@ -128,6 +128,10 @@ def keyboard(prompt: Prompt, text: Text, data: Callable[[Button], str], numbered
 
     options = _answer_options(prompt)
     others = [button for button in prompt.options if button.id.startswith("~")]
+    if checklist:
+        # Each tick button carries what it does ("+id" ticks, "-id" unticks), so two
+        # quick taps on the same button change the list once, not tick-then-untick.
+        options = [Button(("-" if b.ticked else "+") + b.id, b.label, b.ticked) for b in options]
     if numbered:
         row: list[InlineKeyboardButton] = []
         for index, button in enumerate(options, 1):

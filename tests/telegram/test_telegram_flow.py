@@ -109,3 +109,27 @@ async def test_user_text_is_escaped_where_it_is_echoed(harness: TelegramHarness,
     if numbered(prompt):
         # In the numbered list the typed text arrives intact (it was sent escaped).
         assert OWN_QUESTION in bob.last["text"]
+
+
+async def test_a_quick_double_tap_on_a_checklist_ticks_once(harness: TelegramHarness, companion: Companion) -> None:
+    import copy
+
+    dee = harness.person(1201, "Dee")
+    who = Who("telegram", "1201")
+    await agree(dee, harness)
+    await open_flow(dee, companion)
+    for _ in range(10):  # on to the first checklist
+        prompt = (await companion.current(who)).prompt
+        if prompt.kind is StepType.checklist:
+            break
+        await dee.taps(shown_labels(dee.last)[0])
+    old_keyboard = copy.deepcopy(dee.keyboard_message())
+    first = shown_labels(old_keyboard)[0]
+    # Two taps on the same button before the first edit reached the phone.
+    await harness.process(dee.update_press(first, old_keyboard))
+    await harness.process(dee.update_press(first, old_keyboard))
+    ticked = [b.id for b in (await companion.current(who)).prompt.options if b.ticked]
+    assert len(ticked) == 1
+    # A tap on the updated button (now "untick") takes it off again.
+    await dee.taps(shown_labels(dee.keyboard_message())[0])
+    assert [b.id for b in (await companion.current(who)).prompt.options if b.ticked] == []
