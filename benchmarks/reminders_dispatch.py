@@ -116,7 +116,7 @@ def run_dispatcher(url: str, port: int, start_at: float, results: mp.Queue) -> N
         async def composer(reminder: store.Claimed) -> Outgoing:
             return Outgoing(reminder.channel, reminder.chat_id, f"reminder {reminder.id}")
 
-        storage = await Storage.open(url, create=False)
+        storage = await Storage.open(url, migrate=False)
         async with Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot") as bot:
             send = telegram_sender(bot)
 

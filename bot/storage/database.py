@@ -50,11 +50,23 @@ class Database:
     async def run(self, work: Callable[[Connection], T]) -> T:  # pragma: no cover - interface
         raise NotImplementedError
 
+    async def migrate(self) -> None:
+        """Bring the tables up to date with the code (Alembic); what every start-up does."""
+        from bot.storage.migrate import upgrade
+
+        await self.run(upgrade)
+
     async def create_schema(self) -> None:
+        """Create the tables straight from the models: quick, for tests and benchmarks on
+        empty databases. Real databases use :meth:`migrate`, which a test keeps equal."""
         await self.run(lambda connection: Base.metadata.create_all(connection))
 
     async def drop_schema(self) -> None:
-        await self.run(lambda connection: Base.metadata.drop_all(connection))
+        def drop(connection: Connection) -> None:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+        await self.run(drop)
 
     async def dispose(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -462,10 +462,11 @@ class Storage:
         return self.database.url
 
     @classmethod
-    async def open(cls, url: str, *, create: bool = True) -> Storage:
+    async def open(cls, url: str, *, migrate: bool = True) -> Storage:
+        """Open the database and bring its tables up to date (migrations keep every row)."""
         database = open_database(url)
-        if create:
-            await database.create_schema()
+        if migrate:
+            await database.migrate()
         return cls(database)
 
     async def close(self) -> None:

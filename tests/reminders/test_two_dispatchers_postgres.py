@@ -41,7 +41,7 @@ async def test_two_dispatchers_send_every_reminder_exactly_once(pg_storage: Stor
         [store.Planned(p, "test", f"test:{n}", "d0", now, later) for n, p in enumerate(people * 2)],
     )
     await without_commit_flush(pg_storage)
-    other = await without_commit_flush(await Storage.open(pg_storage.url, create=False))
+    other = await without_commit_flush(await Storage.open(pg_storage.url, migrate=False))
     stub = BotStub()
     limits = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
     try:
