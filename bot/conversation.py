@@ -49,10 +49,12 @@ class Finished:
     now: dt.datetime
 
 
-FinishedListener = Callable[["Transaction", Finished], None]
+FinishedListener = Callable[["Transaction", Finished], Any]
 """Called inside the turn's transaction when a flow is finished, so follow-up
 rows (reminders, a copy on another person's record) commit with the answers,
-or not at all."""
+or not at all. What it returns (if not None) is put on the turn's
+``Reply.outcomes``, for the adapter to act on after the commit: only the
+attempt that committed returns a reply, so a retried turn leaves nothing stale."""
 
 
 class NotRegistered(Exception):
@@ -86,6 +88,8 @@ class Reply:
     """active, paused, finished, restarted, idle (no flow open), duplicate, or moved_on
     (a button from a question the person is no longer on: nothing was changed)."""
     flow_id: str | None = None
+    outcomes: list[Any] = field(default_factory=list)
+    """What listeners returned when this turn finished a flow (see FinishedListener)."""
     crisis: bool = False
     """The typed text was crisis language: ``messages[0]`` is the crisis card, nothing
     of the text was saved, and ``prompt`` (if any) is the same question asked again."""
@@ -368,6 +372,7 @@ class Companion:
         self, tx: Transaction, conversation: Conversation, run_id: int | None, flow_id: str, turn: Turn, now: dt.datetime
     ) -> Reply:
         active = flow_id if turn.status in ("active", "restarted") else None
+        outcomes: list[Any] = []
         run_id = tx.save_turn(
             conversation.person,
             run_id=run_id,
@@ -388,13 +393,16 @@ class Companion:
                 now=now,
             )
             for listener in self._finished.get(flow_id, ()):
-                listener(tx, finished)
+                outcome = listener(tx, finished)
+                if outcome is not None:
+                    outcomes.append(outcome)
         return Reply(
             messages=turn.messages,
             prompt=turn.prompt,
             status=turn.status,
             flow_id=flow_id,
             language=conversation.person.language,
+            outcomes=outcomes,
         )
 
     def _context(

@@ -314,3 +314,13 @@ async def test_a_completed_run_can_be_added_to_someone_elses_record_and_a_copy_r
     assert (await test_companion.person(ME)).version == person.version  # their conversation is untouched
     await storage.run(lambda tx: tx.delete_run(run_id))
     assert await storage.run(lambda tx: tx.count_rows(person.id)) == {"people": 1, "runs": 0, "answers": 0}
+
+
+async def test_what_a_listener_returns_arrives_on_that_turns_reply(test_companion: Companion) -> None:
+    test_companion.when_finished("hidden", lambda tx, finished: ("planned", finished.answers["at"]))
+    test_companion.when_finished("hidden", lambda tx, finished: None)  # nothing to report
+    await test_companion.join(ME)
+    opened = await test_companion.open(ME, "hidden")
+    assert opened.outcomes == []
+    reply = await test_companion.act(ME, Pressed("13:00"))
+    assert reply.outcomes == [("planned", "13:00")]

@@ -96,7 +96,6 @@ class Coordinators:
         self.companion = handlers.companion
         self.ui = handlers.ui
         self._bot_username = bot_username.lstrip("@") if bot_username else None
-        self._agreements: dict[int, Agreement | None] = {}
         """Coordinator id -> what their last finished agreement did. Written inside the
         turn's transaction, read right after it by the same process to tell both people."""
         if AGREEMENT_FLOW in self.companion.catalog.flows:
@@ -558,7 +557,7 @@ class Coordinators:
         reply = await self.companion.open(who, AGREEMENT_FLOW, about={"person_id": person_id})
         await self.h._show_reply(chat_id, who, reply, language)
 
-    def _on_agreement_finished(self, tx: Transaction, finished: Finished) -> None:
+    def _on_agreement_finished(self, tx: Transaction, finished: Finished) -> Agreement | None:
         """Inside the coordinator's last turn: move the answers to the person's record, or drop them.
 
         The share is checked again here, in the same transaction as the write,
@@ -568,21 +567,20 @@ class Coordinators:
         coordinator_id = finished.person.id
         person_id = finished.about.get("person_id")
         if not isinstance(person_id, int) or isinstance(person_id, bool):
-            self._agreements[coordinator_id] = None  # someone's own "what we agreed": not ours
-            return
+            return None  # someone's own "what we agreed": not ours
         allowed = sharing.access(tx.connection, coordinator_id, person_id, "agreement", finished.now)
         if allowed:
             tx.add_completed_run(person_id, AGREEMENT_FLOW, finished.answers, finished.now)
         tx.delete_run(finished.run_id)
         # Nothing of the person is read unless the share is live.
         person = tx.person_by_id(person_id) if allowed else None
-        self._agreements[coordinator_id] = Agreement(person, allowed, dict(finished.answers))
+        return Agreement(person, allowed, dict(finished.answers))
 
     async def after_agreement(self, who: Who, reply: Reply) -> None:
         me = await self.companion.person(who)
         if me is None:
             return
-        agreement = self._agreements.pop(me.id, None)
+        agreement = next((item for item in reply.outcomes if isinstance(item, Agreement)), None)
         if agreement is None:
             return
         language = me.language

@@ -102,7 +102,6 @@ class GroupsExtension:
         self.companion = handlers.companion
         self.ui = handlers.ui
         self.bot_username = bot_username
-        self.outcomes: dict[Who, Outcome] = {}
         """Filled by a flow's listener inside its transaction, read right after the reply is sent."""
         for flow_id, listener in (
             (NEW_GROUP_FLOW, self._on_new_group),
@@ -661,38 +660,32 @@ class GroupsExtension:
 
     # ------------------------------------------------------------------ flow listeners (inside the turn's transaction)
 
-    def _on_new_group(self, tx: Transaction, finished: Finished) -> None:
+    def _on_new_group(self, tx: Transaction, finished: Finished) -> Outcome | None:
         person = finished.person
-        who = Who(person.channel, person.external_id)
         if not grants.has_role(tx.connection, person.id, grants.FACILITATOR):
-            self.outcomes[who] = Outcome("gr_for_facilitators", {})
-            return
+            return Outcome("gr_for_facilitators", {})
         name = str(finished.answers.get("name") or "").strip()
         if not name:
             name = self._t("gr_default_name", person.language, date=finished.now.date().isoformat())
         zone = TIMEZONES.get(str(finished.answers.get("timezone")), "Europe/Stockholm" if person.language == "sv" else "Europe/London")
         record, token = groups.create_group(tx.connection, person.id, name, zone, finished.now)
-        self.outcomes[who] = Outcome("gr_created", {"group": record.name, "token": token}, record.id)
+        return Outcome("gr_created", {"group": record.name, "token": token}, record.id)
 
-    def _on_session(self, tx: Transaction, finished: Finished) -> None:
+    def _on_session(self, tx: Transaction, finished: Finished) -> Outcome | None:
         person = finished.person
-        who = Who(person.channel, person.external_id)
         group_id = finished.about.get("group_id")
         if not isinstance(group_id, int):
-            return
+            return None
         try:
             record = groups.owned(tx.connection, person.id, group_id)
         except groups.NotAllowed:
-            self.outcomes[who] = Outcome("gr_not_yours", {})
-            return
+            return Outcome("gr_not_yours", {})
         date, clock_time = finished.answers.get("date"), finished.answers.get("time")
         if not date or not clock_time:
-            self.outcomes[who] = Outcome("gr_session_need_time", {}, group_id)
-            return
+            return Outcome("gr_session_need_time", {}, group_id)
         local = dt.datetime.combine(dt.date.fromisoformat(date), dt.time.fromisoformat(clock_time))
         if local_to_utc(local.date(), local.time(), record.timezone) <= finished.now:
-            self.outcomes[who] = Outcome("gr_session_past", {}, group_id)
-            return
+            return Outcome("gr_session_past", {}, group_id)
         place = str(finished.answers.get("place") or "").strip()[:300] or None
         moving = finished.about.get("session_id")
         if isinstance(moving, int):
@@ -700,31 +693,26 @@ class GroupsExtension:
                 group_activity.owned_session(tx.connection, person.id, moving)
             except groups.NotAllowed:
                 # Cancelled (or not theirs) while the facilitator was answering.
-                self.outcomes[who] = Outcome("gr_not_yours", {})
-                return
+                return Outcome("gr_not_yours", {})
             group_activity.reschedule(tx.connection, person.id, moving, local, place=place, now=finished.now)
-            self.outcomes[who] = Outcome("gr_session_moved", {"session_id": moving}, group_id)
-            return
+            return Outcome("gr_session_moved", {"session_id": moving}, group_id)
         found = group_activity.schedule(tx.connection, person.id, group_id, local, place=place, now=finished.now)
-        self.outcomes[who] = Outcome("gr_session_set", {"session_id": found.id}, group_id)
+        return Outcome("gr_session_set", {"session_id": found.id}, group_id)
 
-    def _on_message(self, tx: Transaction, finished: Finished) -> None:
+    def _on_message(self, tx: Transaction, finished: Finished) -> Outcome | None:
         person = finished.person
-        who = Who(person.channel, person.external_id)
         group_id = finished.about.get("group_id")
         if not isinstance(group_id, int):
-            return
+            return None
         text = str(finished.answers.get("message") or "").strip()
         try:
             if not text:
                 groups.owned(tx.connection, person.id, group_id)
-                self.outcomes[who] = Outcome("gr_message_empty", {}, group_id)
-                return
+                return Outcome("gr_message_empty", {}, group_id)
             count = group_activity.post_message(tx.connection, person.id, group_id, text, finished.now)
         except groups.NotAllowed:
-            self.outcomes[who] = Outcome("gr_not_yours", {})
-            return
-        self.outcomes[who] = Outcome("gr_message_sent", {"count": count}, group_id)
+            return Outcome("gr_not_yours", {})
+        return Outcome("gr_message_sent", {"count": count}, group_id)
 
     def _on_feedback(self, tx: Transaction, finished: Finished) -> None:
         session_id = finished.about.get("session_id")
@@ -732,7 +720,7 @@ class GroupsExtension:
             group_activity.save_feedback(tx.connection, finished.person.id, session_id, finished.answers, finished.now)
 
     async def after_flow(self, who: Who, reply: Reply) -> None:
-        outcome = self.outcomes.pop(who, None)
+        outcome = next((item for item in reply.outcomes if isinstance(item, Outcome)), None)
         if outcome is None:
             return
         person = await self._person(who)
