@@ -24,7 +24,7 @@ from typing import Any, Literal
 from transitions import Machine
 
 from flows.catalog import Catalog
-from flows.schema import END, QUOTE, Flow, Option, Step, StepType
+from flows.schema import END, QUOTE, Flow, Step, StepType
 
 AGAIN = "__again"
 """Suffix of the machine state that asks "add another?" after a repeating step."""

@@ -35,7 +35,7 @@ from bot.summary.text import render_text
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
-from bot.telegram.render import Rendered, buttons, escape, prompt_message, split_html, text_message
+from bot.telegram.render import Rendered, buttons, escape, prompt_message, text_message
 from flows.crisis import CrisisDetector
 from flows.engine import Button, Pressed, Prompt, Typed
 from flows.schema import LANGUAGES, StepType
@@ -476,7 +476,6 @@ class TelegramCompanion:
 
     async def _on_menu_choice(self, update: Update, query: CallbackQuery, who: Who, flow_id: str) -> None:
         message = query.message if isinstance(query.message, Message) else None
-        chat_id = message.chat_id if message else query.from_user.id
         if flow_id not in self.companion.catalog.flows:
             await self._moved_on(query, who, query.from_user.language_code)
             return

@@ -11,13 +11,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.conversation import Companion, Who
+from bot.conversation import Companion
 from bot.roles import grants, sharing
 from bot.summary.name import register
 from bot.telegram.app import build_application
 from bot.telegram.coordinators import make_extension
-from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
-from flows.schema import StepType
 from tests.telegram.harness import Call, Person, RecordingRequest, TelegramHarness
 from tests.telegram.talk import OWN, agree, finish, person_id, ui  # noqa: F401  (used by the coordinator tests)
 
