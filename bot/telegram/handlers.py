@@ -476,7 +476,10 @@ class TelegramCompanion:
 
     async def _on_menu_choice(self, update: Update, query: CallbackQuery, who: Who, flow_id: str) -> None:
         message = query.message if isinstance(query.message, Message) else None
-        if flow_id not in self.companion.catalog.flows:
+        flow = self.companion.catalog.flows.get(flow_id)
+        if flow is None or not flow.menu:
+            # Only menu flows open from a menu button; the others (a group session,
+            # what we agreed) open at their own moment, after their own checks.
             await self._moved_on(query, who, query.from_user.language_code)
             return
         try:

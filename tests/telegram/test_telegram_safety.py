@@ -293,3 +293,19 @@ async def test_delete_confirms_erases_everything_and_says_so(harness: TelegramHa
     assert oli.last["text"] == ui.get("tg_deleted", "en")
     assert await companion.storage.run(lambda tx: tx.count_rows(person.id)) == {"people": 0, "runs": 0, "answers": 0}
     assert await companion.person(who) is None
+
+
+async def test_a_forged_menu_button_cannot_open_a_flow_kept_out_of_the_menu(
+    harness: TelegramHarness, companion: Companion
+) -> None:
+    ivy = harness.person(2101, "Ivy")
+    who = Who("telegram", "2101")
+    await agree(ivy, harness)
+    for hidden in ("new_group", "what_we_agreed", "group_session", "no_such_flow"):
+        await harness.process(harness.updates.press(ivy.user, ivy.last, f"m:{hidden}"))
+        assert (await companion.current(who)).status == "idle"
+    person = await companion.person(who)
+    assert await companion.storage.run(lambda tx: tx.runs(person.id)) == []
+    # A real menu button still works.
+    await harness.process(harness.updates.press(ivy.user, ivy.last, "m:questions"))
+    assert (await companion.current(who)).flow_id == "questions"
