@@ -23,17 +23,20 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.conversation import Companion
 from bot.telegram.callbacks import Signer
 from bot.telegram.extensions import ExtensionFactory
 from bot.telegram.handlers import COMMANDS, TelegramCompanion, on_error
+from bot.telegram.sending import CompanionBot
 from bot.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from flows.crisis import CrisisDetector
 from flows.schema import LANGUAGES
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+SEND_CONNECTIONS = 256
+"""Connections kept open to the Bot API for sending (PTB's own default)."""
 RATE_LIMIT_RETRIES = 3
 """How often a send is retried after Telegram says RetryAfter (flood control)."""
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -92,20 +95,21 @@ def build_application(
     quiet_logs()
     crisis = CrisisDetector.from_catalog(companion.catalog, required=LANGUAGES)
     handlers = TelegramCompanion(companion, Signer(token.encode()), crisis)
+    bot = CompanionBot(
+        token,
+        base_url=base_url or "https://api.telegram.org/bot",
+        base_file_url=_file_url(base_url),
+        # As ApplicationBuilder would: many sends at once, one long poll.
+        request=request or HTTPXRequest(connection_pool_size=SEND_CONNECTIONS),
+        get_updates_request=updates_request or request or HTTPXRequest(),
+        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES) if rate_limit else None,
+    )
     builder = (
         ApplicationBuilder()
-        .token(token)
+        .bot(bot)
         .concurrent_updates(PerPersonUpdateProcessor(concurrency))
         .post_init(_register_commands)
     )
-    if base_url:
-        builder = builder.base_url(base_url)
-        if base_url.rstrip("/").endswith("/bot"):
-            builder = builder.base_file_url(base_url.rstrip("/")[: -len("/bot")] + "/file/bot")
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
     application = builder.build()
     handlers.bot = application.bot
     application.bot_data["companion"] = handlers
@@ -113,6 +117,13 @@ def build_application(
         handlers.add_extension(make(handlers))
     add_handlers(application, handlers)
     return application
+
+
+def _file_url(base_url: str | None) -> str:
+    """Where files are fetched: beside a self-hosted Bot API server's /bot path, else Telegram's."""
+    if base_url and base_url.rstrip("/").endswith("/bot"):
+        return base_url.rstrip("/")[: -len("/bot")] + "/file/bot"
+    return "https://api.telegram.org/file/bot"
 
 
 def add_handlers(application: Application, handlers: TelegramCompanion) -> None:

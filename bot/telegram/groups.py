@@ -467,7 +467,7 @@ class GroupsExtension:
         texts, pairs = self._attendance_view(language, record, found, members, came)
         rendered = text_message(texts, buttons(pairs))
         if message is not None and len(rendered.parts) == 1:
-            await self.handlers._edit(message, rendered.parts[0], rendered.keyboard)
+            await self.handlers._edit(message, rendered)
             return
         await self.handlers._send(chat_id, rendered)
 

@@ -15,7 +15,7 @@ the database; commands are thin. Rules kept here:
 from __future__ import annotations
 
 import asyncio
-
+import functools
 import json
 import logging
 import traceback
@@ -35,6 +35,7 @@ from bot.summary.text import render_text
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
+from bot.telegram.sending import CompanionBot
 from bot.telegram.render import Rendered, buttons, escape, prompt_message, text_message
 from flows.crisis import CrisisDetector
 from flows.engine import Button, Pressed, Prompt, Typed
@@ -43,6 +44,8 @@ from flows.schema import LANGUAGES, StepType
 CHANNEL = "telegram"
 COMMANDS = ("start", "menu", "summary", "help", "cancel", "language", "mydata", "delete")
 SUMMARY_MISSING, SUMMARY_NAME = "missing", "name"
+RENDER_CACHE_SIZE = 4096
+"""Rendered questions kept (a few kilobytes each)."""
 LANGUAGE_NAMES = {"en": "button_tg_english", "sv": "button_tg_swedish"}
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ class TelegramCompanion:
 
     def __init__(self, companion: Companion, signer: Signer, crisis: CrisisDetector) -> None:
         self.bot: Any = None
-        """Set by build_application: the application's (rate-limited) bot."""
+        """Set by build_application: the application's (rate-limited) CompanionBot."""
         self.companion = companion
         self.signer = signer
         self.crisis = crisis
@@ -70,6 +73,10 @@ class TelegramCompanion:
         self.extensions: list[Extension] = []
         self._buttons: dict[str, ButtonFunction] = {}
         self._start_payloads: dict[str, StartFunction] = {}
+        # The same question is asked of many people: render it (escaping, signed
+        # button data, keyboard JSON) once. Prompts are immutable values, so the
+        # key says everything the rendering depends on.
+        self._render_prompt = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
 
     def add_extension(self, extension: Extension) -> None:
         """Let a feature module answer its own commands, buttons and start links."""
@@ -194,7 +201,7 @@ class TelegramCompanion:
             # A tick: the checklist changes in place.
             rendered = self._prompt(reply.flow_id, reply.prompt, language)
             if len(rendered.parts) == 1:
-                await self._edit(message, rendered.parts[0], rendered.keyboard)
+                await self._edit(message, rendered)
                 return
         await self._close_and_reply(message, query, who, reply, language)
 
@@ -520,6 +527,9 @@ class TelegramCompanion:
         await self._send_menu(chat_id, who, language, messages)
 
     def _prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
+        return self._render_prompt(flow_id, prompt, language, tuple(before))
+
+    def _render(self, flow_id: str, prompt: Prompt, language: str, before: tuple[str, ...]) -> Rendered:
         def data(button: Button) -> str:
             return self.signer.flow_button(flow_id, prompt.step, button.id)
 
@@ -539,35 +549,31 @@ class TelegramCompanion:
     # ------------------------------------------------------------------ Telegram calls
 
     async def _send(self, chat_id: int, rendered: Rendered) -> None:
-        bot = self.bot
+        bot: CompanionBot = self.bot
         last = len(rendered.parts) - 1
         for index, part in enumerate(rendered.parts):
-            await bot.send_message(
-                chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=rendered.keyboard if index == last else None,
-                disable_web_page_preview=True,
-            )
+            await bot.send_html(chat_id, part, rendered.keyboard_json if index == last else None)
 
-    async def _edit(self, message: Message, html: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    async def _edit(self, message: Message, rendered: Rendered) -> None:
+        """Change a one-part message in place (a checklist tick): text and keyboard."""
         try:
-            await message.edit_text(html, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True)
+            await self.bot.edit_html(message.chat_id, message.message_id, rendered.parts[0], rendered.keyboard_json)
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 raise
 
     async def _close(self, message: Message, label: str | None, language: str) -> None:
         """Take the buttons off a message that has been answered, and show the answer under it."""
+        bot: CompanionBot = self.bot
         try:
             body = message.text_html if message.text else None
             if body is not None and label:
                 echo = self.ui.get("tg_answer_echo", language, answer=escape(label))
                 text = f"{body}\n\n{echo}"
                 if len(text) <= 4096:
-                    await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=None, disable_web_page_preview=True)
+                    await bot.edit_html(message.chat_id, message.message_id, text)
                     return
-            await message.edit_reply_markup(reply_markup=None)
+            await bot.remove_keyboard(message.chat_id, message.message_id)
         except (BadRequest, Forbidden):
             # Too old to edit, or already edited by a double tap: nothing to change.
             pass

@@ -13,8 +13,9 @@ buttons carry the numbers.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -39,6 +40,13 @@ class Rendered:
 
     parts: tuple[str, ...]
     keyboard: InlineKeyboardMarkup | None = None
+    keyboard_json: str | None = field(init=False, compare=False)
+    """The keyboard as Telegram receives it, serialised once (a rendered question is
+    cached and sent many times)."""
+
+    def __post_init__(self) -> None:
+        markup = None if self.keyboard is None else json.dumps(self.keyboard.to_dict())
+        object.__setattr__(self, "keyboard_json", markup)
 
 
 def escape(text: str) -> str:
