@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from bot.conversation import Companion, NotRegistered, Who
+from bot.storage.database import open_database
 from bot.storage.repository import COMPLETED, IN_PROGRESS, RESTARTED, StaleConversation, Storage
 from flows.engine import DONE, PAUSE, RESTART, Pressed, Typed
 
@@ -324,3 +327,22 @@ async def test_what_a_listener_returns_arrives_on_that_turns_reply(test_companio
     assert opened.outcomes == []
     reply = await test_companion.act(ME, Pressed("13:00"))
     assert reply.outcomes == [("planned", "13:00")]
+
+
+async def test_sqlite_keeps_working_after_another_process_held_the_write_lock(tmp_path: Path) -> None:
+    """SQLite keeps one connection per thread; a turn refused because the file was
+    locked must leave that connection ready for the next turn."""
+    path = tmp_path / "locked.db"
+    storage = Storage(open_database(f"sqlite:///{path}"))
+    await storage.database.create_schema()
+    await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    await storage.run(lambda tx: tx.connection.connection.driver_connection.execute("PRAGMA busy_timeout=50"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await storage.run(lambda tx: tx.person("console", "me"))
+    other.execute("COMMIT")
+    other.close()
+    found = await storage.run(lambda tx: tx.person("console", "me"))
+    assert found is not None and found.external_id == "me"
+    await storage.close()

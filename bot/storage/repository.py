@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from bot.storage.database import Database, open_database
+from bot.storage.prepared import Prepared
 from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
 
 people = Person.__table__
@@ -150,10 +151,23 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
             index_elements=[answers.c.run_id, answers.c.key],
             set_={"value": upsert.excluded.value, "answered_at": upsert.excluded.answered_at},
         ),
+        "select_conversation": _SELECT_CONVERSATION,
+        "select_person": _SELECT_PERSON,
+        "bump_version": _BUMP_VERSION,
+        "update_run": _UPDATE_RUN,
     }
 
 
 _STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
+"""Every statement a turn runs, by dialect. On SQLite they run prepared (see prepared.py)."""
+_PREPARED: dict[str, Prepared] = {}
+
+
+def _prepared(key: str, dialect: Dialect) -> Prepared:
+    found = _PREPARED.get(key)
+    if found is None:
+        found = _PREPARED[key] = Prepared(_STATEMENTS["sqlite"][key], dialect)
+    return found
 
 
 def person_columns() -> list[tuple[Any, Any]]:
@@ -186,14 +200,25 @@ class Transaction:
         self.connection = connection
         self._dialect = connection.dialect.name
         self._statements = _STATEMENTS["postgresql" if self._dialect == "postgresql" else "sqlite"]
+        # SQLite's driver connection, for the prepared hot statements (same transaction).
+        self._driver = connection.connection.driver_connection if self._dialect == "sqlite" else None
+
+    def _execute(self, key: str, params: dict[str, Any]) -> Any:
+        """Run one of a turn's statements; the result has ``rowcount``."""
+        if self._driver is not None:
+            return _prepared(key, self.connection.dialect).execute(self._driver, params)
+        return self.connection.execute(self._statements[key], params)
+
+    def _first(self, key: str, params: dict[str, Any]) -> Any:
+        if self._driver is not None:
+            return _prepared(key, self.connection.dialect).first(self._driver, params)
+        return self.connection.execute(self._statements[key], params).first()
 
     # --------------------------------------------------------------- updates
 
     def claim_update(self, channel: str, update_id: int, now: dt.datetime) -> bool:
         """Record an update id; False if it was handled before (a redelivery)."""
-        result = self.connection.execute(
-            self._statements["claim"], {"channel": channel, "update_id": update_id, "now": now}
-        )
+        result = self._execute("claim", {"channel": channel, "update_id": update_id, "now": now})
         return result.rowcount == 1
 
     def prune_updates(self, older_than: dt.datetime) -> int:
@@ -203,7 +228,7 @@ class Transaction:
     # --------------------------------------------------------------- people
 
     def person(self, channel: str, external_id: str) -> PersonRecord | None:
-        row = self.connection.execute(_SELECT_PERSON, {"channel": channel, "external_id": external_id}).first()
+        row = self._first("select_person", {"channel": channel, "external_id": external_id})
         return _person(row) if row else None
 
     def person_by_id(self, person_id: int) -> PersonRecord | None:
@@ -247,9 +272,7 @@ class Transaction:
 
     def conversation(self, channel: str, external_id: str) -> Conversation | None:
         """The person and their active run, in one query."""
-        row = self.connection.execute(
-            _SELECT_CONVERSATION, {"channel": channel, "external_id": external_id}
-        ).first()
+        row = self._first("select_conversation", {"channel": channel, "external_id": external_id})
         if row is None:
             return None
         person = _person(row)
@@ -309,8 +332,8 @@ class Transaction:
             )
             run_id = result.scalar_one()
         else:
-            self.connection.execute(
-                _UPDATE_RUN,
+            self._execute(
+                "update_run",
                 {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at},
             )
         if saved:
@@ -342,8 +365,8 @@ class Transaction:
 
     def set_active_flow(self, person: PersonRecord, flow_id: str | None) -> None:
         """Bump the person's version (the concurrency guard) and set their active flow."""
-        bumped = self.connection.execute(
-            _BUMP_VERSION,
+        bumped = self._execute(
+            "bump_version",
             {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": flow_id},
         )
         if bumped.rowcount != 1:
@@ -356,7 +379,10 @@ class Transaction:
             {"run_id": run_id, "person_id": person_id, "flow_id": flow_id, "key": key, "value": value, "now": now}
             for key, value in saved.items()
         ]
-        self.connection.execute(self._statements["upsert_answer"], rows)
+        if self._driver is not None:
+            _prepared("upsert_answer", self.connection.dialect).execute_many(self._driver, rows)
+        else:
+            self.connection.execute(self._statements["upsert_answer"], rows)
 
     # --------------------------------------------------------------- reading records
 
