@@ -7,7 +7,11 @@ API, no network). The companion commits every turn to a real database; the
 baseline is the same flow written the usual PTB way (ConversationHandler with
 state in memory and PicklePersistence, flushed every 60 s, so not durable).
 
-    python benchmarks/telegram_turns.py [--people 200] [--postgres URL]
+    python benchmarks/telegram_turns.py [--people 200] [--postgres URL] [--processes 2]
+
+With --processes N, N bot processes also share one database (as a webhook
+deployment behind a load balancer would), each with its own people, started
+together; turns per second are for all of them.
 
 PostgreSQL runs if --postgres or COMPANION_TEST_DATABASE_URL is given (its
 tables are dropped and created again: use a database of its own).
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import sys
@@ -59,18 +64,23 @@ CONCURRENT_PEOPLE = 32
 # ---------------------------------------------------------------------- the companion
 
 
-async def companion_on(url: str) -> Companion:
+async def companion_on(url: str, *, fresh: bool = True) -> Companion:
     database = open_database(url)
-    if database.url.startswith("postgresql"):
-        await database.drop_schema()
-    await database.create_schema()
+    if fresh:
+        await fresh_schema(database)
     return Companion(Storage(database), Engine(load_catalog()))
 
 
-async def record_script(harness: TelegramHarness, companion: Companion) -> list[tuple[str, str]]:
+async def fresh_schema(database: Any) -> None:
+    if database.url.startswith("postgresql"):
+        await database.drop_schema()
+    await database.create_schema()
+
+
+async def record_script(harness: TelegramHarness, companion: Companion, user_id: int = 1) -> list[tuple[str, str]]:
     """Walk the flow once (untimed) and note each action: ("tap", label) or ("say", text)."""
-    person = harness.person(1, "Scout")
-    who = Who("telegram", "1")
+    person = harness.person(user_id, "Scout")
+    who = Who("telegram", str(user_id))
     script: list[tuple[str, str]] = []
     title = companion.catalog.flows[FLOW].title.get("en")
     await person.says("/start")
@@ -198,7 +208,9 @@ def baseline_script() -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------- driving
 
 
-async def drive(harness: TelegramHarness, people: int, script: list[tuple[str, str]], prepare: Any) -> list[float]:
+async def drive(
+    harness: TelegramHarness, people: int, script: list[tuple[str, str]], prepare: Any, first_user: int = 10_000
+) -> list[float]:
     """Run everyone's script, CONCURRENT_PEOPLE at a time; return each turn's latency."""
     latencies: list[float] = []
     application = harness.application
@@ -206,7 +218,7 @@ async def drive(harness: TelegramHarness, people: int, script: list[tuple[str, s
 
     async def one(n: int) -> None:
         async with semaphore:
-            person = harness.person(10_000 + n, f"P{n}")
+            person = harness.person(first_user + n, f"P{n}")
             await prepare(person)
             for kind, value in script:
                 if kind == "say":
@@ -222,16 +234,19 @@ async def drive(harness: TelegramHarness, people: int, script: list[tuple[str, s
     return latencies
 
 
-def summary(name: str, latencies: list[float], elapsed: float) -> dict[str, float]:
+def summary(name: str, latencies: list[float], elapsed: float, *, quiet: bool = False) -> dict[str, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     row = {
+        "elapsed": elapsed,
         "turns": len(latencies),
         "turns_per_s": len(latencies) / elapsed,
         "mean_ms": elapsed / len(latencies) * 1000,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": p99 * 1000,
     }
+    if quiet:
+        return row
     print(
         f"{name:<34} {row['turns']:>6} turns  {row['turns_per_s']:>8.0f} turns/s  "
         f"{row['mean_ms']:>6.2f} ms/turn  p50 {row['p50_ms']:>6.2f} ms  p99 {row['p99_ms']:>6.2f} ms"
@@ -239,25 +254,70 @@ def summary(name: str, latencies: list[float], elapsed: float) -> dict[str, floa
     return row
 
 
-async def bench_companion(url: str, people: int) -> dict[str, float]:
-    companion = await companion_on(url)
+async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = None) -> dict[str, float]:
+    """The companion in this process. ``worker`` keeps people and update ids apart when
+    several processes share one database; ``ready`` is called just before the clock starts."""
+    companion = await companion_on(url, fresh=ready is None)
     request = RecordingRequest()
     application = build_application(companion, TOKEN, request=request, rate_limit=False)
     async with application:
-        harness = TelegramHarness(application, request)
-        script = await record_script(harness, companion)
+        harness = TelegramHarness(application, request, first_update_id=100_000 + worker * 100_000_000)
+        script = await record_script(harness, companion, user_id=1 + worker)
         ui = companion.catalog.ui
 
         async def prepare(person: Any) -> None:
             await person.says("/start")
             await person.taps(ui.get("button_agree", "en"))
 
+        if ready is not None:
+            ready()
         started = time.perf_counter()
-        latencies = await drive(harness, people, script, prepare)
+        latencies = await drive(harness, people, script, prepare, first_user=10_000 + worker * 1_000_000)
         elapsed = time.perf_counter() - started
     await companion.storage.close()
     # prepare() turns are inside the elapsed time but not in latencies: count them out.
-    return summary(f"companion ({url.split(':')[0]})", latencies, elapsed * len(latencies) / (len(latencies) + 2 * people))
+    return summary(
+        f"companion ({url.split(':')[0]})" + (f" worker {worker}" if ready else ""),
+        latencies,
+        elapsed * len(latencies) / (len(latencies) + 2 * people),
+        quiet=ready is not None,
+    )
+
+
+def _worker(url: str, people: int, worker: int, barrier: Any, results: Any) -> None:
+    row = asyncio.run(bench_companion(url, people, worker, ready=barrier.wait))
+    results.put(row)
+
+
+async def bench_processes(url: str, people: int, processes: int) -> dict[str, float]:
+    """Several bot processes sharing one database, as a webhook deployment behind a load
+    balancer would run: each handles its own people; the figures are for all of them."""
+    database = open_database(url)
+    await fresh_schema(database)
+    await database.dispose()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(processes), context.Queue()
+    share = people // processes
+    children = [context.Process(target=_worker, args=(url, share, n, barrier, results)) for n in range(processes)]
+    for child in children:
+        child.start()
+    rows = [results.get() for _ in children]
+    for child in children:
+        child.join()
+    turns = sum(row["turns"] for row in rows)
+    elapsed = max(row["elapsed"] for row in rows)
+    row = {
+        "turns": turns,
+        "turns_per_s": turns / elapsed,
+        "mean_ms": elapsed / turns * 1000,
+        "p50_ms": statistics.median(row["p50_ms"] for row in rows),
+        "p99_ms": max(row["p99_ms"] for row in rows),
+    }
+    print(
+        f"{'companion (' + url.split(':')[0] + f') x{processes} processes':<34} {turns:>6} turns  "
+        f"{row['turns_per_s']:>8.0f} turns/s  (all processes together)"
+    )
+    return row
 
 
 async def bench_baseline(people: int) -> dict[str, float]:
@@ -280,15 +340,22 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--postgres", default=os.environ.get("COMPANION_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--processes", type=int, default=1, help="also run this many bot processes on one database (default: only one)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         baseline = await bench_baseline(args.people)
         sqlite = await bench_companion(f"sqlite:///{folder}/bench.db", args.people)
         print(f"SQLite: {sqlite['mean_ms'] / baseline['mean_ms']:.2f}x the baseline's time per turn (target <= 1.3x); "
               f"{sqlite['turns_per_s']:.0f} turns/s (target >= 2000)")
+        if args.processes > 1:
+            await bench_processes(f"sqlite:///{folder}/shared.db", args.people, args.processes)
         if args.postgres:
             postgres = await bench_companion(args.postgres, args.people)
             print(f"PostgreSQL: {postgres['mean_ms'] / baseline['mean_ms']:.2f}x the baseline's time per turn")
+            if args.processes > 1:
+                await bench_processes(args.postgres, args.people, args.processes)
 
 
 if __name__ == "__main__":

@@ -329,15 +329,38 @@ async def test_what_a_listener_returns_arrives_on_that_turns_reply(test_companio
     assert reply.outcomes == [("planned", "13:00")]
 
 
-async def test_sqlite_keeps_working_after_another_process_held_the_write_lock(tmp_path: Path) -> None:
-    """SQLite keeps one connection per thread; a turn refused because the file was
-    locked must leave that connection ready for the next turn."""
-    path = tmp_path / "locked.db"
+async def _sqlite_with_me(path: Path) -> Storage:
     storage = Storage(open_database(f"sqlite:///{path}"))
     await storage.database.create_schema()
     await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
-    await storage.run(lambda tx: tx.connection.connection.driver_connection.execute("PRAGMA busy_timeout=50"))
-    other = sqlite3.connect(path, isolation_level=None)
+    return storage
+
+
+async def test_sqlite_waits_for_another_process_without_stopping_other_turns(tmp_path: Path) -> None:
+    """While another process holds SQLite's write lock, a turn waits asynchronously:
+    the event loop goes on (other people's updates are read and answered)."""
+    storage = await _sqlite_with_me(tmp_path / "shared.db")
+    other = sqlite3.connect(tmp_path / "shared.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    waiting = asyncio.create_task(storage.run(lambda tx: tx.person("console", "me")))
+    ticks = 0
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks == 5 and not waiting.done()
+    other.execute("COMMIT")
+    other.close()
+    found = await asyncio.wait_for(waiting, timeout=2)
+    assert found is not None and found.external_id == "me"
+    await storage.close()
+
+
+async def test_sqlite_gives_up_after_the_lock_timeout_and_stays_usable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.storage.database as database_module
+
+    monkeypatch.setattr(database_module, "LOCK_TIMEOUT_SECONDS", 0.05)
+    storage = await _sqlite_with_me(tmp_path / "locked.db")
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         await storage.run(lambda tx: tx.person("console", "me"))
@@ -346,3 +369,24 @@ async def test_sqlite_keeps_working_after_another_process_held_the_write_lock(tm
     found = await storage.run(lambda tx: tx.person("console", "me"))
     assert found is not None and found.external_id == "me"
     await storage.close()
+
+
+async def test_sqlite_checkpoints_in_the_background(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turns only append to the WAL; a background thread copies it back into the database."""
+    import bot.storage.checkpointer as checkpointer_module
+
+    monkeypatch.setattr(checkpointer_module, "INTERVAL_SECONDS", 0.02)
+    storage = await _sqlite_with_me(tmp_path / "wal.db")
+    for n in range(20):
+        await storage.run(lambda tx, n=n: tx.create_person("console", f"p{n}", "en", NOW))
+    checkpointer = storage.database._checkpointer
+    assert checkpointer is not None
+    for _ in range(200):
+        if checkpointer.last is not None and checkpointer.last[2] > 0:
+            break
+        await asyncio.sleep(0.01)
+    assert checkpointer.last is not None
+    blocked, frames, copied = checkpointer.last
+    assert blocked == 0 and copied == frames > 0  # every page the turns appended went back into the file
+    await storage.close()
+    assert not checkpointer._thread.is_alive()

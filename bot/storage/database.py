@@ -6,26 +6,28 @@ blocking the event loop, choosing the cheapest bridge for each backend:
 
 - PostgreSQL (``postgresql+asyncpg://``): SQLAlchemy's asyncio engine, with
   the work run through ``AsyncConnection.run_sync``.
-- SQLite: the standard ``sqlite3`` driver, run directly on the event loop.
-  A turn's transaction is a few statements on a local file (well under a
-  millisecond), and SQLite lets one writer in at a time anyway. Measured on
-  the 2-core reference machine: an async SQLite driver (aiosqlite) hands every
-  statement and fetch to its own thread, ~15 hand-offs and 3.9 ms a turn; one
-  worker-thread hand-off per transaction still cost 1.5 ms; on the loop it is
-  the transaction alone. The price: while another process holds the write
-  lock, the loop waits (``busy_timeout``, 5 s). Several bot processes should
-  share PostgreSQL, not an SQLite file.
+- SQLite: the standard ``sqlite3`` driver, run directly on the event loop, on
+  one connection per thread that is kept open. A turn's transaction is a few
+  statements on a local file (a fraction of a millisecond). Handing each
+  statement to a thread (aiosqlite) cost about 15 hand-offs a turn, and even
+  one hand-off per transaction cost more than the transaction itself.
 
-SQLite runs in WAL mode (readers never block the writer) with foreign keys on,
-and every transaction starts with ``BEGIN IMMEDIATE``, so a turn takes the
-write lock before it reads: turns are serialised instead of failing late with
-"database is locked". On PostgreSQL the per-person version check guards
-concurrent turns across processes.
+SQLite runs in WAL mode (readers never block the writer) with foreign keys on.
+Every transaction starts with ``BEGIN IMMEDIATE``, so a turn takes the write
+lock before it reads: turns are serialised instead of failing late with
+"database is locked". When another process holds the lock (several bot
+processes may share one file), the wait is asynchronous: this process goes on
+with other people's turns meanwhile. WAL checkpoints run in a background
+thread (see checkpointer.py). On PostgreSQL, and between processes, the
+per-person version check guards concurrent turns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,9 +36,15 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.storage.checkpointer import SAFETY_NET_PAGES, Checkpointer
 from bot.storage.models import Base
 
 T = TypeVar("T")
+
+LOCK_TIMEOUT_SECONDS = 5.0
+"""How long a transaction waits for another process to release SQLite's write lock."""
+FIRST_LOCK_WAIT_SECONDS = 0.0002
+LAST_LOCK_WAIT_SECONDS = 0.01
 
 
 def is_sqlite(url: str) -> bool:
@@ -77,8 +85,11 @@ class SqliteDatabase(Database):
     def __init__(self, url: str) -> None:
         parsed = make_url(url).set(drivername="sqlite+pysqlite")
         database = parsed.database
+        self._file: str | None = None
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._file = str(Path(database).expanduser())
+        self._checkpointer: Checkpointer | None = None
         self.url = parsed.render_as_string(hide_password=False)
         self.engine: Engine = create_engine(
             self.url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8, max_overflow=8
@@ -88,8 +99,36 @@ class SqliteDatabase(Database):
         self._opened: list[Connection] = []
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        with self._connection.begin():
-            return work(self._connection)
+        connection = self._connection
+        await self._take_write_lock(connection)
+        with connection.begin():
+            return work(connection)
+
+    async def _take_write_lock(self, connection: Connection) -> None:
+        """``BEGIN IMMEDIATE`` without blocking the event loop.
+
+        While another process holds SQLite's write lock, wait here with
+        ``asyncio.sleep`` (so this process goes on with other people's turns)
+        and try again, for up to :data:`LOCK_TIMEOUT_SECONDS`. SQLite's own
+        busy handler would sleep inside the call, stopping every turn in the
+        process. Once the lock is held, WAL mode lets nothing else block the
+        transaction.
+        """
+        driver = connection.connection.driver_connection
+        wait, deadline = FIRST_LOCK_WAIT_SECONDS, None
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + LOCK_TIMEOUT_SECONDS
+                if now >= deadline:
+                    raise
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, LAST_LOCK_WAIT_SECONDS)
 
     @property
     def _connection(self) -> Connection:
@@ -99,10 +138,16 @@ class SqliteDatabase(Database):
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self.engine.connect()
+            if self._checkpointer is None and self._file is not None:
+                self._checkpointer = Checkpointer(self._file)
+                self._checkpointer.start()
             self._opened.append(connection)
         return connection
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         for connection in self._opened:
             connection.close()
         self._opened.clear()
@@ -140,11 +185,18 @@ def _configure_sqlite(engine: Engine) -> None:
         # power cut can lose the last commits. FULL would fsync every turn.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # No waiting inside SQLite: SqliteDatabase.run waits for the write lock
+        # asynchronously, and in WAL mode nothing blocks a transaction holding it.
+        cursor.execute("PRAGMA busy_timeout=0")
+        # Checkpoints run in a background thread (checkpointer.py); this is the safety net.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Straight on the driver: this runs before every transaction, and
-        # exec_driver_sql would add SQLAlchemy's execution machinery to each turn.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        # SqliteDatabase.run has taken the write lock already; anything else
+        # (a bare engine.begin()) takes it here. Straight on the driver: this runs
+        # before every turn, and exec_driver_sql would add SQLAlchemy's machinery.
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")

@@ -308,9 +308,9 @@ class RecordingRequest(BaseRequest):
 class Updates:
     """Builds updates the way Telegram sends them, with increasing update ids."""
 
-    def __init__(self, application: Application) -> None:
+    def __init__(self, application: Application, first_update_id: int = 100_000) -> None:
         self.application = application
-        self._update_ids = itertools.count(100_000)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids = itertools.count(1_000_000)
         self._query_ids = itertools.count(1)
 
@@ -404,10 +404,10 @@ class Person:
 class TelegramHarness:
     """The Application, its recording request layer, and people to talk to it."""
 
-    def __init__(self, application: Application, request: RecordingRequest) -> None:
+    def __init__(self, application: Application, request: RecordingRequest, first_update_id: int = 100_000) -> None:
         self.application = application
         self.request = request
-        self.updates = Updates(application)
+        self.updates = Updates(application, first_update_id)
 
     def person(self, user_id: int, first_name: str = "Sam", language_code: str = "en") -> Person:
         return Person(self, user_id, first_name, language_code)
