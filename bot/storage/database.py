@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -40,6 +42,21 @@ from bot.storage.checkpointer import SAFETY_NET_PAGES, Checkpointer
 from bot.storage.models import Base
 
 T = TypeVar("T")
+
+def _json_loads(text: Any) -> Any:
+    if not isinstance(text, (str, bytes)):
+        # SQLite hands a JSON number back as a number; SQLAlchemy expects
+        # json.loads' TypeError for that and keeps the number.
+        raise TypeError(type(text).__name__)
+    return orjson.loads(text)
+
+
+JSON_CODEC: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": _json_loads,
+}
+"""JSON columns (a turn's position, answers) through orjson: the same JSON, made and
+read several times faster than the standard library does, twice every turn."""
 
 LOCK_TIMEOUT_SECONDS = 5.0
 """How long a transaction waits for another process to release SQLite's write lock."""
@@ -92,7 +109,7 @@ class SqliteDatabase(Database):
         self._checkpointer: Checkpointer | None = None
         self.url = parsed.render_as_string(hide_password=False)
         self.engine: Engine = create_engine(
-            self.url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8, max_overflow=8
+            self.url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8, max_overflow=8, **JSON_CODEC
         )
         _configure_sqlite(self.engine)
         self._local = threading.local()
@@ -158,7 +175,9 @@ class SqliteDatabase(Database):
 class AsyncDatabase(Database):
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=10, max_overflow=10, pool_pre_ping=True, **JSON_CODEC
+        )
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         async with self.engine.begin() as connection:

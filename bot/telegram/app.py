@@ -127,6 +127,8 @@ def _file_url(base_url: str | None) -> str:
 
 
 def add_handlers(application: Application, handlers: TelegramCompanion) -> None:
+    # Button presses are most updates, and no other handler takes them: checked first.
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for name in COMMANDS:
         application.add_handler(CommandHandler(name, getattr(handlers, f"on_{name}"), filters=private))
@@ -136,7 +138,6 @@ def add_handlers(application: Application, handlers: TelegramCompanion) -> None:
     # Unknown commands get the help text.
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_help))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited)
     )

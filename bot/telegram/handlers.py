@@ -591,7 +591,7 @@ class TelegramCompanion:
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
         try:
-            await query.answer(text)
+            await self.bot.answer_press(query.id, text)
         except BadRequest:
             # A redelivered press whose query Telegram has already closed.
             pass

@@ -25,7 +25,11 @@ authors write never unfold into a preview."""
 
 
 class CompanionBot(ExtBot[None]):
-    """ExtBot with three lean calls used on every turn; every other call is PTB's own."""
+    """ExtBot with the lean calls used on every turn; every other call is PTB's own."""
+
+    async def answer_press(self, callback_query_id: str, text: str | None = None) -> None:
+        """answerCallbackQuery: stops the button's spinner, with an optional short notice."""
+        await self._post("answerCallbackQuery", {"callback_query_id": callback_query_id, "text": text})
 
     async def send_html(self, chat_id: int, html: str, keyboard_json: str | None = None) -> None:
         """sendMessage in HTML parse mode, without link previews."""
