@@ -117,6 +117,17 @@ _SELECT_CONVERSATION = (
 _SELECT_PERSON = select(*_PERSON_COLUMNS).where(
     people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id")
 )
+# A flow that quotes earlier flows reads their latest answers every turn.
+_SELECT_RUNS = (
+    select(runs.c.id, runs.c.flow_id, runs.c.status, runs.c.started_at, runs.c.updated_at, runs.c.completed_at)
+    .where(runs.c.person_id == bindparam("person_id"))
+    .order_by(runs.c.started_at, runs.c.id)
+)
+_SELECT_ANSWERS = (
+    select(answers.c.run_id, answers.c.key, answers.c.value, answers.c.answered_at)
+    .where(answers.c.run_id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(answers.c.id)
+)
 _BUMP_VERSION = (
     update(people)
     .where(people.c.id == bindparam("person_id"), people.c.version == bindparam("expected"))
@@ -388,11 +399,7 @@ class Transaction:
     # --------------------------------------------------------------- reading records
 
     def runs(self, person_id: int) -> list[RunRecord]:
-        result = self.connection.execute(
-            select(runs.c.id, runs.c.flow_id, runs.c.status, runs.c.started_at, runs.c.updated_at, runs.c.completed_at)
-            .where(runs.c.person_id == person_id)
-            .order_by(runs.c.started_at, runs.c.id)
-        )
+        result = self.connection.execute(_SELECT_RUNS, {"person_id": person_id})
         return [RunRecord(*row) for row in result]
 
     def answers(self, run_ids: Iterable[int]) -> dict[int, dict[str, tuple[Any, dt.datetime]]]:
@@ -401,11 +408,7 @@ class Transaction:
         out: dict[int, dict[str, tuple[Any, dt.datetime]]] = {run_id: {} for run_id in ids}
         if not ids:
             return out
-        result = self.connection.execute(
-            select(answers.c.run_id, answers.c.key, answers.c.value, answers.c.answered_at)
-            .where(answers.c.run_id.in_(ids))
-            .order_by(answers.c.id)
-        )
+        result = self.connection.execute(_SELECT_ANSWERS, {"run_ids": ids})
         for run_id, key, value, answered_at in result:
             out[run_id][key] = (value, answered_at)
         return out
