@@ -75,3 +75,29 @@ async def test_storage_open_migrates(database_url: str) -> None:
     finally:
         await storage.database.drop_schema()
         await storage.close()
+
+
+async def test_claimed_updates_survive_the_move_to_a_without_rowid_table(database_url: str) -> None:
+    """Migration 0002 remakes processed_updates on SQLite; a redelivery after the
+    upgrade must still be recognised."""
+    from alembic import command
+    from sqlalchemy import text
+
+    database = await _empty(database_url)
+    try:
+        await database.run(lambda connection: command.upgrade(migrate.config(connection), migrate.BASELINE))
+        storage = Storage(database)
+        assert await storage.run(lambda tx: tx.claim_update("telegram", 41, NOW)) is True
+        await database.migrate()
+        assert await database.run(migrate.current) == migrate.head()
+        assert await database.run(_differences) == []
+        assert await storage.run(lambda tx: tx.claim_update("telegram", 41, NOW)) is False  # seen before the upgrade
+        assert await storage.run(lambda tx: tx.claim_update("telegram", 42, NOW)) is True
+        if database.url.startswith("sqlite"):
+            ddl = await database.run(
+                lambda c: c.execute(text("SELECT sql FROM sqlite_master WHERE name = 'processed_updates'")).scalar_one()
+            )
+            assert "WITHOUT ROWID" in ddl
+    finally:
+        await database.drop_schema()
+        await database.dispose()

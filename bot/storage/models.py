@@ -104,6 +104,9 @@ class ProcessedUpdate(Base):
     """
 
     __tablename__ = "processed_updates"
+    # On SQLite, rows live in the primary key's own B-tree: one page written per
+    # claim instead of two (the table and its key index).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
