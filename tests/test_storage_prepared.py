@@ -1,138 +1,155 @@
-"""SQLite's prepared hot statements write and read exactly what SQLAlchemy would.
+"""The prepared hot statements write and read exactly what SQLAlchemy would.
 
-Each hot statement runs both ways in the same SQLite database: once through
-SQLAlchemy's ordinary ``execute`` and once prepared on the driver. The stored
-bytes (dates, JSON) and the values read back must be identical, so switching
-a statement to the prepared path can never change a person's data. (SQLite only: PostgreSQL
-always takes the ordinary path.)
+Each hot statement runs both ways in the same database: once through
+SQLAlchemy's ordinary ``execute`` and once prepared on the driver (sqlite3, or
+asyncpg when the suite runs on PostgreSQL). What is stored (dates, JSON, read
+back as text) and the values read back must be identical, so running a
+statement on the driver can never change a person's data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from bot.storage.database import open_database
-from bot.storage.prepared import Prepared
+from bot.storage.prepared import Prepared, driver_for
 from bot.storage.repository import _STATEMENTS, IN_PROGRESS, Storage
 
 NOW = dt.datetime(2026, 11, 22, 10, 0, 30, 123456, tzinfo=dt.UTC)
-SQLITE = _STATEMENTS["sqlite"]
 
 
 @pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[Storage]:
-    database = open_database(f"sqlite:///{tmp_path / 'prepared.db'}")
-    await database.create_schema()
-    storage = Storage(database)
+async def db(storage: Storage) -> AsyncIterator[Storage]:
+    """The suite's database (SQLite, or PostgreSQL in CI's second run)."""
+    assert await storage.run(lambda tx: driver_for(tx.connection)) is not None
     yield storage
-    await storage.close()
 
 
-def both_ways(tx: Any, key: str, ordinary: dict[str, Any], prepared: dict[str, Any]) -> None:
-    """Run a statement through SQLAlchemy with one set of parameters, prepared with the other."""
-    tx.connection.execute(SQLITE[key], ordinary)
-    Prepared(SQLITE[key], tx.connection.dialect).execute(tx.connection.connection.driver_connection, prepared)
+def statement(tx: Any, key: str) -> Any:
+    return _STATEMENTS["postgresql" if tx.connection.dialect.name == "postgresql" else "sqlite"][key]
+
+
+def prepared(tx: Any, key: str) -> tuple[Prepared, Any]:
+    return Prepared(statement(tx, key), tx.connection.dialect), driver_for(tx.connection)
+
+
+def both_ways(tx: Any, key: str, ordinary: dict[str, Any], on_driver: dict[str, Any]) -> None:
+    """Run a statement through SQLAlchemy with one set of parameters, on the driver with the other."""
+    tx.connection.execute(statement(tx, key), ordinary)
+    compiled, driver = prepared(tx, key)
+    compiled.execute(driver, on_driver)
 
 
 def stored(tx: Any, sql: str) -> list[tuple[Any, ...]]:
-    """Rows as SQLite holds them (no type conversion)."""
-    return [tuple(row) for row in tx.connection.execute(text(sql))]
+    """Rows as the database holds them: every column read back as text."""
+    return [tuple(None if value is None else str(value) for value in row) for row in tx.connection.execute(text(sql))]
 
 
-async def test_a_claim_stores_the_same_date_text(sqlite: Storage) -> None:
+async def test_a_claim_stores_the_same_date_text(db: Storage) -> None:
     def work(tx: Any) -> list[tuple[Any, ...]]:
         both_ways(tx, "claim", {"channel": "t", "update_id": 1, "now": NOW}, {"channel": "t", "update_id": 2, "now": NOW})
-        return stored(tx, "SELECT processed_at FROM processed_updates ORDER BY update_id")
+        return stored(tx, "SELECT CAST(processed_at AS TEXT) FROM processed_updates ORDER BY update_id")
 
-    ordinary, prepared = await sqlite.run(work)
+    ordinary, prepared = await db.run(work)
     assert prepared == ordinary
 
 
-async def test_a_repeated_claim_changes_nothing_either_way(sqlite: Storage) -> None:
-    statement = SQLITE["claim"]
-
+async def test_a_repeated_claim_changes_nothing_either_way(db: Storage) -> None:
     def work(tx: Any) -> tuple[int, int]:
-        driver = tx.connection.connection.driver_connection
+        compiled, driver = prepared(tx, "claim")
         params = {"channel": "t", "update_id": 7, "now": NOW}
-        first = Prepared(statement, tx.connection.dialect).execute(driver, params).rowcount
-        again = Prepared(statement, tx.connection.dialect).execute(driver, params).rowcount
-        return first, again
+        return compiled.execute(driver, params), compiled.execute(driver, params)
 
-    assert await sqlite.run(work) == (1, 0)
+    assert await db.run(work) == (1, 0)
 
 
 @pytest.mark.parametrize("value", [{"a": ["å", 1]}, ["home", "work"], "Åsa 😀", 3, None])
-async def test_an_answer_stores_the_same_json_and_date(sqlite: Storage, value: Any) -> None:
-    person = await sqlite.run(lambda tx: tx.create_person("t", "1", "en", NOW))
-    run_id = await sqlite.run(
+async def test_an_answer_stores_the_same_json_and_date(db: Storage, value: Any) -> None:
+    person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
+    run_id = await db.run(
         lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW)
     )
     row = {"run_id": run_id, "person_id": person.id, "flow_id": "f", "value": value, "now": NOW}
 
     def work(tx: Any) -> list[tuple[Any, ...]]:
         both_ways(tx, "upsert_answer", {**row, "key": "ordinary"}, {**row, "key": "prepared"})
-        return stored(tx, "SELECT value, answered_at FROM answers ORDER BY key")
+        return stored(tx, "SELECT CAST(value AS TEXT), CAST(answered_at AS TEXT) FROM answers ORDER BY key")
 
-    ordinary, prepared = await sqlite.run(work)
+    ordinary, prepared = await db.run(work)
     assert prepared == ordinary
 
 
 @pytest.mark.parametrize("completed_at", [None, NOW])
-async def test_a_run_update_stores_the_same_position_and_dates(sqlite: Storage, completed_at: Any) -> None:
-    person = await sqlite.run(lambda tx: tx.create_person("t", "1", "en", NOW))
+async def test_a_run_update_stores_the_same_position_and_dates(db: Storage, completed_at: Any) -> None:
+    person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
 
     def new_run(tx: Any) -> int:
         return tx.save_turn(person, run_id=None, flow_id="f", position={}, status="paused", active_flow=None, saved={}, now=NOW)
 
-    first = await sqlite.run(new_run)
-    second = await sqlite.run(lambda tx: tx.add_completed_run(person.id, "g", {}, NOW))
+    first = await db.run(new_run)
+    second = await db.run(lambda tx: tx.add_completed_run(person.id, "g", {}, NOW))
     position = {"flow": "f", "step": "why", "answers": {"name": "Åsa"}, "history": ["a", "b"]}
     params = {"position": position, "status": IN_PROGRESS, "now": NOW, "completed_at": completed_at}
 
     def work(tx: Any) -> list[tuple[Any, ...]]:
         both_ways(tx, "update_run", {**params, "run_id": first}, {**params, "run_id": second})
-        return stored(tx, f"SELECT position, status, updated_at, completed_at FROM runs WHERE id IN ({first}, {second}) ORDER BY id")
+        return stored(
+            tx,
+            "SELECT CAST(position AS TEXT), status, CAST(updated_at AS TEXT), CAST(completed_at AS TEXT) "
+            f"FROM runs WHERE id IN ({first}, {second}) ORDER BY id",
+        )
 
-    ordinary, prepared = await sqlite.run(work)
+    ordinary, prepared = await db.run(work)
     assert prepared == ordinary
 
 
-async def test_reading_a_conversation_gives_the_same_values(sqlite: Storage) -> None:
-    person = await sqlite.run(lambda tx: tx.create_person("t", "1", "sv", NOW, "Europe/Stockholm"))
+async def test_reading_a_conversation_gives_the_same_values(db: Storage) -> None:
+    person = await db.run(lambda tx: tx.create_person("t", "1", "sv", NOW, "Europe/Stockholm"))
     position = {"flow": "f", "step": "why", "answers": {"name": "Åsa"}}
-    await sqlite.run(
+    await db.run(
         lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW)
     )
     params = {"channel": "t", "external_id": "1"}
 
     def work(tx: Any) -> tuple[Any, Any]:
-        ordinary = tuple(tx.connection.execute(SQLITE["select_conversation"], params).first())
-        prepared = Prepared(SQLITE["select_conversation"], tx.connection.dialect).first(
-            tx.connection.connection.driver_connection, params
-        )
-        return ordinary, prepared
+        ordinary = tuple(tx.connection.execute(statement(tx, "select_conversation"), params).first())
+        compiled, driver = prepared(tx, "select_conversation")
+        return ordinary, compiled.first(driver, params)
 
-    ordinary, prepared = await sqlite.run(work)
-    assert prepared == ordinary
-    assert isinstance(prepared[8], dt.datetime) and prepared[-1] == position
+    ordinary, on_driver = await db.run(work)
+    assert on_driver == ordinary
+    assert isinstance(on_driver[8], dt.datetime) and on_driver[-1] == position
 
 
-async def test_a_version_bump_only_matches_the_expected_version(sqlite: Storage) -> None:
-    person = await sqlite.run(lambda tx: tx.create_person("t", "1", "en", NOW))
-    statement = SQLITE["bump_version"]
-
+async def test_a_version_bump_only_matches_the_expected_version(db: Storage) -> None:
+    person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
     def bump(expected: int) -> Any:
         def work(tx: Any) -> int:
-            params = {"person_id": person.id, "expected": expected, "new_version": expected + 1, "active": None}
-            return Prepared(statement, tx.connection.dialect).execute(tx.connection.connection.driver_connection, params).rowcount
+            compiled, driver = prepared(tx, "bump_version")
+            return compiled.execute(driver, {"person_id": person.id, "expected": expected, "new_version": expected + 1, "active": None})
 
         return work
 
-    assert await sqlite.run(bump(person.version + 5)) == 0
-    assert await sqlite.run(bump(person.version)) == 1
+    assert await db.run(bump(person.version + 5)) == 0
+    assert await db.run(bump(person.version)) == 1
+
+
+async def test_a_statement_on_the_driver_is_rolled_back_with_its_transaction(db: Storage) -> None:
+    """The driver statement must run inside the turn's transaction, even as its first
+    statement (SQLAlchemy's asyncpg adapter sends BEGIN only before its own first one)."""
+
+    class Refused(Exception):
+        pass
+
+    def claim_then_fail(tx: Any) -> None:
+        compiled, driver = prepared(tx, "claim")
+        assert compiled.execute(driver, {"channel": "t", "update_id": 9, "now": NOW}) == 1
+        raise Refused
+
+    with pytest.raises(Refused):
+        await db.run(claim_then_fail)
+    assert await db.run(lambda tx: tx.claim_update("t", 9, NOW)) is True  # nothing of the failed turn was kept

@@ -1,29 +1,99 @@
-"""A turn's hot statements, compiled once and run straight on SQLite's driver.
+"""A turn's hot statements, compiled once and run straight on the database driver.
 
-SQLAlchemy spends 10-15 µs of Python on every ``execute`` (an execution
-context, a result object, events), which is more than SQLite needs to run a
-turn's small statements on a local file. On SQLite the few statements every
-turn runs skip that layer: each is still written once, as Core, in
-:mod:`bot.storage.repository`, compiled here once for the connection's dialect,
-and run on the same DB-API connection, inside the same transaction.
+SQLAlchemy spends 10-15 µs of Python on every ``execute`` on SQLite (an
+execution context, a result object, events), and several times that on
+asyncpg, where each statement also passes through the asyncio adapter. A
+turn's own statements are small, so that machinery cost more than the
+database work. The few statements every turn runs therefore skip it: each is
+still written once, as Core, in :mod:`bot.storage.repository`, compiled here
+once per dialect, and run on the same driver connection, inside the same
+transaction (sqlite3 directly; asyncpg through ``await_only``, as SQLAlchemy's
+own adapter does inside ``run_sync``).
 
-SQLAlchemy's own type conversions are kept (JSON, DateTime and the rest, as
-the dialect defines them), so the rows written and read are exactly those the
+SQLAlchemy's type conversions are kept (JSON, DateTime and the rest, as each
+dialect defines them), so the rows written and read are exactly those the
 ordinary path writes and reads; ``tests/test_storage_prepared.py`` checks that
-on every hot statement. PostgreSQL keeps the ordinary path: there a network
-round trip costs far more than the Python does.
+on every hot statement, on SQLite and PostgreSQL. Any other driver takes the
+ordinary path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.util import await_only
 
 Processor = Callable[[Any], Any] | None
+
+
+class Driver(Protocol):
+    """The few driver calls the hot statements need."""
+
+    def execute(self, sql: str, values: Sequence[Any]) -> int:
+        """Run a statement; return how many rows it changed."""
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def fetchrow(self, sql: str, values: Sequence[Any]) -> Sequence[Any] | None: ...
+
+
+class SqliteDriver:
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, values: Sequence[Any]) -> int:
+        return self.connection.execute(sql, values).rowcount
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.connection.executemany(sql, rows)
+
+    def fetchrow(self, sql: str, values: Sequence[Any]) -> Sequence[Any] | None:
+        return self.connection.execute(sql, values).fetchone()
+
+
+class AsyncpgDriver:
+    """asyncpg from synchronous code running under ``AsyncConnection.run_sync``."""
+
+    def __init__(self, adapter: Any) -> None:
+        self.adapter = adapter
+        self.connection = adapter.driver_connection
+
+    def execute(self, sql: str, values: Sequence[Any]) -> int:
+        self._join_transaction()
+        status: str = await_only(self.connection.execute(sql, *values))
+        # "INSERT 0 1", "UPDATE 1": the last number is the row count.
+        return int(status.rsplit(" ", 1)[-1])
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._join_transaction()
+        await_only(self.connection.executemany(sql, rows))
+
+    def fetchrow(self, sql: str, values: Sequence[Any]) -> Sequence[Any] | None:
+        self._join_transaction()
+        return await_only(self.connection.fetchrow(sql, *values))
+
+    def _join_transaction(self) -> None:
+        """SQLAlchemy's asyncpg adapter sends BEGIN lazily, just before its own first
+        statement. A statement sent straight to asyncpg before that would commit on
+        its own, outside the turn's transaction: start the adapter's transaction first."""
+        if self.connection.is_in_transaction():
+            return
+        await_only(self.adapter.dbapi_connection._start_transaction())
+        if not self.connection.is_in_transaction():
+            raise RuntimeError("the asyncpg transaction did not start; refusing to run outside it")
+
+
+def driver_for(connection: Connection) -> Driver | None:
+    """The driver behind a SQLAlchemy connection, if the hot statements can run on it."""
+    if connection.dialect.name == "sqlite":
+        return SqliteDriver(connection.connection.driver_connection)
+    if connection.dialect.driver == "asyncpg":
+        return AsyncpgDriver(connection.connection)
+    return None
 
 
 class Prepared:
@@ -54,16 +124,16 @@ class Prepared:
             out.append(process(value) if process is not None else value)
         return tuple(out)
 
-    def execute(self, driver: Any, params: Mapping[str, Any]) -> Any:
-        """Run once; returns the driver's cursor (``rowcount`` for writes)."""
+    def execute(self, driver: Driver, params: Mapping[str, Any]) -> int:
+        """Run once; returns the number of rows changed."""
         return driver.execute(self.sql, self.values(params))
 
-    def execute_many(self, driver: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        driver.executemany(self.sql, [self.values(row) for row in rows])
+    def execute_many(self, driver: Driver, rows: Sequence[Mapping[str, Any]]) -> None:
+        driver.execute_many(self.sql, [self.values(row) for row in rows])
 
-    def first(self, driver: Any, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, driver: Driver, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row, converted as SQLAlchemy would, or None."""
-        row = driver.execute(self.sql, self.values(params)).fetchone()
+        row = driver.fetchrow(self.sql, self.values(params))
         if row is None:
             return None
         return tuple(

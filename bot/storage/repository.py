@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
 
 from bot.storage.database import Database, open_database
-from bot.storage.prepared import Prepared
+from bot.storage.prepared import Prepared, driver_for
 from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
 
 people = Person.__table__
@@ -171,14 +171,15 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
 
 
 _STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
-"""Every statement a turn runs, by dialect. On SQLite they run prepared (see prepared.py)."""
-_PREPARED: dict[str, Prepared] = {}
+"""Every statement a turn runs, by dialect. They run prepared on the driver (see prepared.py)."""
+_PREPARED: dict[tuple[str, str], Prepared] = {}
 
 
 def _prepared(key: str, dialect: Dialect) -> Prepared:
-    found = _PREPARED.get(key)
+    bucket = "postgresql" if dialect.name == "postgresql" else "sqlite"
+    found = _PREPARED.get((bucket, key))
     if found is None:
-        found = _PREPARED[key] = Prepared(_STATEMENTS["sqlite"][key], dialect)
+        found = _PREPARED[(bucket, key)] = Prepared(_STATEMENTS[bucket][key], dialect)
     return found
 
 
@@ -212,14 +213,14 @@ class Transaction:
         self.connection = connection
         self._dialect = connection.dialect.name
         self._statements = _STATEMENTS["postgresql" if self._dialect == "postgresql" else "sqlite"]
-        # SQLite's driver connection, for the prepared hot statements (same transaction).
-        self._driver = connection.connection.driver_connection if self._dialect == "sqlite" else None
+        # The driver connection, for the prepared hot statements (same transaction).
+        self._driver = driver_for(connection)
 
-    def _execute(self, key: str, params: dict[str, Any]) -> Any:
-        """Run one of a turn's statements; the result has ``rowcount``."""
+    def _execute(self, key: str, params: dict[str, Any]) -> int:
+        """Run one of a turn's statements; return how many rows it changed."""
         if self._driver is not None:
             return _prepared(key, self.connection.dialect).execute(self._driver, params)
-        return self.connection.execute(self._statements[key], params)
+        return self.connection.execute(self._statements[key], params).rowcount
 
     def _first(self, key: str, params: dict[str, Any]) -> Any:
         if self._driver is not None:
@@ -230,8 +231,7 @@ class Transaction:
 
     def claim_update(self, channel: str, update_id: int, now: dt.datetime) -> bool:
         """Record an update id; False if it was handled before (a redelivery)."""
-        result = self._execute("claim", {"channel": channel, "update_id": update_id, "now": now})
-        return result.rowcount == 1
+        return self._execute("claim", {"channel": channel, "update_id": update_id, "now": now}) == 1
 
     def prune_updates(self, older_than: dt.datetime) -> int:
         result = self.connection.execute(delete(processed).where(processed.c.processed_at < older_than))
@@ -381,7 +381,7 @@ class Transaction:
             "bump_version",
             {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": flow_id},
         )
-        if bumped.rowcount != 1:
+        if bumped != 1:
             raise StaleConversation(person.id)
 
     def _upsert_answers(
