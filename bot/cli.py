@@ -101,7 +101,9 @@ def run(
 ) -> None:
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
     from bot.telegram.app import WebhookOptions
-    from bot.telegram.runner import NO_TOKEN, run as run_telegram
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED, run as run_telegram
 
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -118,6 +120,13 @@ def run(
         run_telegram(settings, webhook)
     except ContentError as error:
         typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
+        raise typer.Exit(1) from None
+    except InvalidToken:
+        typer.echo(TOKEN_REFUSED, err=True)
+        raise typer.Exit(2) from None
+    except NetworkError as error:
+        # Only the kind of failure: messages from the network layer can hold the URL, and it holds the token.
+        typer.echo(TELEGRAM_UNREACHABLE.format(kind=type(error.__cause__ or error).__name__), err=True)
         raise typer.Exit(1) from None
 
 

@@ -28,6 +28,19 @@ again.
 No token needed to try the companion: `companion chat` talks to you in this terminal."""
 
 
+TOKEN_REFUSED = """Telegram did not accept the bot token.
+
+Check TELEGRAM_BOT_TOKEN (in the environment or the .env file): it should be the
+whole token @BotFather gave you, like 123456789:AA... If the bot was deleted or
+its token was revoked, ask @BotFather for a new one."""
+
+TELEGRAM_UNREACHABLE = """Could not reach Telegram ({kind}).
+
+Check this computer's internet connection (and COMPANION_BOT_API_URL, if you
+use your own Bot API server), then run `companion run` again. Everything
+people have saved is kept."""
+
+
 def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
     assert settings.telegram_bot_token is not None
