@@ -212,17 +212,27 @@ def baseline_script() -> list[tuple[str, str]]:
 
 
 async def drive(
-    harness: TelegramHarness, people: int, script: list[tuple[str, str]], prepare: Any, first_user: int = 10_000
-) -> list[float]:
-    """Run everyone's script, CONCURRENT_PEOPLE at a time; return each turn's latency."""
+    harness: TelegramHarness,
+    people: int,
+    script: list[tuple[str, str]],
+    prepare: Any,
+    first_user: int = 10_000,
+    ready: Any = None,
+) -> tuple[list[float], float, float]:
+    """Everyone's ``prepare`` first (not timed: consent, for the companion), then everyone's
+    script, CONCURRENT_PEOPLE at a time. Returns each turn's latency, the elapsed time of
+    the scripts, and how much of it the recording layer spent playing Telegram."""
     latencies: list[float] = []
     application = harness.application
     semaphore = asyncio.Semaphore(CONCURRENT_PEOPLE)
+    everyone = [harness.person(first_user + n, f"P{n}") for n in range(people)]
 
-    async def one(n: int) -> None:
+    async def prepared(person: Any) -> None:
         async with semaphore:
-            person = harness.person(first_user + n, f"P{n}")
             await prepare(person)
+
+    async def one(person: Any) -> None:
+        async with semaphore:
             for kind, value in script:
                 if kind == "say":
                     update = person.update_text(value)
@@ -233,8 +243,13 @@ async def drive(
                 await application.update_processor.process_update(update, application.process_update(update))
                 latencies.append(time.perf_counter() - started)
 
-    await asyncio.gather(*(one(n) for n in range(people)))
-    return latencies
+    await asyncio.gather(*(prepared(person) for person in everyone))
+    if ready is not None:
+        ready()
+    harness.request.answering_seconds = 0.0
+    started = time.perf_counter()
+    await asyncio.gather(*(one(person) for person in everyone))
+    return latencies, time.perf_counter() - started, harness.request.answering_seconds
 
 
 def summary(
@@ -276,20 +291,15 @@ async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = N
             await person.says("/start")
             await person.taps(ui.get("button_agree", "en"))
 
-        if ready is not None:
-            ready()
-        request.answering_seconds = 0.0
-        started = time.perf_counter()
-        latencies = await drive(harness, people, script, prepare, first_user=10_000 + worker * 1_000_000)
-        elapsed = time.perf_counter() - started
+        latencies, elapsed, answering = await drive(
+            harness, people, script, prepare, first_user=10_000 + worker * 1_000_000, ready=ready
+        )
     await companion.storage.close()
-    # prepare() turns are inside the elapsed time but not in latencies: count them out.
-    measured = len(latencies) / (len(latencies) + 2 * people)
     return summary(
         f"companion ({url.split(':')[0]})" + (f" worker {worker}" if ready else ""),
         latencies,
-        elapsed * measured,
-        request.answering_seconds * measured,
+        elapsed,
+        answering,
         quiet=ready is not None,
     )
 
@@ -340,11 +350,8 @@ async def bench_baseline(people: int) -> dict[str, float]:
             async def prepare(person: Any) -> None:
                 return None
 
-            request.answering_seconds = 0.0
-            started = time.perf_counter()
-            latencies = await drive(harness, people, baseline_script(), prepare)
-            elapsed = time.perf_counter() - started
-    return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed, request.answering_seconds)
+            latencies, elapsed, answering = await drive(harness, people, baseline_script(), prepare)
+    return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed, answering)
 
 
 async def main() -> None:
