@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from transitions import Machine
@@ -129,6 +129,9 @@ class Prompt:
     navigation: tuple[Button, ...] = ()
     max_length: int | None = None
     hint: str | None = None
+    shared: bool = field(default=False, compare=False)
+    """Built once from the content and shown to everyone at this step: it holds
+    nothing a person wrote, so adapters may keep it (rendered) as long as they like."""
 
 
 @dataclass(slots=True)
@@ -553,7 +556,7 @@ class Engine:
         key = (flow.id, position.step, context.language, bool(position.history), tuple(position.ticks))
         prompt = self._prompt_cache.get(key)
         if prompt is None:
-            prompt = self._build_prompt(flow, step, position, context, asking_again)
+            prompt = replace(self._build_prompt(flow, step, position, context, asking_again), shared=True)
             if len(self._prompt_cache) < 50_000:
                 self._prompt_cache[key] = prompt
         return prompt

@@ -390,3 +390,13 @@ async def test_sqlite_checkpoints_in_the_background(tmp_path: Path, monkeypatch:
     assert blocked == 0 and copied == frames > 0  # every page the turns appended went back into the file
     await storage.close()
     assert not checkpointer._thread.is_alive()
+
+
+async def test_sqlite_never_builds_on_a_transaction_a_failure_left_open(tmp_path: Path) -> None:
+    storage = await _sqlite_with_me(tmp_path / "open.db")
+    driver = await storage.run(lambda tx: tx.connection.connection.driver_connection)
+    driver.execute("BEGIN IMMEDIATE")  # as if something had failed between BEGIN and SQLAlchemy's begin
+    driver.execute("UPDATE people SET language = 'sv'")
+    found = await storage.run(lambda tx: tx.person("console", "me"))
+    assert found is not None and found.language == "en"  # the stray write was rolled back, not committed
+    await storage.close()

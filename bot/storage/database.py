@@ -62,6 +62,7 @@ LOCK_TIMEOUT_SECONDS = 5.0
 """How long a transaction waits for another process to release SQLite's write lock."""
 FIRST_LOCK_WAIT_SECONDS = 0.0002
 LAST_LOCK_WAIT_SECONDS = 0.01
+_BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 def is_sqlite(url: str) -> bool:
@@ -118,7 +119,12 @@ class SqliteDatabase(Database):
     async def run(self, work: Callable[[Connection], T]) -> T:
         connection = self._connection
         await self._take_write_lock(connection)
-        with connection.begin():
+        try:
+            transaction = connection.begin()
+        except BaseException:
+            connection.connection.driver_connection.rollback()
+            raise
+        with transaction:
             return work(connection)
 
     async def _take_write_lock(self, connection: Connection) -> None:
@@ -132,13 +138,17 @@ class SqliteDatabase(Database):
         transaction.
         """
         driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            # Left open by a failure nothing rolled back: never build on it.
+            driver.rollback()
         wait, deadline = FIRST_LOCK_WAIT_SECONDS, None
         while True:
             try:
                 driver.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
+                # The primary code (extended codes such as BUSY_RECOVERY keep it in the low byte).
+                if getattr(error, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
                     raise
                 now = time.monotonic()
                 deadline = deadline or now + LOCK_TIMEOUT_SECONDS

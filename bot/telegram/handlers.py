@@ -74,9 +74,9 @@ class TelegramCompanion:
         self._buttons: dict[str, ButtonFunction] = {}
         self._start_payloads: dict[str, StartFunction] = {}
         # The same question is asked of many people: render it (escaping, signed
-        # button data, keyboard JSON) once. Prompts are immutable values, so the
-        # key says everything the rendering depends on.
-        self._render_prompt = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
+        # button data, keyboard JSON) once. Only questions the engine shares
+        # between people are kept, so nothing a person wrote stays in memory.
+        self._render_shared = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
 
     def add_extension(self, extension: Extension) -> None:
         """Let a feature module answer its own commands, buttons and start links."""
@@ -527,7 +527,9 @@ class TelegramCompanion:
         await self._send_menu(chat_id, who, language, messages)
 
     def _prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
-        return self._render_prompt(flow_id, prompt, language, tuple(before))
+        if prompt.shared and not before:
+            return self._render_shared(flow_id, prompt, language, ())
+        return self._render(flow_id, prompt, language, tuple(before))
 
     def _render(self, flow_id: str, prompt: Prompt, language: str, before: tuple[str, ...]) -> Rendered:
         def data(button: Button) -> str:
