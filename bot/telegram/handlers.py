@@ -75,7 +75,8 @@ class TelegramCompanion:
         self._start_payloads: dict[str, StartFunction] = {}
         # The same question is asked of many people: render it (escaping, signed
         # button data, keyboard JSON) once. Only questions the engine shares
-        # between people are kept, so nothing a person wrote stays in memory.
+        # between people are kept, and never the messages said before them (they
+        # may quote an answer), so nothing a person wrote stays in memory.
         self._render_shared = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
 
     def add_extension(self, extension: Extension) -> None:
@@ -527,8 +528,8 @@ class TelegramCompanion:
         await self._send_menu(chat_id, who, language, messages)
 
     def _prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
-        if prompt.shared and not before:
-            return self._render_shared(flow_id, prompt, language, ())
+        if prompt.shared:
+            return self._render_shared(flow_id, prompt, language, ()).after(before)
         return self._render(flow_id, prompt, language, tuple(before))
 
     def _render(self, flow_id: str, prompt: Prompt, language: str, before: tuple[str, ...]) -> Rendered:

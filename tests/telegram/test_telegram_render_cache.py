@@ -29,7 +29,9 @@ def test_a_revisited_question_showing_an_earlier_answer_is_not_shared(test_engin
     assert turn.prompt is not None and not turn.prompt.shared
 
 
-def test_only_shared_questions_without_personal_messages_are_kept(harness: TelegramHarness, test_engine: Engine) -> None:
+def test_only_shared_questions_are_kept_and_never_the_messages_before_them(
+    harness: TelegramHarness, test_engine: Engine
+) -> None:
     handlers = harness.application.bot_data["companion"]
     kept = handlers._render_shared.cache_info
     static = test_engine.start("kinds", CONTEXT).prompt
@@ -41,8 +43,11 @@ def test_only_shared_questions_without_personal_messages_are_kept(harness: Teleg
 
     rendered = handlers._prompt("quoting", quoting, "en")
     assert "Åsa Private" in rendered.parts[0] and kept().currsize == before
-    handlers._prompt("kinds", static, "en", ["You wrote: Åsa Private"])
-    assert kept().currsize == before
-    first = handlers._prompt("kinds", static, "en")
-    assert kept().currsize == before + 1
-    assert handlers._prompt("kinds", static, "en") is first  # rendered once, then reused
+
+    with_message = handlers._prompt("kinds", static, "en", ["You wrote: Åsa Private"])
+    assert with_message.parts[0].startswith("You wrote: Åsa Private") and kept().currsize == before + 1
+    alone = handlers._prompt("kinds", static, "en")
+    assert kept().currsize == before + 1  # the one kept is the question alone
+    assert "Åsa Private" not in "".join(alone.parts)
+    assert with_message.keyboard_json == alone.keyboard_json  # the rendering is reused, not redone
+    assert handlers._prompt("kinds", static, "en") is alone
