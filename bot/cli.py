@@ -100,9 +100,9 @@ def run(
     ] = None,
 ) -> None:
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
-    from bot.telegram.app import WebhookOptions
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.telegram.app import WebhookOptions
     from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED, run as run_telegram
 
     settings = Settings()

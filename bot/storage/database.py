@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -42,6 +41,7 @@ from bot.storage.checkpointer import SAFETY_NET_PAGES, Checkpointer
 from bot.storage.models import Base
 
 T = TypeVar("T")
+
 
 def _json_loads(text: Any) -> Any:
     if not isinstance(text, (str, bytes)):

@@ -23,8 +23,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
 
 from bot.storage.database import Database, open_database
-from bot.storage.prepared import Prepared, driver_for
 from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
+from bot.storage.prepared import Prepared, driver_for
 
 people = Person.__table__
 runs = Run.__table__

@@ -29,8 +29,8 @@ from bot.conversation import Companion
 from bot.telegram.callbacks import Signer
 from bot.telegram.extensions import ExtensionFactory
 from bot.telegram.handlers import COMMANDS, TelegramCompanion, on_error
-from bot.telegram.sending import CompanionBot
 from bot.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
+from bot.telegram.sending import CompanionBot
 from flows.crisis import CrisisDetector
 from flows.schema import LANGUAGES
 

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -35,8 +35,8 @@ from bot.summary.text import render_text
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
-from bot.telegram.sending import CompanionBot
 from bot.telegram.render import Rendered, buttons, escape, prompt_message, text_message
+from bot.telegram.sending import CompanionBot
 from flows.crisis import CrisisDetector
 from flows.engine import Button, Pressed, Prompt, Typed
 from flows.schema import LANGUAGES, StepType
