@@ -14,7 +14,7 @@ import typer
 
 from bot.roles import grants, tokens
 from bot.settings import Settings
-from bot.storage.repository import Storage
+from bot.storage.repository import PersonRecord, Storage, Transaction
 
 
 async def bot_username(settings: Settings) -> str | None:
@@ -84,15 +84,61 @@ def revoke_role_command(
     """Take a role away at once (a coordinator then sees nobody's summary)."""
     settings = Settings()
 
-    async def main() -> bool:
+    async def main() -> tuple[bool, PersonRecord | None, set[str]]:
         storage = await Storage.open(settings.database_url)
         try:
-            return await storage.run(lambda tx: grants.revoke(tx.connection, person_id, role))
+
+            def work(tx: Transaction) -> tuple[bool, PersonRecord | None, set[str]]:
+                revoked = grants.revoke(tx.connection, person_id, role)
+                return revoked, tx.person_by_id(person_id), grants.roles_of(tx.connection, person_id)
+
+            return await storage.run(work)
         finally:
             await storage.close()
 
-    if asyncio.run(main()):
-        typer.echo(f"Person {person_id} is no longer a {role}.")
-    else:
+    revoked, person, held = asyncio.run(main())
+    if not revoked:
         typer.echo(f"Person {person_id} did not hold the role '{role}'.", err=True)
         raise typer.Exit(1)
+    typer.echo(f"Person {person_id} is no longer a {role}.")
+    if person is None or person.channel != "telegram" or settings.telegram_bot_token is None:
+        return
+    problem = asyncio.run(refresh_role_commands(settings, int(person.external_id), held))
+    if problem is None:
+        typer.echo("Their Telegram command menu now shows only what they can still use.")
+    else:
+        typer.echo(
+            f"Their Telegram command menu could not be updated now ({problem}). The role is gone either way:"
+            f" its commands answer that they are not for them.",
+            err=True,
+        )
+
+
+async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]) -> str | None:
+    """Show a private chat the commands for the roles still held, as ``companion run`` would.
+
+    Returns None, or the kind of failure (never its message: that could hold the token)."""
+    from telegram.error import TelegramError
+
+    from bot.runtime import open_companion
+    from bot.telegram.app import build_application
+    from bot.telegram.coordinators import show_role_commands
+    from bot.telegram.runner import feature_extensions
+
+    assert settings.telegram_bot_token is not None
+    companion = await open_companion(settings)
+    application = build_application(
+        companion,
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.bot_api_url,
+        extensions=feature_extensions(settings),
+    )
+    try:
+        await application.bot.initialize()
+        await show_role_commands(application.bot_data["companion"], chat_id, held, strict=True)
+        return None
+    except TelegramError as error:
+        return type(error).__name__
+    finally:
+        await application.bot.shutdown()
+        await companion.storage.close()

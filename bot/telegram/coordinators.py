@@ -88,6 +88,36 @@ def make_extension(handlers: TelegramCompanion, *, bot_username: str | None = No
     return Coordinators(handlers, bot_username).extension()
 
 
+def role_commands(handlers: TelegramCompanion, held: set[str]) -> list[str]:
+    """The role commands some extension answers, for the roles held, in a stable order."""
+    answered = {name for extension in handlers.extensions for name in extension.commands}
+    out: list[str] = []
+    for role in grants.ROLES:
+        if role in held:
+            out += [name for name in ROLE_COMMANDS[role] if name in answered and name not in out]
+    return out
+
+
+async def show_role_commands(handlers: TelegramCompanion, chat_id: int, held: set[str], *, strict: bool = False) -> None:
+    """The public commands plus the roles', for this chat only and in both languages.
+
+    With ``strict``, a refusal from Telegram is raised (``companion revoke-role``
+    reports it); otherwise it is logged, and the role works anyway when typed."""
+    public = [*COMMANDS, *(name for extension in handlers.extensions for name in extension.public_commands)]
+    own = role_commands(handlers, held)
+    for language in LANGUAGES:
+        commands = [BotCommand(name, handlers.ui.get(f"tg_command_{name}", language)) for name in public]
+        commands += [BotCommand(name, handlers.ui.get(f"role_command_{name}", language)) for name in own]
+        try:
+            await handlers.bot.set_my_commands(
+                commands, scope=BotCommandScopeChat(chat_id), language_code=None if language == "en" else language
+            )
+        except TelegramError as error:
+            if strict:
+                raise
+            log.warning("could not set the role commands for a chat: %s", type(error).__name__)
+
+
 class Coordinators:
     """The handlers of this feature, sharing the core's helpers (send, close, registered...)."""
 
@@ -200,31 +230,7 @@ class Coordinators:
         if role == grants.COORDINATOR:
             texts.append(self.t("roles_shown_as", language, name=self._coordinator_name(me.display_name, language)))
         await self.h._send(chat.id, text_message(texts))
-        await self.show_role_commands(chat.id, held)
-
-    def role_commands(self, held: set[str]) -> list[str]:
-        """The role commands some extension answers, for the roles held, in a stable order."""
-        answered = {name for extension in self.h.extensions for name in extension.commands}
-        out: list[str] = []
-        for role in grants.ROLES:
-            if role in held:
-                out += [name for name in ROLE_COMMANDS[role] if name in answered and name not in out]
-        return out
-
-    async def show_role_commands(self, chat_id: int, held: set[str]) -> None:
-        """The public commands plus the role's, for this chat only and in both languages."""
-        public = [*COMMANDS, *(name for extension in self.h.extensions for name in extension.public_commands)]
-        own = self.role_commands(held)
-        for language in LANGUAGES:
-            commands = [BotCommand(name, self.t(f"tg_command_{name}", language)) for name in public]
-            commands += [BotCommand(name, self.t(f"role_command_{name}", language)) for name in own]
-            try:
-                await self.h.bot.set_my_commands(
-                    commands, scope=BotCommandScopeChat(chat_id), language_code=None if language == "en" else language
-                )
-            except TelegramError as error:
-                # The role is granted either way; the commands still work when typed.
-                log.warning("could not set the role commands for a chat: %s", type(error).__name__)
+        await show_role_commands(self.h, chat.id, held)
 
     # ------------------------------------------------------------------ sharing: the person
 

@@ -15,6 +15,7 @@ from bot.runtime import open_companion
 from bot.settings import Settings
 from bot.telegram import coordinators, groups, reminders
 from bot.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
+from bot.telegram.extensions import ExtensionFactory
 
 NO_TOKEN = """No Telegram bot token is set.
 
@@ -41,6 +42,15 @@ use your own Bot API server), then run `companion run` again. Everything
 people have saved is kept."""
 
 
+def feature_extensions(settings: Settings) -> list[ExtensionFactory]:
+    """Every feature ``companion run`` adds to the core: coordinators, groups, reminders."""
+    return [
+        coordinators.extension_factory(settings.bot_username),
+        groups.groups_extension(settings.bot_username),
+        reminders.make_extension,
+    ]
+
+
 def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
     assert settings.telegram_bot_token is not None
@@ -52,11 +62,7 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
         companion,
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.bot_api_url,
-        extensions=[
-            coordinators.extension_factory(settings.bot_username),
-            groups.groups_extension(settings.bot_username),
-            reminders.make_extension,
-        ],
+        extensions=feature_extensions(settings),
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, companion)

@@ -42,3 +42,102 @@ def test_invite_people_and_revoke_role(tmp_path: Path, monkeypatch: pytest.Monke
     assert runner.invoke(app, ["revoke-role", "1", "coordinator"]).exit_code == 1
     assert "Nobody holds a role" in runner.invoke(app, ["people"]).output
     assert runner.invoke(app, ["invite", "admin"]).exit_code == 2
+
+
+class _BotApi:
+    """A local HTTP server answering like the Bot API, keeping every call (method, parameters)."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        from urllib.parse import parse_qsl
+
+        calls = self.calls = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                kind = self.headers.get("Content-Type", "")
+                params = json.loads(raw) if "json" in kind else dict(parse_qsl(raw))
+                method = self.path.rsplit("/", 1)[-1]
+                calls.append((method, params))
+                if method == "getMe":
+                    result: object = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBot"}
+                    status, body = 200, {"ok": True, "result": result}
+                elif refuse:
+                    status, body = 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+                else:
+                    status, body = 200, {"ok": True, "result": True}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/bot"
+
+
+def _holder(url: str, *roles: str) -> int:
+    async def make() -> int:
+        storage = await Storage.open(url)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            person = await storage.run(lambda tx: tx.create_person("telegram", "4242", "en", now))
+            for role in roles:
+                await storage.run(lambda tx, role=role: grants.grant(tx.connection, person.id, role, now))
+            return person.id
+        finally:
+            await storage.close()
+
+    return asyncio.run(make())
+
+
+def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    api = _BotApi()
+    monkeypatch.setenv("COMPANION_DATABASE_URL", url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:OPERATOR-TOKEN")
+    monkeypatch.setenv("COMPANION_BOT_API_URL", api.url)
+    person_id = _holder(url, grants.COORDINATOR, grants.FACILITATOR)
+    try:
+        result = CliRunner().invoke(app, ["revoke-role", str(person_id), "coordinator"])
+    finally:
+        api.server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert "only what they can still use" in result.output
+    menus = [params for method, params in api.calls if method == "setMyCommands"]
+    assert len(menus) == 2  # English (the default) and Swedish
+    for params in menus:
+        assert json.loads(params["scope"]) == {"type": "chat", "chat_id": 4242}
+        names = [command["command"] for command in json.loads(params["commands"])]
+        assert "menu" in names and "groups" in names  # public commands, and the role still held
+        assert "people" not in names and "link" not in names  # the coordinator's are gone
+    assert {params.get("language_code") for params in menus} == {None, "sv"}
+
+
+def test_revoking_still_works_when_the_menu_cannot_be_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    api = _BotApi(refuse=True)
+    token = "123456:OPERATOR-TOKEN"
+    monkeypatch.setenv("COMPANION_DATABASE_URL", url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("COMPANION_BOT_API_URL", api.url)
+    person_id = _holder(url, grants.COORDINATOR)
+    try:
+        result = CliRunner().invoke(app, ["revoke-role", str(person_id), "coordinator"])
+    finally:
+        api.server.shutdown()
+    assert result.exit_code == 0
+    assert "no longer a coordinator" in result.output and "could not be updated now (BadRequest)" in result.output
+    assert token not in result.output
+    listing = CliRunner().invoke(app, ["people"])
+    assert "Nobody holds a role" in listing.output
