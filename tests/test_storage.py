@@ -400,3 +400,50 @@ async def test_sqlite_never_builds_on_a_transaction_a_failure_left_open(tmp_path
     found = await storage.run(lambda tx: tx.person("console", "me"))
     assert found is not None and found.language == "en"  # the stray write was rolled back, not committed
     await storage.close()
+
+
+async def _terminate(postgres_url: str, pid: int | None = None) -> None:
+    """End server connections to the test database: one (by pid), or all but this one."""
+    import asyncpg
+
+    connection = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        if pid is not None:
+            await connection.execute("SELECT pg_terminate_backend($1)", pid)
+        else:
+            await connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    finally:
+        await connection.close()
+
+
+async def test_postgres_turns_carry_on_after_the_server_closed_pooled_connections(
+    pg_storage: Storage, postgres_url: str
+) -> None:
+    """A restart or an idle timeout closes pooled connections; the next turns still work."""
+    await pg_storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    await _terminate(postgres_url)
+    for update_id in (1, 2, 3):
+        assert await pg_storage.run(lambda tx, u=update_id: tx.claim_update("console", u, NOW)) is True
+    assert await pg_storage.run(lambda tx: tx.person("console", "me")) is not None
+
+
+async def test_postgres_work_cut_off_mid_transaction_runs_again_once(pg_storage: Storage, postgres_url: str) -> None:
+    from sqlalchemy.util import await_only
+
+    attempts: list[int] = []
+
+    def work(tx) -> bool:  # type: ignore[no-untyped-def]
+        attempts.append(1)
+        claimed = tx.claim_update("console", 77, NOW)
+        if len(attempts) == 1:
+            # The server goes away after the first statement of the first attempt.
+            await_only(_terminate(postgres_url, tx.connection.connection.driver_connection.get_server_pid()))
+        tx.person("console", "me")
+        return claimed
+
+    assert await pg_storage.run(work) is True
+    assert len(attempts) == 2
+    assert await pg_storage.run(lambda tx: tx.claim_update("console", 77, NOW)) is False  # kept exactly once

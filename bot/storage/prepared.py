@@ -58,23 +58,32 @@ class SqliteDriver:
 class AsyncpgDriver:
     """asyncpg from synchronous code running under ``AsyncConnection.run_sync``."""
 
-    def __init__(self, adapter: Any) -> None:
-        self.adapter = adapter
-        self.connection = adapter.driver_connection
+    def __init__(self, connection: Connection) -> None:
+        self.sqlalchemy = connection
+        self.adapter = connection.connection.dbapi_connection
+        self.connection = connection.connection.driver_connection
 
     def execute(self, sql: str, values: Sequence[Any]) -> int:
-        self._join_transaction()
-        status: str = await_only(self.connection.execute(sql, *values))
+        status: str = self._call(self.connection.execute, sql, *values)
         # "INSERT 0 1", "UPDATE 1": the last number is the row count.
         return int(status.rsplit(" ", 1)[-1])
 
     def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self._join_transaction()
-        await_only(self.connection.executemany(sql, rows))
+        self._call(self.connection.executemany, sql, rows)
 
     def fetchrow(self, sql: str, values: Sequence[Any]) -> Sequence[Any] | None:
-        self._join_transaction()
-        return await_only(self.connection.fetchrow(sql, *values))
+        return self._call(self.connection.fetchrow, sql, *values)
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            self._join_transaction()
+            return await_only(method(*args))
+        except Exception:
+            if self.connection.is_closed():
+                # What SQLAlchemy does for its own statements: a closed connection
+                # leaves the pool, and the database layer may run the work again.
+                self.sqlalchemy.invalidate()
+            raise
 
     def _join_transaction(self) -> None:
         """SQLAlchemy's asyncpg adapter sends BEGIN lazily, just before its own first
@@ -82,7 +91,7 @@ class AsyncpgDriver:
         its own, outside the turn's transaction: start the adapter's transaction first."""
         if self.connection.is_in_transaction():
             return
-        await_only(self.adapter.dbapi_connection._start_transaction())
+        await_only(self.adapter._start_transaction())
         if not self.connection.is_in_transaction():
             raise RuntimeError("the asyncpg transaction did not start; refusing to run outside it")
 
@@ -92,7 +101,7 @@ def driver_for(connection: Connection) -> Driver | None:
     if connection.dialect.name == "sqlite":
         return SqliteDriver(connection.connection.driver_connection)
     if connection.dialect.driver == "asyncpg":
-        return AsyncpgDriver(connection.connection)
+        return AsyncpgDriver(connection)
     return None
 
 

@@ -1,0 +1,203 @@
+"""The ``companion`` command.
+
+    companion chat                 talk to the companion in this terminal
+    companion content check [DIR]  check flow files before anyone sees them
+    companion content graph FLOW   print a flow as a Mermaid state diagram
+    companion summary [--person ID] [--format pdf|html|text] [--out FILE]
+    companion export [--fhir] [--person ID] [--out FILE]
+    companion invite coordinator|facilitator   print a one-time link that grants the role
+    companion people / revoke-role ID ROLE     list roles / take one away
+    companion dispatch [--once]                send due reminders
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.content import load_catalog, read_documents
+from bot.settings import Settings
+from flows.catalog import Catalog, ContentError
+
+app = typer.Typer(
+    help="SDM Companion: get ready for appointments about your medicine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
+app.add_typer(content_app, name="content")
+
+
+def _language_from_environment() -> str:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "sv" if value.lower().startswith("sv") else "en"
+    return "en"
+
+
+@app.command()
+def chat(
+    profile: Annotated[str, typer.Option(help="Keep separate answers for different people on this computer.")] = "default",
+    language: Annotated[Optional[str], typer.Option(help="en or sv (default: from your system).")] = None,
+) -> None:
+    """Talk to the companion in this terminal. No Telegram account needed."""
+    from bot.console import ConsoleChat
+    from bot.runtime import open_companion
+
+    settings = Settings()
+
+    async def main() -> int:
+        companion = await open_companion(settings)
+        try:
+            console = ConsoleChat(
+                companion,
+                profile=profile,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                language=language or _language_from_environment(),
+                interactive=sys.stdin.isatty(),
+            )
+            return await console.run()
+        finally:
+            await companion.storage.close()
+
+    try:
+        raise typer.Exit(asyncio.run(main()))
+    except KeyboardInterrupt:
+        typer.echo("")
+        raise typer.Exit(0) from None
+    except ContentError as error:
+        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _checked_catalog(directory: Path | None) -> Catalog:
+    """The content, or a pointer to `content check` and exit status 1."""
+    try:
+        return load_catalog(directory or Settings().content_dir)
+    except ContentError as error:
+        typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def run(
+    webhook_url: Annotated[
+        Optional[str], typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
+    ] = None,
+    listen: Annotated[str, typer.Option(help="Webhook mode: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Webhook mode: port to listen on.")] = 8443,
+    path: Annotated[str, typer.Option(help="Webhook mode: URL path to listen on.")] = "telegram",
+    webhook_secret: Annotated[
+        Optional[str],
+        typer.Option(envvar="COMPANION_WEBHOOK_SECRET", help="Webhook mode: secret Telegram must send (required)."),
+    ] = None,
+) -> None:
+    """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.app import WebhookOptions
+    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED, run as run_telegram
+
+    settings = Settings()
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        typer.echo(NO_TOKEN, err=True)
+        raise typer.Exit(2)
+    webhook = None
+    if webhook_url:
+        try:
+            webhook = WebhookOptions(url=webhook_url, secret_token=webhook_secret or "", listen=listen, port=port, path=path)
+        except ValueError as error:
+            typer.echo(f"Cannot start in webhook mode: {error}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        run_telegram(settings, webhook)
+    except ContentError as error:
+        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
+        raise typer.Exit(1) from None
+    except InvalidToken:
+        typer.echo(TOKEN_REFUSED, err=True)
+        raise typer.Exit(2) from None
+    except NetworkError as error:
+        # Only the kind of failure: messages from the network layer can hold the URL, and it holds the token.
+        typer.echo(TELEGRAM_UNREACHABLE.format(kind=type(error.__cause__ or error).__name__), err=True)
+        raise typer.Exit(1) from None
+
+
+@content_app.command("check")
+def content_check(
+    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+) -> None:
+    """Check every flow and text; exit status 1 if anything needs fixing."""
+    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
+    import bot.summary  # noqa: F401  (registers the summary layout check)
+    from flows.check import check_documents
+
+    folder = directory or Settings().content_dir
+    if not folder.is_dir():
+        typer.echo(f"{folder} is not a folder.", err=True)
+        raise typer.Exit(2)
+    problems = check_documents(read_documents(folder))
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {folder}.")
+        raise typer.Exit(1)
+    typer.echo(f"All content in {folder} looks good.")
+
+
+@content_app.command("readability")
+def content_readability(
+    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+    count: Annotated[int, typer.Option(help="How many messages to list per language.")] = 10,
+) -> None:
+    """List the hardest messages per language (Flesch for English, LIX for Swedish), to revise first."""
+    from flows.readability import worst
+
+    catalog = _checked_catalog(directory)
+    for language, measure in (("en", "Flesch"), ("sv", "LIX")):
+        typer.echo(f"Hardest {language} messages ({measure}):")
+        for item in worst(catalog, language, count):
+            where = item.message.file + (f", step '{item.message.step}'" if item.message.step else "")
+            text = " ".join(item.message.text.split())
+            typer.echo(f"  {item.score:5.1f}  {where}, {item.message.field}: {text[:70]}")
+
+
+@content_app.command("graph")
+def content_graph(
+    flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],
+    directory: Annotated[Optional[Path], typer.Option("--content", help="A content folder.")] = None,
+    language: Annotated[str, typer.Option(help="Language of the title.")] = "en",
+) -> None:
+    """Print a flow as a Mermaid state diagram."""
+    from flows.graph import mermaid
+
+    catalog = _checked_catalog(directory)
+    if flow not in catalog.flows:
+        typer.echo(f"No flow '{flow}'. Flows: {', '.join(sorted(catalog.flows))}", err=True)
+        raise typer.Exit(2)
+    typer.echo(mermaid(catalog.flows[flow], language))
+
+
+from bot.summary.commands import export_command, summary_command  # noqa: E402
+
+app.command("summary")(summary_command)
+app.command("export")(export_command)
+
+from bot.reminders.commands import dispatch_command  # noqa: E402
+from bot.roles.commands import invite_command, people_command, revoke_role_command  # noqa: E402
+
+app.command("invite")(invite_command)
+app.command("people")(people_command)
+app.command("revoke-role")(revoke_role_command)
+app.command("dispatch")(dispatch_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

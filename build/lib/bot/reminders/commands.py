@@ -1,0 +1,59 @@
+"""``companion dispatch``: send due reminders on Telegram (also run inside ``companion run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from bot.content import load_catalog
+from bot.reminders.delivery import telegram_sender
+from bot.reminders.dispatcher import Dispatcher, Tally
+from bot.settings import Settings
+from bot.storage.repository import Storage
+
+
+async def dispatch(settings: Settings, *, once: bool) -> Tally:
+    from telegram import Bot
+
+    assert settings.telegram_bot_token is not None
+    catalog = load_catalog(settings.content_dir)
+    storage = await Storage.open(settings.database_url)
+    options = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
+    try:
+        async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
+            # The same words, buttons and files as the dispatcher inside `companion run`.
+            from bot.telegram.reminders import TelegramReminderComposer
+            from flows.engine import Engine
+
+            dispatcher = Dispatcher(storage, telegram_sender(bot), TelegramReminderComposer(storage, Engine(catalog)))
+            if once:
+                while await dispatcher.run_once():
+                    pass
+                return dispatcher.tally
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            return await dispatcher.run(stop)
+    finally:
+        await storage.close()
+
+
+def dispatch_command(
+    once: Annotated[bool, typer.Option(help="Send what is due now, then stop.")] = False,
+) -> None:
+    """Send due reminders (needs TELEGRAM_BOT_TOKEN). Several may run at once on PostgreSQL."""
+    settings = Settings()
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        typer.echo("Set TELEGRAM_BOT_TOKEN first: reminders go out on Telegram.", err=True)
+        raise typer.Exit(2)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
+    tally = asyncio.run(dispatch(settings, once=once))
+    typer.echo(
+        f"Sent {tally.sent}, dropped {tally.dropped}, blocked {tally.blocked}, "
+        f"to retry {tally.retried}, failed {tally.failed}."
+    )

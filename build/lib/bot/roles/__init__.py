@@ -1,0 +1,1 @@
+"""Roles (coordinator, facilitator), invites, sharing with coordinators, and groups."""

@@ -1,0 +1,144 @@
+"""Operator commands for roles: ``companion invite``, ``companion people``, ``companion revoke-role``.
+
+These print for the person running the service (not for service users), so
+their words stay here like the rest of the command line's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from bot.roles import grants, tokens
+from bot.settings import Settings
+from bot.storage.repository import PersonRecord, Storage, Transaction
+
+
+async def bot_username(settings: Settings) -> str | None:
+    """COMPANION_BOT_USERNAME, or Telegram's getMe when only the token is set."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.telegram_bot_token is None:
+        return None
+    from telegram import Bot
+
+    options = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
+    async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
+        return bot.username
+
+
+def invite_command(
+    role: Annotated[str, typer.Argument(help="coordinator or facilitator")],
+) -> None:
+    """Print a one-time link (valid 7 days) that gives ROLE to whoever opens it in Telegram."""
+    if role not in grants.ROLES:
+        typer.echo(f"Unknown role '{role}'. Use one of: {', '.join(grants.ROLES)}.", err=True)
+        raise typer.Exit(2)
+    settings = Settings()
+
+    async def main() -> str | None:
+        username = await bot_username(settings)
+        if not username:
+            return None
+        storage = await Storage.open(settings.database_url)
+        try:
+            token = await storage.run(lambda tx: grants.create_invite(tx.connection, role, dt.datetime.now(dt.UTC)))
+        finally:
+            await storage.close()
+        return tokens.deep_link(username, token)
+
+    link = asyncio.run(main())
+    if link is None:
+        typer.echo("Set COMPANION_BOT_USERNAME (or TELEGRAM_BOT_TOKEN) so the link can name the bot.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"Send this link to the new {role}. It works once, for 7 days:\n{link}")
+
+
+def people_command() -> None:
+    """List everyone who holds a role."""
+    settings = Settings()
+
+    async def main() -> list[grants.RoleHolder]:
+        storage = await Storage.open(settings.database_url)
+        try:
+            return await storage.run(lambda tx: grants.holders(tx.connection))
+        finally:
+            await storage.close()
+
+    holders = asyncio.run(main())
+    if not holders:
+        typer.echo("Nobody holds a role yet. Make an invite with: companion invite coordinator")
+        return
+    for holder in holders:
+        name = holder.display_name or "(no name)"
+        typer.echo(f"{holder.person_id:>6}  {holder.role:<12} {name}  since {holder.granted_at:%Y-%m-%d}")
+
+
+def revoke_role_command(
+    person_id: Annotated[int, typer.Argument(help="The number shown by `companion people`.")],
+    role: Annotated[str, typer.Argument(help="coordinator or facilitator")],
+) -> None:
+    """Take a role away at once (a coordinator then sees nobody's summary)."""
+    settings = Settings()
+
+    async def main() -> tuple[bool, PersonRecord | None, set[str]]:
+        storage = await Storage.open(settings.database_url)
+        try:
+
+            def work(tx: Transaction) -> tuple[bool, PersonRecord | None, set[str]]:
+                revoked = grants.revoke(tx.connection, person_id, role)
+                return revoked, tx.person_by_id(person_id), grants.roles_of(tx.connection, person_id)
+
+            return await storage.run(work)
+        finally:
+            await storage.close()
+
+    revoked, person, held = asyncio.run(main())
+    if not revoked:
+        typer.echo(f"Person {person_id} did not hold the role '{role}'.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Person {person_id} is no longer a {role}.")
+    if person is None or person.channel != "telegram" or settings.telegram_bot_token is None:
+        return
+    problem = asyncio.run(refresh_role_commands(settings, int(person.external_id), held))
+    if problem is None:
+        typer.echo("Their Telegram command menu now shows only what they can still use.")
+    else:
+        typer.echo(
+            f"Their Telegram command menu could not be updated now ({problem}). The role is gone either way:"
+            f" its commands answer that they are not for them.",
+            err=True,
+        )
+
+
+async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]) -> str | None:
+    """Show a private chat the commands for the roles still held, as ``companion run`` would.
+
+    Returns None, or the kind of failure (never its message: that could hold the token)."""
+    from telegram.error import TelegramError
+
+    from bot.runtime import open_companion
+    from bot.telegram.app import build_application
+    from bot.telegram.coordinators import show_role_commands
+    from bot.telegram.runner import feature_extensions
+
+    assert settings.telegram_bot_token is not None
+    companion = await open_companion(settings)
+    application = build_application(
+        companion,
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.bot_api_url,
+        extensions=feature_extensions(settings),
+    )
+    try:
+        await application.bot.initialize()
+        await show_role_commands(application.bot_data["companion"], chat_id, held, strict=True)
+        return None
+    except TelegramError as error:
+        return type(error).__name__
+    finally:
+        await application.bot.shutdown()
+        await companion.storage.close()

@@ -1,0 +1,48 @@
+"""Secrets handed to people: invite tokens and share codes. Only hashes are stored.
+
+Invite tokens go in a Telegram deep link (``?start=<token>``, at most 64
+characters of ``A-Z a-z 0-9 _ -``). Share codes are read aloud or copied from
+paper, so they use an alphabet without look-alikes (no 0/O, 1/I/L, 5/S, 8/B)
+and are accepted in any case, with spaces or dashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXYZ234679"
+CODE_LENGTH = 8
+INVITE_PREFIX = "r_"
+GROUP_PREFIX = "g_"
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token(prefix: str) -> str:
+    """A deep-link payload: the prefix says what it is for (a role or a group)."""
+    return prefix + secrets.token_urlsafe(24)
+
+
+def looks_like_token(text: str) -> bool:
+    return bool(_TOKEN_SHAPE.match(text))
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str | None:
+    """The code as stored, or None if it cannot be a code at all."""
+    cleaned = re.sub(r"[\s-]", "", text).upper()
+    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
+        return None
+    return cleaned
+
+
+def deep_link(bot_username: str, payload: str) -> str:
+    return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"

@@ -1,0 +1,19 @@
+"""Build the companion's parts once per process, from settings."""
+
+from __future__ import annotations
+
+from bot.content import load_catalog
+from bot.conversation import Companion
+from bot.settings import Settings
+from bot.storage.repository import Storage
+from bot.summary import name as summary_name
+from flows.engine import Engine
+
+
+async def open_companion(settings: Settings) -> Companion:
+    """Load and validate content, build every flow machine once, open the database."""
+    engine = Engine(load_catalog(settings.content_dir))
+    storage = await Storage.open(settings.database_url)
+    companion = Companion(storage, engine)
+    summary_name.register(companion)
+    return companion

@@ -1,0 +1,368 @@
+"""Database tables. Everything about a person hangs off ``people`` and is
+deleted with it (``ON DELETE CASCADE``), so erasing a person is one statement
+and nothing is left behind.
+
+A person row exists only after they agreed to the privacy notice: adapters
+never create one before consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, dt.datetime: DateTime(timezone=True)}
+
+
+class Person(Base):
+    """Someone who uses the companion, on one channel (Telegram, or a console profile)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    display_name: Mapped[str | None] = mapped_column(String(80), default=None)
+    consented_at: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime]
+    active_flow: Mapped[str | None] = mapped_column(String(32), default=None)
+    """The flow the person is in now; its in-progress run holds the position."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by every turn. A turn saves only if the version it read is still current,
+    so two concurrent turns for one person cannot both win."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_people_identity"),)
+
+
+class Run(Base):
+    """One go through a flow. Completed runs are kept as dated records; the summary uses the latest."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    flow_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    """in_progress, completed, or restarted (left for a fresh start; its answers are kept)."""
+    position: Mapped[dict[str, Any]] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index("ix_runs_person_flow", "person_id", "flow_id"),
+        # At most one run of a flow in progress per person.
+        Index(
+            "uq_runs_in_progress",
+            "person_id",
+            "flow_id",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
+
+
+class Answer(Base):
+    """One answer: the flow, the step id (key), the value as JSON, and when it was given."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    flow_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Any] = mapped_column(JSON)
+    answered_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("run_id", "key", name="uq_answers_run_key"),)
+
+
+class ProcessedUpdate(Base):
+    """Update ids already handled, so a redelivered message is handled once.
+
+    Holds no personal data: just the channel and the platform's update id.
+    """
+
+    __tablename__ = "processed_updates"
+    # On SQLite, rows live in the primary key's own B-tree: one page written per
+    # claim instead of two (the table and its key index).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[dt.datetime]
+
+
+# --------------------------------------------------------------------------- roles, sharing, groups, reminders
+# Everything below hangs off ``people`` with ON DELETE CASCADE, so erasing a
+# person erases their roles, shares, codes, groups, memberships, appointments
+# and reminders in the same statement.
+
+
+class RoleInvite(Base):
+    """A one-time invite that grants a role when opened. Only a hash of the token is kept."""
+
+    __tablename__ = "role_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    redeemed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+
+
+class RoleGrant(Base):
+    """A role someone holds: coordinator or facilitator (service user is everyone)."""
+
+    __tablename__ = "roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[dt.datetime]
+
+
+class ShareCode(Base):
+    """A single-use code a person gives their coordinator. Only a hash is kept."""
+
+    __tablename__ = "share_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class CodeFailure(Base):
+    """One wrong code entered by an account; counted to slow guessing down."""
+
+    __tablename__ = "code_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    failed_at: Mapped[dt.datetime]
+
+
+class Share(Base):
+    """A person lets a coordinator see their summary, until they revoke it."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index(
+            "uq_shares_live",
+            "person_id",
+            "coordinator_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+
+class AccessLog(Base):
+    """Who looked at whose data, what kind of access, when, and whether it was allowed. Never content."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    allowed: Mapped[bool]
+    at: Mapped[dt.datetime]
+
+
+class Group(Base):
+    """A facilitator's training group."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    timezone: Mapped[str] = mapped_column(String(64))
+    join_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    leads: Mapped[list[str]] = mapped_column(JSON)
+    """When session reminders go out, e.g. ["d1", "m120"]: the day before and two hours before."""
+    created_at: Mapped[dt.datetime]
+
+
+class GroupMember(Base):
+    """A person who joined a group after agreeing to what membership means."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    consented_at: Mapped[dt.datetime]
+    muted: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The first name the facilitator sees (as Telegram gave it when the person agreed to join)."""
+
+
+class GroupSession(Base):
+    """One meeting of a group, at a local date and time in the group's time zone."""
+
+    __tablename__ = "group_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    local_start: Mapped[str] = mapped_column(String(16))
+    """ISO local date and time, e.g. 2026-03-29T18:00, in the group's time zone."""
+    starts_at: Mapped[dt.datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
+    place: Mapped[str | None] = mapped_column(String(300), default=None)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class SessionAttendance(Base):
+    """A member the facilitator ticked as having come to a session."""
+
+    __tablename__ = "session_attendance"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    marked_at: Mapped[dt.datetime]
+
+
+class SessionFeedback(Base):
+    """A member's answers to the optional questionnaire after a session.
+
+    The person id is kept only so the row is erased with the person and given
+    once per session; reports read the answers and never the person id."""
+
+    __tablename__ = "session_feedback"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    given_at: Mapped[dt.datetime]
+
+
+class GroupMessage(Base):
+    """A facilitator's message to their whole group; reminder rows deliver it to each member."""
+
+    __tablename__ = "group_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime]
+
+
+class Appointment(Base):
+    """A service user's next appointment, for their own reminders."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    local_start: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[dt.datetime]
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Reminder(Base):
+    """A message due at a time (UTC). The dispatcher claims it with a lease, then sends it.
+
+    Claimable when pending, due, and not under a live lease. Marked sent only
+    after the sender reported success; a crash after claiming leaves the lease
+    to expire, and then another dispatcher takes it again.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    """What it is about, e.g. "appointment:12" or "session:5"."""
+    lead: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    """After this it is no use any more (the event passed): dropped, not sent."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, sent, dropped, blocked or failed."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "source", "lead", name="uq_reminders_person_source_lead"),
+        Index("ix_reminders_status_due", "status", "due_at"),
+    )
+
+
+class BlockedChat(Base):
+    """A person whose chat refused our messages (they blocked the bot). Not retried until they write again."""
+
+    __tablename__ = "blocked_chats"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    blocked_at: Mapped[dt.datetime]
+
+
+class ChatPace(Base):
+    """When a chat may next get a message (Telegram: about one a second per chat), shared by every dispatcher."""
+
+    __tablename__ = "chat_pace"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
+
+
+class SendPace(Base):
+    """The bot-wide send pace (Telegram: about 30 messages a second), shared by every dispatcher.
+
+    One row per bot; ``next_at`` (Unix seconds) is the earliest time the next
+    message may go. Each send reserves a slot and moves it on by one interval.
+    """
+
+    __tablename__ = "send_pace"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)
+
+
+class SendPermit(Base):
+    """One of the bot's N send permits (N = 30): a send holds one from hand-over until a
+    second after the platform answered, so no one-second window can hold more than N arrivals,
+    however late a process or the network is. Shared by every dispatcher."""
+
+    __tablename__ = "send_permits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    free_at: Mapped[float] = mapped_column(Float)

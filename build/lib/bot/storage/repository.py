@@ -1,0 +1,508 @@
+"""The small set of database operations the companion needs, in one place.
+
+Every operation runs inside a :class:`Transaction`. A turn reads the person and
+their active run in one query, and writes the new position, the answers and
+the processed update id in the same transaction, so an answer is committed
+before the companion replies, and a redelivered update is handled once.
+
+The hot path uses SQLAlchemy Core statements on the ORM's tables, built once:
+a turn is a handful of statements and costs a fraction of a millisecond on
+SQLite, where they run prepared on the driver (prepared.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Dialect
+
+from bot.storage.database import Database, open_database
+from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
+from bot.storage.prepared import Prepared, driver_for
+
+people = Person.__table__
+runs = Run.__table__
+answers = Answer.__table__
+processed = ProcessedUpdate.__table__
+
+T = TypeVar("T")
+
+IN_PROGRESS, COMPLETED, RESTARTED = "in_progress", "completed", "restarted"
+
+
+class StaleConversation(Exception):
+    """Another turn for the same person committed first; load again and retry."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    id: int
+    channel: str
+    external_id: str
+    language: str
+    timezone: str
+    display_name: str | None
+    active_flow: str | None
+    version: int
+    consented_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRun:
+    id: int
+    flow_id: str
+    position: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A person and the run they are in now (if any), as read at the start of a turn."""
+
+    person: PersonRecord
+    run: ActiveRun | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    flow_id: str
+    status: str
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    completed_at: dt.datetime | None
+
+
+_PERSON_COLUMNS = (
+    people.c.id,
+    people.c.channel,
+    people.c.external_id,
+    people.c.language,
+    people.c.timezone,
+    people.c.display_name,
+    people.c.active_flow,
+    people.c.version,
+    people.c.consented_at,
+)
+
+
+def _person(row: Any) -> PersonRecord:
+    return PersonRecord(*row[: len(_PERSON_COLUMNS)])
+
+
+# The statements of a turn, built once: building a statement costs more than
+# SQLite takes to run it.
+_SELECT_CONVERSATION = (
+    select(*_PERSON_COLUMNS, runs.c.id, runs.c.flow_id, runs.c.position)
+    .select_from(people)
+    .outerjoin(
+        runs,
+        and_(
+            runs.c.person_id == people.c.id,
+            runs.c.flow_id == people.c.active_flow,
+            runs.c.status == IN_PROGRESS,
+        ),
+    )
+    .where(people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id"))
+)
+_SELECT_PERSON = select(*_PERSON_COLUMNS).where(
+    people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id")
+)
+# A flow that quotes earlier flows reads their latest answers every turn.
+_SELECT_RUNS = (
+    select(runs.c.id, runs.c.flow_id, runs.c.status, runs.c.started_at, runs.c.updated_at, runs.c.completed_at)
+    .where(runs.c.person_id == bindparam("person_id"))
+    .order_by(runs.c.started_at, runs.c.id)
+)
+_SELECT_ANSWERS = (
+    select(answers.c.run_id, answers.c.key, answers.c.value, answers.c.answered_at)
+    .where(answers.c.run_id.in_(bindparam("run_ids", expanding=True)))
+    .order_by(answers.c.id)
+)
+_BUMP_VERSION = (
+    update(people)
+    .where(people.c.id == bindparam("person_id"), people.c.version == bindparam("expected"))
+    .values(version=bindparam("new_version"), active_flow=bindparam("active"))
+)
+_UPDATE_RUN = (
+    update(runs)
+    .where(runs.c.id == bindparam("run_id"))
+    .values(
+        position=bindparam("position", type_=runs.c.position.type),
+        status=bindparam("status"),
+        updated_at=bindparam("now", type_=runs.c.updated_at.type),
+        completed_at=bindparam("completed_at", type_=runs.c.completed_at.type),
+    )
+)
+
+
+def _dialect_statements(insert_for: Any) -> dict[str, Any]:
+    claim = insert_for(processed).values(
+        channel=bindparam("channel"), update_id=bindparam("update_id"), processed_at=bindparam("now")
+    )
+    upsert = insert_for(answers).values(
+        run_id=bindparam("run_id"),
+        person_id=bindparam("person_id"),
+        flow_id=bindparam("flow_id"),
+        key=bindparam("key"),
+        value=bindparam("value", type_=answers.c.value.type),
+        answered_at=bindparam("now", type_=answers.c.answered_at.type),
+    )
+    return {
+        "claim": claim.on_conflict_do_nothing(),
+        "upsert_answer": upsert.on_conflict_do_update(
+            index_elements=[answers.c.run_id, answers.c.key],
+            set_={"value": upsert.excluded.value, "answered_at": upsert.excluded.answered_at},
+        ),
+        "select_conversation": _SELECT_CONVERSATION,
+        "select_person": _SELECT_PERSON,
+        "bump_version": _BUMP_VERSION,
+        "update_run": _UPDATE_RUN,
+    }
+
+
+_STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
+"""Every statement a turn runs, by dialect. They run prepared on the driver (see prepared.py)."""
+_PREPARED: dict[tuple[str, str], Prepared] = {}
+
+
+def _prepared(key: str, dialect: Dialect) -> Prepared:
+    bucket = "postgresql" if dialect.name == "postgresql" else "sqlite"
+    found = _PREPARED.get((bucket, key))
+    if found is None:
+        found = _PREPARED[(bucket, key)] = Prepared(_STATEMENTS[bucket][key], dialect)
+    return found
+
+
+def person_columns() -> list[tuple[Any, Any]]:
+    """(table, column) for every column in the schema that refers to a person."""
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == "people" and fk.column.name == "id" for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def _secret(column_name: str) -> bool:
+    return "hash" in column_name or column_name in ("claim_token", "token")
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON can hold it (dates as ISO 8601, UTC where SQLite dropped the zone)."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
+class Transaction:
+    """One database transaction. Obtain it from :meth:`Storage.transaction`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._dialect = connection.dialect.name
+        self._statements = _STATEMENTS["postgresql" if self._dialect == "postgresql" else "sqlite"]
+        # The driver connection, for the prepared hot statements (same transaction).
+        self._driver = driver_for(connection)
+
+    def _execute(self, key: str, params: dict[str, Any]) -> int:
+        """Run one of a turn's statements; return how many rows it changed."""
+        if self._driver is not None:
+            return _prepared(key, self.connection.dialect).execute(self._driver, params)
+        return self.connection.execute(self._statements[key], params).rowcount
+
+    def _first(self, key: str, params: dict[str, Any]) -> Any:
+        if self._driver is not None:
+            return _prepared(key, self.connection.dialect).first(self._driver, params)
+        return self.connection.execute(self._statements[key], params).first()
+
+    # --------------------------------------------------------------- updates
+
+    def claim_update(self, channel: str, update_id: int, now: dt.datetime) -> bool:
+        """Record an update id; False if it was handled before (a redelivery)."""
+        return self._execute("claim", {"channel": channel, "update_id": update_id, "now": now}) == 1
+
+    def prune_updates(self, older_than: dt.datetime) -> int:
+        result = self.connection.execute(delete(processed).where(processed.c.processed_at < older_than))
+        return result.rowcount
+
+    # --------------------------------------------------------------- people
+
+    def person(self, channel: str, external_id: str) -> PersonRecord | None:
+        row = self._first("select_person", {"channel": channel, "external_id": external_id})
+        return _person(row) if row else None
+
+    def person_by_id(self, person_id: int) -> PersonRecord | None:
+        row = (self.connection.execute(select(*_PERSON_COLUMNS).where(people.c.id == person_id))).first()
+        return _person(row) if row else None
+
+    def create_person(
+        self, channel: str, external_id: str, language: str, now: dt.datetime, timezone: str = "Europe/London"
+    ) -> PersonRecord:
+        """Create a person who has just agreed to the privacy notice (idempotent)."""
+        statement = self._insert(people).values(
+            channel=channel,
+            external_id=external_id,
+            language=language,
+            timezone=timezone,
+            consented_at=now,
+            created_at=now,
+            version=1,
+        )
+        self.connection.execute(statement.on_conflict_do_nothing())
+        person = self.person(channel, external_id)
+        assert person is not None
+        return person
+
+    def update_person(self, person_id: int, **values: Any) -> None:
+        allowed = {"language", "timezone", "display_name"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        self.connection.execute(
+            update(people).where(people.c.id == person_id).values(**values, version=people.c.version + 1)
+        )
+
+    def erase_person(self, person_id: int) -> None:
+        """Delete the person and, by cascade, every run and answer of theirs."""
+        self.connection.execute(delete(answers).where(answers.c.person_id == person_id))
+        self.connection.execute(delete(runs).where(runs.c.person_id == person_id))
+        self.connection.execute(delete(people).where(people.c.id == person_id))
+
+    # --------------------------------------------------------------- conversations
+
+    def conversation(self, channel: str, external_id: str) -> Conversation | None:
+        """The person and their active run, in one query."""
+        row = self._first("select_conversation", {"channel": channel, "external_id": external_id})
+        if row is None:
+            return None
+        person = _person(row)
+        run_id, flow_id, position = row[len(_PERSON_COLUMNS) :]
+        run = ActiveRun(run_id, flow_id, position) if run_id is not None else None
+        return Conversation(person, run)
+
+    def run_in_progress(self, person_id: int, flow_id: str) -> ActiveRun | None:
+        row = (
+            self.connection.execute(
+                select(runs.c.id, runs.c.flow_id, runs.c.position).where(
+                    runs.c.person_id == person_id, runs.c.flow_id == flow_id, runs.c.status == IN_PROGRESS
+                )
+            )
+        ).first()
+        return ActiveRun(*row) if row else None
+
+    def save_turn(
+        self,
+        person: PersonRecord,
+        *,
+        run_id: int | None,
+        flow_id: str,
+        position: dict[str, Any],
+        status: str,
+        active_flow: str | None,
+        saved: dict[str, Any],
+        now: dt.datetime,
+    ) -> int:
+        """Write one turn. Raises StaleConversation if another turn committed first.
+
+        ``status`` is the engine's: active, paused, finished or restarted. A
+        restart closes the old run (its answers are kept) and opens a new one.
+        Returns the id of the run the position now belongs to.
+        """
+        self.set_active_flow(person, active_flow)
+        if status == "restarted" and run_id is not None:
+            self.connection.execute(
+                update(runs).where(runs.c.id == run_id).values(status=RESTARTED, updated_at=now)
+            )
+            run_id = None
+        run_status = COMPLETED if status == "finished" else IN_PROGRESS
+        completed_at = now if status == "finished" else None
+        if run_id is None:
+            result = self.connection.execute(
+                insert(runs)
+                .values(
+                    person_id=person.id,
+                    flow_id=flow_id,
+                    status=run_status,
+                    position=position,
+                    started_at=now,
+                    updated_at=now,
+                    completed_at=completed_at,
+                )
+                .returning(runs.c.id)
+            )
+            run_id = result.scalar_one()
+        else:
+            self._execute(
+                "update_run",
+                {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at},
+            )
+        if saved:
+            self._upsert_answers(person.id, run_id, flow_id, saved, now)
+        return run_id
+
+    def add_completed_run(
+        self, person_id: int, flow_id: str, answers_by_step: dict[str, Any], now: dt.datetime
+    ) -> int:
+        """Put a finished run on someone's record that they did not type themselves
+        (what a care coordinator wrote down with them). Their position is untouched."""
+        position = {"flow": flow_id, "step": "end", "answers": answers_by_step}
+        run_id = self.connection.execute(
+            insert(runs)
+            .values(
+                person_id=person_id, flow_id=flow_id, status=COMPLETED, position=position,
+                started_at=now, updated_at=now, completed_at=now,
+            )
+            .returning(runs.c.id)
+        ).scalar_one()
+        if answers_by_step:
+            self._upsert_answers(person_id, run_id, flow_id, answers_by_step, now)
+        return run_id
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove one run and its answers (e.g. a coordinator's working copy once it is on the person's record)."""
+        self.connection.execute(delete(answers).where(answers.c.run_id == run_id))
+        self.connection.execute(delete(runs).where(runs.c.id == run_id))
+
+    def set_active_flow(self, person: PersonRecord, flow_id: str | None) -> None:
+        """Bump the person's version (the concurrency guard) and set their active flow."""
+        bumped = self._execute(
+            "bump_version",
+            {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": flow_id},
+        )
+        if bumped != 1:
+            raise StaleConversation(person.id)
+
+    def _upsert_answers(
+        self, person_id: int, run_id: int, flow_id: str, saved: dict[str, Any], now: dt.datetime
+    ) -> None:
+        rows = [
+            {"run_id": run_id, "person_id": person_id, "flow_id": flow_id, "key": key, "value": value, "now": now}
+            for key, value in saved.items()
+        ]
+        if self._driver is not None:
+            _prepared("upsert_answer", self.connection.dialect).execute_many(self._driver, rows)
+        else:
+            self.connection.execute(self._statements["upsert_answer"], rows)
+
+    # --------------------------------------------------------------- reading records
+
+    def runs(self, person_id: int) -> list[RunRecord]:
+        result = self.connection.execute(_SELECT_RUNS, {"person_id": person_id})
+        return [RunRecord(*row) for row in result]
+
+    def answers(self, run_ids: Iterable[int]) -> dict[int, dict[str, tuple[Any, dt.datetime]]]:
+        """Answers by run id: step id -> (value, answered at)."""
+        ids = list(run_ids)
+        out: dict[int, dict[str, tuple[Any, dt.datetime]]] = {run_id: {} for run_id in ids}
+        if not ids:
+            return out
+        result = self.connection.execute(_SELECT_ANSWERS, {"run_ids": ids})
+        for run_id, key, value, answered_at in result:
+            out[run_id][key] = (value, answered_at)
+        return out
+
+    def latest_completed(self, person_id: int) -> dict[str, RunRecord]:
+        """The most recently completed run of each flow."""
+        latest: dict[str, RunRecord] = {}
+        for run in self.runs(person_id):
+            if run.status == COMPLETED and run.completed_at is not None:
+                current = latest.get(run.flow_id)
+                if current is None or (run.completed_at, run.id) >= (current.completed_at, current.id):
+                    latest[run.flow_id] = run
+        return latest
+
+    def count_rows(self, person_id: int) -> dict[str, int]:
+        """How many rows each table holds for a person (for erasure checks and /mydata)."""
+        counts = {}
+        for name, table in (("people", people), ("runs", runs), ("answers", answers)):
+            column = table.c.id if name == "people" else table.c.person_id
+            counts[name] = (
+                self.connection.execute(select(func.count()).select_from(table).where(column == person_id))
+            ).scalar_one()
+        return counts
+
+    def rows_referring_to(self, person_id: int) -> dict[str, int]:
+        """Rows in every table that refer to this person, by ``table.column``.
+
+        Found from the schema, so a table added later is covered without
+        changing this: erasure tests assert all of these are zero.
+        """
+        counts = {"people.id": self.connection.execute(
+            select(func.count()).select_from(people).where(people.c.id == person_id)
+        ).scalar_one()}
+        for table, column in person_columns():
+            counts[f"{table.name}.{column.name}"] = self.connection.execute(
+                select(func.count()).select_from(table).where(column == person_id)
+            ).scalar_one()
+        return counts
+
+    def records_about(self, person_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything else kept about the person, table by table, for their export.
+
+        The person row, runs and answers are exported in their own shape by the
+        service; secrets (hashed tokens, dispatcher claim tokens) are left out.
+        """
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table, column in person_columns():
+            if table.name in ("runs", "answers"):
+                continue
+            rows = self.connection.execute(select(table).where(column == person_id)).mappings().all()
+            if rows:
+                out.setdefault(table.name, []).extend(
+                    {key: _plain(value) for key, value in row.items() if not _secret(key)} for row in rows
+                )
+        return out
+
+    # --------------------------------------------------------------- helpers
+
+    def _insert(self, table: Any) -> Any:
+        if self._dialect == "postgresql":
+            return postgresql_insert(table)
+        return sqlite_insert(table)
+
+
+class Storage:
+    """The database, opened once per process and shared by every adapter.
+
+    :meth:`run` executes a function in one transaction and commits it. The
+    repository code is synchronous SQLAlchemy; how it is run depends on the
+    backend (see database.py), so a whole turn costs one hand-off at most:
+
+    - PostgreSQL: on an asyncpg connection through ``AsyncConnection.run_sync``;
+    - SQLite: on the event loop, on a kept sqlite3 connection, with a turn's
+      hot statements prepared on the driver (see prepared.py).
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @property
+    def url(self) -> str:
+        return self.database.url
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Storage:
+        """Open the database and bring its tables up to date (migrations keep every row)."""
+        database = open_database(url)
+        if migrate:
+            await database.migrate()
+        return cls(database)
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+    async def run(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one transaction: commit if it returns, roll back if it raises."""
+        return await self.database.run(lambda connection: work(Transaction(connection)))

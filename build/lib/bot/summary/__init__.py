@@ -1,0 +1,37 @@
+"""The printable pre-consultation summary: build it once, render it three ways.
+
+    document = await build_summary(storage, engine, person_id)
+    render_pdf(document) -> bytes      # A4, for printing
+    render_html(document) -> str       # one standalone page
+    render_text(document) -> str       # a short chat preview
+    await missing_flows(storage, engine, person_id)  # for "What's missing?"
+
+Importing this package also adds its content check (layout.yaml) to
+``companion content check``.
+"""
+
+from bot.summary.build import assemble, build_summary, missing_flows, read_records
+from bot.summary.document import Entry, FillIn, Missing, Section, SummaryDocument
+from bot.summary.html import render_html
+from bot.summary.layout import check_layout
+from bot.summary.pdf import render_pdf
+from bot.summary.text import render_text
+from flows.check import EXTRA_CHECKS
+
+if check_layout not in EXTRA_CHECKS:
+    EXTRA_CHECKS.append(check_layout)
+
+__all__ = [
+    "Entry",
+    "FillIn",
+    "Missing",
+    "Section",
+    "SummaryDocument",
+    "assemble",
+    "build_summary",
+    "missing_flows",
+    "read_records",
+    "render_html",
+    "render_pdf",
+    "render_text",
+]

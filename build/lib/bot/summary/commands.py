@@ -1,0 +1,115 @@
+"""``companion summary`` and ``companion export``: the summary and the data, from the command line.
+
+Registered on the main Typer app in bot/cli.py. Without ``--person`` they use
+the console chat's own profile ("default", or ``--profile``), so someone who
+uses the companion in a terminal can print their summary straight away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.settings import Settings
+
+
+class Format(str, Enum):
+    pdf = "pdf"
+    html = "html"
+    text = "text"
+
+
+PersonOption = Annotated[
+    Optional[int], typer.Option("--person", help="The person's id in the database (default: the console profile).")
+]
+ProfileOption = Annotated[str, typer.Option(help="The console chat profile to use when no --person is given.")]
+
+
+def summary_command(
+    person: PersonOption = None,
+    format: Annotated[Format, typer.Option("--format", help="pdf, html or text.")] = Format.pdf,
+    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: summary.pdf; html and text go to the screen).")] = None,
+    profile: ProfileOption = "default",
+) -> None:
+    """Make the printable summary of a person's answers (PDF, HTML or plain text)."""
+    from bot.summary import build_summary, render_html, render_pdf, render_text
+
+    async def make(companion: object) -> bytes:
+        person_id = await _person_id(companion, person, profile)
+        document = await build_summary(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
+        if format is Format.pdf:
+            return render_pdf(document)
+        return (render_html(document) if format is Format.html else render_text(document) + "\n").encode("utf-8")
+
+    data = _run(make)
+    target = out or (Path("summary.pdf") if format is Format.pdf else None)
+    if target is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    target.write_bytes(data)
+    typer.echo(f"Wrote {target}")
+
+
+def export_command(
+    fhir: Annotated[bool, typer.Option("--fhir", help="FHIR R4B resources (Questionnaire + QuestionnaireResponse).")] = False,
+    person: PersonOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: the screen).")] = None,
+    profile: ProfileOption = "default",
+) -> None:
+    """Export everything stored about a person as JSON (or as FHIR with --fhir)."""
+
+    async def make(companion: object) -> bytes:
+        from bot.conversation import Who
+        from bot.fhir import export_fhir
+
+        person_id = await _person_id(companion, person, profile)
+        if fhir:
+            bundle = await export_fhir(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
+            return bundle.model_dump_json(indent=2).encode("utf-8")
+        record = await companion.storage.run(lambda tx: tx.person_by_id(person_id))  # type: ignore[attr-defined]
+        data = await companion.export(Who(record.channel, record.external_id))  # type: ignore[attr-defined]
+        return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
+
+    data = _run(make)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+        return
+    out.write_bytes(data)
+    typer.echo(f"Wrote {out}")
+
+
+async def _person_id(companion: object, person: int | None, profile: str) -> int:
+    if person is not None:
+        record = await companion.storage.run(lambda tx: tx.person_by_id(person))  # type: ignore[attr-defined]
+    else:
+        record = await companion.storage.run(lambda tx: tx.person("console", profile))  # type: ignore[attr-defined]
+    if record is None:
+        raise LookupError(f"person {person}" if person is not None else f"console profile '{profile}'")
+    return record.id
+
+
+def _run(make: object) -> bytes:
+    from bot.runtime import open_companion
+    from flows.catalog import ContentError
+
+    async def main() -> bytes:
+        companion = await open_companion(Settings())
+        try:
+            return await make(companion)  # type: ignore[operator]
+        finally:
+            await companion.storage.close()
+
+    try:
+        return asyncio.run(main())
+    except LookupError as error:
+        typer.echo(f"Nobody found ({error}). Use `companion chat` first, or check the id.", err=True)
+        raise typer.Exit(2) from None
+    except ContentError as error:
+        typer.echo(f"Fix the content first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None

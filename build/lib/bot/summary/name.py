@@ -1,0 +1,25 @@
+"""The name at the top of a person's summary: theirs to choose, or to leave off.
+
+It is asked by the ``my_name`` flow (content/flows/my_name.yaml), so it gets
+the engine's re-asks, skip and crisis check like any other question; when the
+flow is finished this listener copies the answer onto the person's record in
+the same transaction. Skipping removes the name.
+"""
+
+from __future__ import annotations
+
+from bot.conversation import Companion, Finished
+from bot.storage.repository import Transaction
+
+NAME_FLOW = "my_name"
+
+
+def remember_name(tx: Transaction, finished: Finished) -> None:
+    name = finished.answers.get("name")
+    tx.update_person(finished.person.id, display_name=name.strip() if isinstance(name, str) and name.strip() else None)
+
+
+def register(companion: Companion) -> None:
+    """Let finishing the name flow set the name (does nothing if the content has no such flow)."""
+    if NAME_FLOW in companion.catalog.flows:
+        companion.when_finished(NAME_FLOW, remember_name)

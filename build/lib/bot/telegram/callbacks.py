@@ -1,0 +1,75 @@
+"""Callback data for buttons: short, signed, and tied to the question they belong to.
+
+Telegram gives 64 bytes of callback data and sends back whatever the client
+says, so a button carries ``f:<token>:<button id>`` where the token is a keyed
+hash (HMAC) of the flow, the step and the button. When the person presses it,
+:class:`bot.conversation.Companion` checks the token against the step they are
+on *in the same transaction* as the turn. A button from an older question, or
+data somebody made up, changes nothing: it fails the check.
+
+Other buttons are not tied to a question: consent (``c:``), the menu (``m:``),
+language (``l:``), the erase confirmation (``d:``) and the summary's
+follow-ups (``s:``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+CALLBACK_DATA_LIMIT = 64
+TOKEN_LENGTH = 8
+
+CONSENT, MENU, LANGUAGE, DELETE, FLOW, SUMMARY = "c", "m", "l", "d", "f", "s"
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    kind: str
+    value: str
+    token: str = ""
+
+
+class Signer:
+    """Makes and checks the per-question tokens. The key never leaves the process."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = hashlib.sha256(b"sdm-companion callback key\0" + key).digest()
+
+    def token(self, flow_id: str, step: str, button: str) -> str:
+        digest = hmac.new(self._key, f"{flow_id}\0{step}\0{button}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:6]).decode()[:TOKEN_LENGTH]
+
+    def flow_button(self, flow_id: str, step: str, button: str) -> str:
+        data = f"{FLOW}:{self.token(flow_id, step, button)}:{button}"
+        if len(data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data for button '{button}' is longer than {CALLBACK_DATA_LIMIT} bytes")
+        return data
+
+    def matches(self, callback: Callback, flow_id: str, step: str) -> bool:
+        return hmac.compare_digest(callback.token, self.token(flow_id, step, callback.value))
+
+
+def simple(kind: str, value: str) -> str:
+    return f"{kind}:{value}"
+
+
+def parse(data: str | None, extra_kinds: Iterable[str] = ()) -> Callback | None:
+    """Read callback data; None if it is not something this companion made.
+
+    ``extra_kinds`` are the prefixes feature extensions own (see bot.telegram.extensions).
+    """
+    if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
+        return None
+    kind, _, rest = data.partition(":")
+    if kind == FLOW:
+        token, _, button = rest.partition(":")
+        if len(token) != TOKEN_LENGTH or not button:
+            return None
+        return Callback(FLOW, button, token)
+    if (kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY) or kind in extra_kinds) and rest:
+        return Callback(kind, rest)
+    return None

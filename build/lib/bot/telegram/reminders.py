@@ -1,0 +1,364 @@
+"""Reminders on Telegram: what they say and the buttons under them, and the dispatcher in the bot.
+
+- :class:`TelegramReminderComposer` turns a claimed reminder row into a
+  message with one-tap buttons (mute a group, open my questions, write what
+  was agreed, give feedback, tick who came) and files (the session's .ics,
+  the summary PDF built at send time). Rows hold no personal text; everything
+  is read when the message is sent, so nothing stale goes out.
+- :func:`make_extension` lets people set their next appointment (the
+  ``appointment`` flow; a listener plans or cancels the reminders in the same
+  transaction as the answers) and answers the reminders' buttons.
+- :func:`run_dispatcher_inside` starts the dispatcher with the application
+  (``post_init``) and stops it cleanly before the bot shuts down
+  (``post_stop``), so ``companion run`` sends reminders; ``companion
+  dispatch`` runs the same dispatcher alone.
+- :class:`Unblocker`: someone the dispatcher found had blocked the bot is
+  unblocked as soon as they write again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from telegram import CallbackQuery, Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.conversation import Companion, Finished, Reply, Who
+from bot.reminders import appointments, store
+from bot.reminders.delivery import Outgoing, telegram_sender
+from bot.reminders.dispatcher import Dispatcher, Limits, Pacer, Tally
+from bot.reminders.messages import ReminderComposer, local_date
+from bot.reminders.schedule import local_to_utc, utc_to_local
+from bot.roles import group_activity, groups
+from bot.storage.models import BlockedChat, Person
+from bot.storage.repository import Storage, Transaction
+from bot.summary.build import build_summary
+from bot.summary.pdf import render_pdf
+from bot.telegram import callbacks
+from bot.telegram.extensions import Extension
+from bot.telegram.render import text_message
+from flows.engine import Engine
+
+if TYPE_CHECKING:
+    from bot.telegram.handlers import TelegramCompanion
+
+log = logging.getLogger(__name__)
+
+APPOINTMENT_BUTTON = "ra"
+"""``ra:q`` opens the person's questions, ``ra:w`` the "what was agreed" flow."""
+MUTE_BUTTON = "gu"
+"""``gu:<group id>`` mutes a group, ``gu:<group id>:on`` turns its reminders back on (handled in groups.py)."""
+FEEDBACK_BUTTON = "gf"
+"""``gf:<session id>``: open the feedback questionnaire (handled in groups.py)."""
+FACILITATOR_BUTTON = "g"
+ATTENDANCE_ACTION = "a"
+"""``g:a:<session id>``: the facilitator's "who came?" checklist (handled in groups.py)."""
+
+APPOINTMENT_FLOW, QUESTIONS_FLOW, AGREED_FLOW = "appointment", "questions", "what_we_agreed"
+OPENS = {"q": QUESTIONS_FLOW, "w": AGREED_FLOW}
+
+
+class TelegramReminderComposer(ReminderComposer):
+    """Reminder words and files (bot/reminders/messages.py) plus Telegram buttons and group messages."""
+
+    def __init__(self, storage: Storage, engine: Engine, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+        super().__init__(storage, engine.catalog.ui, summary_pdf=self._summary_pdf, clock=clock)
+        self.engine = engine
+
+    async def _summary_pdf(self, person_id: int, language: str) -> bytes | None:
+        """The person's summary as it stands at send time (None when there is nothing on it yet)."""
+        document = await build_summary(self.storage, self.engine, person_id, now=self.clock())
+        return None if document.is_empty else render_pdf(document)
+
+    def appointment_buttons(self, reminder: store.Claimed) -> tuple[tuple[str, str], ...]:
+        if reminder.kind == "appointment_questions":
+            return ((self.texts.get("button_rm_questions", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "q")),)
+        if reminder.kind == "appointment_followup":
+            return ((self.texts.get("button_rm_agreed", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "w")),)
+        return ()
+
+    def session_buttons(self, reminder: store.Claimed, record: groups.GroupRecord) -> tuple[tuple[str, str], ...]:
+        return ((self.texts.get("button_rm_mute", reminder.language), f"{MUTE_BUTTON}:{record.id}"),)
+
+    async def other(self, reminder: store.Claimed, source_kind: str, source_id: int) -> Outgoing | None:
+        if source_kind == "after" and reminder.kind == group_activity.FEEDBACK_KIND:
+            return await self._feedback_offer(reminder, source_id)
+        if source_kind == "after" and reminder.kind == group_activity.ATTENDANCE_KIND:
+            return await self._attendance_question(reminder, source_id)
+        if source_kind == "message" and reminder.kind == group_activity.MESSAGE_KIND:
+            return await self._group_message(reminder, source_id)
+        return None
+
+    async def _feedback_offer(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
+        now = self.clock()
+
+        def read(tx: Transaction) -> groups.GroupRecord | None:
+            if not group_activity.can_give_feedback(tx.connection, reminder.person_id, session_id, now):
+                return None
+            found = groups.session(tx.connection, session_id)
+            return groups.group(tx.connection, found.group_id) if found else None
+
+        record = await self.storage.run(read)
+        if record is None:
+            return None
+        language = reminder.language
+        return Outgoing(
+            reminder.channel,
+            reminder.chat_id,
+            self.texts.get("gr_feedback_offer", language, group=record.name),
+            buttons=((self.texts.get("button_gr_feedback", language), f"{FEEDBACK_BUTTON}:{session_id}"),),
+        )
+
+    async def _attendance_question(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
+        def read(tx: Transaction) -> tuple[groups.SessionRecord, groups.GroupRecord] | None:
+            try:
+                return group_activity.owned_session(tx.connection, reminder.person_id, session_id)
+            except groups.NotAllowed:
+                return None  # no longer their group (or no longer a facilitator)
+
+        pair = await self.storage.run(read)
+        if pair is None:
+            return None
+        found, record = pair
+        language = reminder.language
+        moment = utc_to_local(found.starts_at, record.timezone)
+        text = self.texts.get(
+            "gr_attendance_ask",
+            language,
+            group=record.name,
+            date=local_date(self.texts, language, moment),
+            time=moment.strftime("%H:%M"),
+        )
+        data = f"{FACILITATOR_BUTTON}:{ATTENDANCE_ACTION}:{session_id}"
+        return Outgoing(
+            reminder.channel, reminder.chat_id, text, buttons=((self.texts.get("button_gr_attendance", language), data),)
+        )
+
+    async def _group_message(self, reminder: store.Claimed, message_id: int) -> Outgoing | None:
+        found = await self.storage.run(lambda tx: group_activity.message_for(tx.connection, message_id, reminder.person_id))
+        if found is None:
+            return None
+        record, body = found
+        # The facilitator's words as written; the line around them in the member's own language.
+        heading = self.texts.get("gr_message_from", reminder.language, group=record.name)
+        return Outgoing(reminder.channel, reminder.chat_id, f"{heading}\n\n{body}")
+
+
+# --------------------------------------------------------------------------- the dispatcher inside the bot
+
+
+class ReminderService:
+    """One dispatcher running beside the bot, on the bot's own event loop."""
+
+    def __init__(
+        self,
+        companion: Companion,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        pacer: Pacer | None = None,
+        limits: Limits = Limits(),
+        idle: float = 1.0,
+    ) -> None:
+        self.companion = companion
+        self.clock = clock
+        self.pacer = pacer
+        self.limits = limits
+        self.idle = idle
+        self.dispatcher: Dispatcher | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[Tally] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def build(self, bot: Any) -> Dispatcher:
+        composer = TelegramReminderComposer(self.companion.storage, self.companion.engine, clock=self.clock)
+        return Dispatcher(
+            self.companion.storage,
+            telegram_sender(bot),
+            composer,
+            clock=self.clock,
+            pacer=self.pacer,
+            limits=self.limits,
+        )
+
+    async def start(self, bot: Any) -> None:
+        """Start sending in the background (the bot must be initialised)."""
+        if self.running:
+            return
+        self.dispatcher = self.build(bot)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self.dispatcher.run(self._stop, idle=self.idle), name="reminder-dispatcher")
+
+    async def stop(self) -> Tally | None:
+        """Finish the sends already handed over, then stop. Claimed-but-unsent rows are retried after their lease."""
+        if self._task is None:
+            return None
+        self._stop.set()
+        task, self._task = self._task, None
+        return await task
+
+
+def run_dispatcher_inside(application: Application, companion: Companion, **options: Any) -> ReminderService:
+    """Start the dispatcher when the application starts and stop it before the bot shuts down.
+
+    PTB runs ``post_init`` after initialising the bot and ``post_stop`` after
+    it stopped taking updates but before the bot's connection closes, so the
+    dispatcher's last sends still have a bot to go through.
+    """
+    service = ReminderService(companion, **options)
+    earlier_init = application.post_init
+    earlier_stop = application.post_stop
+
+    async def post_init(app: Application) -> None:
+        if earlier_init is not None:
+            await earlier_init(app)
+        await service.start(app.bot)
+
+    async def post_stop(app: Application) -> None:
+        tally = await service.stop()
+        if tally is not None:
+            log.info("reminders: sent %s, dropped %s, blocked %s", tally.sent, tally.dropped, tally.blocked)
+        if earlier_stop is not None:
+            await earlier_stop(app)
+
+    application.post_init = post_init
+    application.post_stop = post_stop
+    application.bot_data["reminders"] = service
+    Unblocker(companion.storage, clock=companion.clock).install(application)
+    return service
+
+
+# --------------------------------------------------------------------------- blocked chats
+
+
+class Unblocker:
+    """Someone who blocked the bot (found by the dispatcher) is unblocked when they write again.
+
+    Checking the database on every update would add a transaction to every
+    turn, so the short list of blocked chats is read at most every
+    ``refresh`` seconds; a person blocked moments ago is unblocked at their
+    next message after that.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        refresh: float = 30.0,
+        channel: str = "telegram",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.storage = storage
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.refresh = refresh
+        self.channel = channel
+        self._blocked: set[str] = set()
+        self._read_at = float("-inf")
+
+    def install(self, application: Application) -> None:
+        # Group -1 runs before the companion's own handlers and never stops them.
+        application.add_handler(TypeHandler(Update, self.on_update), group=-1)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or (update.message is None and update.callback_query is None):
+            return
+        if time.monotonic() - self._read_at > self.refresh:
+            await self.read()
+        if str(user.id) in self._blocked:
+            await self.unblock(str(user.id))
+
+    async def read(self) -> None:
+        people, blocked = Person.__table__, BlockedChat.__table__
+        rows = await self.storage.run(
+            lambda tx: tx.connection.execute(
+                select(people.c.external_id)
+                .select_from(blocked.join(people, people.c.id == blocked.c.person_id))
+                .where(people.c.channel == self.channel)
+            ).scalars().all()
+        )
+        self._blocked = set(rows)
+        self._read_at = time.monotonic()
+
+    async def unblock(self, external_id: str) -> None:
+        now = self.clock()
+
+        def work(tx: Transaction) -> None:
+            person = tx.person(self.channel, external_id)
+            if person is not None and store.unblock(tx.connection, person.id):
+                store.resume_future(tx.connection, person.id, now)
+
+        await self.storage.run(work)
+        self._blocked.discard(external_id)
+
+
+# --------------------------------------------------------------------------- appointments
+
+
+def appointment_listener(outcomes: dict[Who, str]) -> Callable[[Transaction, Finished], None]:
+    """Plan (or cancel) the person's appointment reminders in the same transaction as their answers."""
+
+    def on_finished(tx: Transaction, finished: Finished) -> None:
+        person = finished.person
+        answers = finished.answers
+        who = Who(person.channel, person.external_id)
+        date, clock_time = answers.get("date"), answers.get("time")
+        if answers.get("remind") != "yes" or not date or not clock_time:
+            appointments.cancel_appointment(tx.connection, person.id, finished.now)
+            outcomes[who] = "rm_appointment_no_reminders" if answers.get("remind") != "yes" else "rm_appointment_need_time"
+            return
+        local = dt.datetime.combine(dt.date.fromisoformat(date), dt.time.fromisoformat(clock_time))
+        if local_to_utc(local.date(), local.time(), person.timezone) <= finished.now:
+            outcomes[who] = "rm_appointment_past"
+            return
+        note = answers.get("note") or None
+        appointments.set_appointment(tx.connection, person.id, local, person.timezone, note, finished.now)
+        outcomes[who] = "rm_appointment_set"
+
+    return on_finished
+
+
+def make_extension(handlers: TelegramCompanion) -> Extension:
+    """Appointment reminders for everyone, and the buttons under appointment reminders."""
+    from bot.telegram.handlers import telegram_language
+
+    companion = handlers.companion
+    outcomes: dict[Who, str] = {}
+    if APPOINTMENT_FLOW in companion.catalog.flows:
+        companion.when_finished(APPOINTMENT_FLOW, appointment_listener(outcomes))
+
+    async def after_appointment(who: Who, reply: Reply) -> None:
+        key = outcomes.pop(who, None)
+        if key is None:
+            return
+        language = reply.language or await handlers._language(who)
+        await handlers._send(int(who.external_id), text_message([handlers.ui.get(key, language)]))
+
+    async def on_button(update: Update, query: CallbackQuery, who: Who, value: str) -> None:
+        flow_id = OPENS.get(value)
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        if flow_id is None or flow_id not in companion.catalog.flows:
+            await handlers._moved_on(query, who, query.from_user.language_code)
+            return
+        person = await companion.person(who)
+        if person is None:
+            await handlers._answer(query)
+            await handlers._send_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
+            return
+        await handlers._answer(query)
+        reply = await companion.open(who, flow_id, update.update_id)
+        await handlers._show_reply(chat_id, who, reply, reply.language or person.language)
+
+    return Extension(
+        "reminders",
+        buttons={APPOINTMENT_BUTTON: on_button},
+        finished={APPOINTMENT_FLOW: after_appointment},
+    )

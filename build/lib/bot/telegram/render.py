@@ -1,0 +1,190 @@
+"""Turn the engine's prompts and texts into Telegram messages (HTML) and keyboards.
+
+Everything a person or an author wrote is HTML-escaped here, so a "<" in an
+answer or a flow never breaks a message. Messages longer than Telegram's 4096
+characters are split between paragraphs; only the last part carries the
+buttons.
+
+Option labels longer than :data:`LONG_LABEL` do not fit a phone-width button,
+so such questions list the options as numbered lines in the message and the
+buttons carry the numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from flows.engine import Button, Prompt
+from flows.schema import StepType
+
+MESSAGE_LIMIT = 4096
+LONG_LABEL = 30
+"""Longest option label shown on a button; longer ones become a numbered list."""
+NUMBERS_PER_ROW = 5
+SCALE_PER_ROW = 6
+SHORT_NAVIGATION = 12
+"""Navigation labels this short share a row (up to three)."""
+
+Text = Callable[..., str]
+"""Looks up an interface text for the person's language: text(key, **params)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message ready to send: HTML parts (each ≤ 4096) and the keyboard for the last."""
+
+    parts: tuple[str, ...]
+    keyboard: InlineKeyboardMarkup | None = None
+    keyboard_json: str | None = field(default=None, compare=False)
+    """The keyboard as Telegram receives it, serialised once (a rendered question is
+    cached and sent many times). Made from ``keyboard`` when not given."""
+
+    def __post_init__(self) -> None:
+        if self.keyboard is not None and self.keyboard_json is None:
+            object.__setattr__(self, "keyboard_json", json.dumps(self.keyboard.to_dict()))
+
+    def after(self, texts: Sequence[str]) -> Rendered:
+        """The same message with plain texts (escaped here) said first; the keyboard is reused."""
+        if not texts:
+            return self
+        return replace(self, parts=tuple(split_html([*(escape(text) for text in texts), *self.parts])))
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def split_html(blocks: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join HTML blocks with blank lines into messages of at most ``limit`` characters.
+
+    A block is whole HTML (tags balanced). A block longer than the limit must
+    be plain escaped text; it is cut at a line break or space, never inside an
+    entity like ``&amp;``.
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if not block:
+            continue
+        for piece in _cut(block, limit):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _cut(block: str, limit: int) -> list[str]:
+    pieces = []
+    while len(block) > limit:
+        window = block[:limit]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+        entity = window.rfind("&", 0, cut)
+        if entity != -1 and ";" not in window[entity:cut]:
+            cut = entity
+        pieces.append(block[:cut].rstrip())
+        block = block[cut:].lstrip()
+    pieces.append(block)
+    return [piece for piece in pieces if piece]
+
+
+def text_message(texts: Sequence[str], keyboard: InlineKeyboardMarkup | None = None) -> Rendered:
+    """Plain texts (escaped here), one paragraph each."""
+    return Rendered(tuple(split_html(escape(text) for text in texts)), keyboard)
+
+
+def long_options(prompt: Prompt) -> bool:
+    return prompt.kind in (StepType.choice, StepType.checklist) and any(
+        len(button.label) > LONG_LABEL for button in _answer_options(prompt)
+    )
+
+
+def _answer_options(prompt: Prompt) -> list[Button]:
+    """The options a person chooses between (not Done / Next / Keep)."""
+    return [button for button in prompt.options if not button.id.startswith("~")]
+
+
+def prompt_message(
+    prompt: Prompt, text: Text, data: Callable[[Button], str], before: Sequence[str] = ()
+) -> Rendered:
+    """A question with its buttons; ``before`` are texts said first in the same message."""
+    numbered = long_options(prompt)
+    blocks = [escape(item) for item in before]
+    blocks.append(escape(prompt.text))
+    if numbered:
+        blocks.append(
+            "\n".join(f"{index}. {escape(button.label)}" for index, button in enumerate(_answer_options(prompt), 1))
+        )
+    if prompt.hint:
+        blocks.append(f"<i>{escape(prompt.hint)}</i>")
+    return Rendered(tuple(split_html(blocks)), keyboard(prompt, text, data, numbered))
+
+
+def keyboard(prompt: Prompt, text: Text, data: Callable[[Button], str], numbered: bool) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    checklist = prompt.kind is StepType.checklist
+
+    def label(button: Button, shown: str) -> str:
+        if not checklist or button.id.startswith("~"):
+            return shown
+        return text("tg_ticked" if button.ticked else "tg_unticked", label=shown)
+
+    options = _answer_options(prompt)
+    others = [button for button in prompt.options if button.id.startswith("~")]
+    if checklist:
+        # Each tick button carries what it does ("+id" ticks, "-id" unticks), so two
+        # quick taps on the same button change the list once, not tick-then-untick.
+        options = [Button(("-" if b.ticked else "+") + b.id, b.label, b.ticked) for b in options]
+    if numbered:
+        row: list[InlineKeyboardButton] = []
+        for index, button in enumerate(options, 1):
+            row.append(InlineKeyboardButton(label(button, str(index)), callback_data=data(button)))
+            if len(row) == NUMBERS_PER_ROW:
+                rows.append(row)
+                row = []
+        if row:
+            rows.append(row)
+    elif prompt.kind is StepType.scale:
+        for start in range(0, len(options), SCALE_PER_ROW):
+            rows.append(
+                [InlineKeyboardButton(b.label, callback_data=data(b)) for b in options[start : start + SCALE_PER_ROW]]
+            )
+    elif prompt.kind in (StepType.yes_no, StepType.date):
+        rows.append([InlineKeyboardButton(b.label, callback_data=data(b)) for b in options])
+    else:
+        rows.extend([InlineKeyboardButton(label(b, b.label), callback_data=data(b))] for b in options)
+    rows.extend([InlineKeyboardButton(b.label, callback_data=data(b))] for b in others)
+    # Navigation keeps its order: short labels share a row (up to three), long ones get their own.
+    short: list[InlineKeyboardButton] = []
+    for button in prompt.navigation:
+        key = InlineKeyboardButton(button.label, callback_data=data(button))
+        if len(button.label) > SHORT_NAVIGATION:
+            if short:
+                rows.append(short)
+                short = []
+            rows.append([key])
+            continue
+        short.append(key)
+        if len(short) == 3:
+            rows.append(short)
+            short = []
+    if short:
+        rows.append(short)
+    return InlineKeyboardMarkup(rows)
+
+
+def buttons(pairs: Iterable[tuple[str, str]], per_row: int = 1) -> InlineKeyboardMarkup:
+    """A keyboard of (label, callback data) pairs."""
+    items = [InlineKeyboardButton(label, callback_data=value) for label, value in pairs]
+    return InlineKeyboardMarkup([items[i : i + per_row] for i in range(0, len(items), per_row)])

@@ -1,0 +1,77 @@
+"""Run the companion on Telegram until stopped: polling by default, or a webhook.
+
+PTB's ``run_polling``/``run_webhook`` own the event loop, so the database and
+content are opened on that same loop first, and closed after PTB shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram.ext import Application
+
+from bot.runtime import open_companion
+from bot.settings import Settings
+from bot.telegram import coordinators, groups, reminders
+from bot.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
+from bot.telegram.extensions import ExtensionFactory
+
+NO_TOKEN = """No Telegram bot token is set.
+
+To get one: open Telegram, talk to @BotFather, send /newbot and follow the steps.
+It gives you a token like 123456789:AA... Then either
+  export TELEGRAM_BOT_TOKEN=<your token>
+or put the line  TELEGRAM_BOT_TOKEN=<your token>  in a .env file here, and run
+  companion run
+again.
+
+No token needed to try the companion: `companion chat` talks to you in this terminal."""
+
+
+TOKEN_REFUSED = """Telegram did not accept the bot token.
+
+Check TELEGRAM_BOT_TOKEN (in the environment or the .env file): it should be the
+whole token @BotFather gave you, like 123456789:AA... If the bot was deleted or
+its token was revoked, ask @BotFather for a new one."""
+
+TELEGRAM_UNREACHABLE = """Could not reach Telegram ({kind}).
+
+Check this computer's internet connection (and COMPANION_BOT_API_URL, if you
+use your own Bot API server), then run `companion run` again. Everything
+people have saved is kept."""
+
+
+def feature_extensions(settings: Settings) -> list[ExtensionFactory]:
+    """Every feature ``companion run`` adds to the core: coordinators, groups, reminders."""
+    return [
+        coordinators.extension_factory(settings.bot_username),
+        groups.groups_extension(settings.bot_username),
+        reminders.make_extension,
+    ]
+
+
+def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
+    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
+    assert settings.telegram_bot_token is not None
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    companion = loop.run_until_complete(open_companion(settings))
+    application = build_application(
+        companion,
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.bot_api_url,
+        extensions=feature_extensions(settings),
+    )
+    # Reminders go out from this process too (``companion dispatch`` can run more beside it).
+    reminders.run_dispatcher_inside(application, companion)
+
+    async def close_storage(_: Application) -> None:
+        await companion.storage.close()
+
+    application.post_shutdown = close_storage
+    if webhook is None:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    else:
+        application.run_webhook(**webhook.arguments())
