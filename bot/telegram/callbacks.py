@@ -15,6 +15,7 @@ follow-ups (``s:``).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 CALLBACK_DATA_LIMIT = 64
 TOKEN_LENGTH = 8
+TOKENS_KEPT = 8192
 
 CONSENT, MENU, LANGUAGE, DELETE, FLOW, SUMMARY = "c", "m", "l", "d", "f", "s"
 
@@ -38,8 +40,14 @@ class Signer:
 
     def __init__(self, key: bytes) -> None:
         self._key = hashlib.sha256(b"sdm-companion callback key\0" + key).digest()
+        # A token depends only on the question and the button, and every turn checks
+        # one and makes several: keep the most recent (bounded, so made-up data cannot grow it).
+        self._tokens = functools.lru_cache(maxsize=TOKENS_KEPT)(self._token)
 
     def token(self, flow_id: str, step: str, button: str) -> str:
+        return self._tokens(flow_id, step, button)
+
+    def _token(self, flow_id: str, step: str, button: str) -> str:
         digest = hmac.new(self._key, f"{flow_id}\0{step}\0{button}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:6]).decode()[:TOKEN_LENGTH]
 
