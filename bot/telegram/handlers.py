@@ -189,7 +189,6 @@ class TelegramCompanion:
             await self._answer(query, self.ui.get("tg_moved_on", language))
             await self._show_reply(query.message.chat.id if query.message else query.from_user.id, who, reply, language)
             return
-        await self._answer(query)
         message = query.message if isinstance(query.message, Message) else None
         if (
             message is not None
@@ -202,20 +201,22 @@ class TelegramCompanion:
             # A tick: the checklist changes in place.
             rendered = self._prompt(reply.flow_id, reply.prompt, language)
             if len(rendered.parts) == 1:
-                await self._edit(message, rendered)
+                await asyncio.gather(self._answer(query), self._edit(message, rendered))
                 return
         await self._close_and_reply(message, query, who, reply, language)
 
     async def _close_and_reply(
         self, message: Message | None, query: CallbackQuery, who: Who, reply: Reply, language: str
     ) -> None:
-        """Echo the answer under the old question and send the next one at the same time:
-        each is a round trip to Telegram, and neither depends on the other."""
+        """Answer the press, echo the answer under the old question and send the next
+        one, all at the same time: each is a round trip to Telegram, and none depends
+        on another, so the person waits for one round trip instead of three."""
         chat_id = message.chat_id if message else query.from_user.id
         if message is None:
-            await self._show_reply(chat_id, who, reply, language)
+            await asyncio.gather(self._answer(query), self._show_reply(chat_id, who, reply, language))
             return
         await asyncio.gather(
+            self._answer(query),
             self._close(message, self._pressed_label(message, query.data), language),
             self._show_reply(chat_id, who, reply, language),
         )
@@ -495,8 +496,8 @@ class TelegramCompanion:
         except NotRegistered:
             await self._moved_on(query, who, query.from_user.language_code)
             return
-        await self._answer(query)
         if reply.status == "duplicate":
+            await self._answer(query)
             return
         language = reply.language or await self._language(who)
         await self._close_and_reply(message, query, who, reply, language)
