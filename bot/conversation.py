@@ -351,9 +351,9 @@ class Companion:
     ) -> Reply:
         def work(tx: Transaction) -> Reply:
             now = self.clock()
-            if update_id is not None and not tx.claim_update(who.channel, update_id, now):
+            new, conversation = tx.claim_and_read(who.channel, who.external_id, update_id, now)
+            if not new:
                 return Reply(status="duplicate")
-            conversation = tx.conversation(who.channel, who.external_id)
             if conversation is None:
                 raise NotRegistered(who)
             return step(tx, conversation, now)

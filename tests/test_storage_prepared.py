@@ -153,3 +153,20 @@ async def test_a_statement_on_the_driver_is_rolled_back_with_its_transaction(db:
     with pytest.raises(Refused):
         await db.run(claim_then_fail)
     assert await db.run(lambda tx: tx.claim_update("t", 9, NOW)) is True  # nothing of the failed turn was kept
+
+
+async def test_claiming_and_reading_together_reports_a_redelivery_and_the_conversation(db: Storage) -> None:
+    """One statement on PostgreSQL, two on SQLite: the same answers either way."""
+    person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
+    position = {"flow": "f", "step": "why"}
+    await db.run(
+        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW)
+    )
+    new, conversation = await db.run(lambda tx: tx.claim_and_read("t", "1", 500, NOW))
+    assert new is True and conversation is not None
+    assert conversation.person.id == person.id and conversation.run is not None and conversation.run.position == position
+    assert conversation == await db.run(lambda tx: tx.conversation("t", "1"))
+    again, _ = await db.run(lambda tx: tx.claim_and_read("t", "1", 500, NOW))
+    assert again is False  # the same update id, delivered twice
+    _, nobody = await db.run(lambda tx: tx.claim_and_read("t", "2", 501, NOW))
+    assert nobody is None

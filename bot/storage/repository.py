@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
@@ -99,6 +99,11 @@ def _person(row: Any) -> PersonRecord:
     return PersonRecord(*row[: len(_PERSON_COLUMNS)])
 
 
+def _conversation(row: Any) -> Conversation:
+    run_id, flow_id, position = row[len(_PERSON_COLUMNS) : len(_PERSON_COLUMNS) + 3]
+    return Conversation(_person(row), ActiveRun(run_id, flow_id, position) if run_id is not None else None)
+
+
 # The statements of a turn, built once: building a statement costs more than
 # SQLite takes to run it.
 _SELECT_CONVERSATION = (
@@ -157,7 +162,7 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         value=bindparam("value", type_=answers.c.value.type),
         answered_at=bindparam("now", type_=answers.c.answered_at.type),
     )
-    return {
+    statements = {
         "claim": claim.on_conflict_do_nothing(),
         "upsert_answer": upsert.on_conflict_do_update(
             index_elements=[answers.c.run_id, answers.c.key],
@@ -168,6 +173,14 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         "bump_version": _BUMP_VERSION,
         "update_run": _UPDATE_RUN,
     }
+    if insert_for is postgresql_insert:
+        # PostgreSQL runs an INSERT inside a WITH: the claim and the read are one
+        # round trip. The count of claimed rows is the last column.
+        claimed = claim.on_conflict_do_nothing().returning(literal_column("1")).cte("claimed")
+        statements["claim_and_read"] = _SELECT_CONVERSATION.add_columns(
+            select(func.count()).select_from(claimed).scalar_subquery().label("claimed")
+        )
+    return statements
 
 
 _STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
@@ -282,15 +295,32 @@ class Transaction:
 
     # --------------------------------------------------------------- conversations
 
+    def claim_and_read(
+        self, channel: str, external_id: str, update_id: int | None, now: dt.datetime
+    ) -> tuple[bool, Conversation | None]:
+        """Record the update id (if any) and read the person's conversation.
+
+        Returns (new update, conversation); the first is False for a redelivery.
+        On PostgreSQL both happen in one statement. When the person is unknown
+        the claim's result is not read: the caller rolls the transaction back.
+        """
+        if update_id is None:
+            return True, self.conversation(channel, external_id)
+        if "claim_and_read" not in self._statements:
+            if not self.claim_update(channel, update_id, now):
+                return False, None
+            return True, self.conversation(channel, external_id)
+        row = self._first(
+            "claim_and_read", {"channel": channel, "update_id": update_id, "now": now, "external_id": external_id}
+        )
+        if row is None:
+            return True, None
+        return row[-1] == 1, _conversation(row[:-1])
+
     def conversation(self, channel: str, external_id: str) -> Conversation | None:
         """The person and their active run, in one query."""
         row = self._first("select_conversation", {"channel": channel, "external_id": external_id})
-        if row is None:
-            return None
-        person = _person(row)
-        run_id, flow_id, position = row[len(_PERSON_COLUMNS) :]
-        run = ActiveRun(run_id, flow_id, position) if run_id is not None else None
-        return Conversation(person, run)
+        return None if row is None else _conversation(row)
 
     def run_in_progress(self, person_id: int, flow_id: str) -> ActiveRun | None:
         row = (
