@@ -51,3 +51,45 @@ def test_only_shared_questions_are_kept_and_never_the_messages_before_them(
     assert "Åsa Private" not in "".join(alone.parts)
     assert with_message.keyboard_json == alone.keyboard_json  # the rendering is reused, not redone
     assert handlers._prompt("kinds", static, "en") is alone
+
+
+def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives(
+    harness: TelegramHarness, engine: Engine
+) -> None:
+    """Every question of every shipped flow, in both languages: reusing the kept rendering
+    (messages in front, keyboard as it was) gives exactly the message a fresh rendering gives."""
+    from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
+    from flows.schema import LANGUAGES, StepType
+
+    handlers = harness.application.bot_data["companion"]
+    compared = 0
+    for language in LANGUAGES:
+        context = Context(language=language, today=CONTEXT.today)
+        for flow_id in engine.catalog.flows:
+            turn = engine.start(flow_id, context)
+            ticked: set[str] = set()
+            for _ in range(60):
+                prompt = turn.prompt
+                if prompt is None:
+                    break
+                before = [*turn.messages, "Åsa wrote <this> & that"]
+                reused = handlers._prompt(flow_id, prompt, language, before)
+                afresh = handlers._render(flow_id, prompt, language, tuple(before))
+                assert reused.parts == afresh.parts, (flow_id, prompt.step)
+                assert reused.keyboard_json == afresh.keyboard_json, (flow_id, prompt.step)
+                compared += 1
+                if prompt.step.endswith("__again"):
+                    action = Pressed(MORE_NO)
+                elif prompt.kind is StepType.message:
+                    action = Pressed(NEXT)
+                elif prompt.kind is StepType.text:
+                    action = Typed("Could we talk about how I sleep?")
+                elif prompt.kind is StepType.checklist and prompt.step not in ticked:
+                    ticked.add(prompt.step)
+                    action = Pressed(prompt.options[0].id)
+                elif prompt.kind is StepType.checklist:
+                    action = Pressed(DONE)
+                else:
+                    action = Pressed(prompt.options[0].id)
+                turn = engine.take(turn.position, action, context)
+    assert compared > 100
