@@ -447,3 +447,17 @@ async def test_postgres_work_cut_off_mid_transaction_runs_again_once(pg_storage:
     assert await pg_storage.run(work) is True
     assert len(attempts) == 2
     assert await pg_storage.run(lambda tx: tx.claim_update("console", 77, NOW)) is False  # kept exactly once
+
+
+async def test_a_stale_turn_is_refused_and_moves_nothing(storage: Storage) -> None:
+    """The version check on the write itself (on PostgreSQL, one statement with the move)."""
+    person = await storage.run(lambda tx: tx.create_person("console", "me", "en", NOW))
+    args = dict(flow_id="kinds", status="active", active_flow="kinds", saved={}, now=NOW)
+    run_id = await storage.run(lambda tx: tx.save_turn(person, run_id=None, position={"step": "a"}, **args))
+    read = await storage.run(lambda tx: tx.person("console", "me"))
+    await storage.run(lambda tx: tx.save_turn(read, run_id=run_id, position={"step": "b"}, **args))
+    with pytest.raises(StaleConversation):  # ``read`` is one version behind now
+        await storage.run(lambda tx: tx.save_turn(read, run_id=run_id, position={"step": "c"}, **{**args, "saved": {"x": 1}}))
+    conversation = await storage.run(lambda tx: tx.conversation("console", "me"))
+    assert conversation.run.position == {"step": "b"} and conversation.person.version == read.version + 1
+    assert await storage.run(lambda tx: tx.answers([run_id])) == {run_id: {}}

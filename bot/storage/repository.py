@@ -180,6 +180,15 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         statements["claim_and_read"] = _SELECT_CONVERSATION.add_columns(
             select(func.count()).select_from(claimed).scalar_subquery().label("claimed")
         )
+        # And the version bump with the position: the run moves only if the bump matched.
+        bumped = _BUMP_VERSION.returning(people.c.id).cte("bumped")
+        moved = (
+            _UPDATE_RUN.where(select(bumped.c.id).exists()).returning(runs.c.id).cte("moved")
+        )
+        statements["bump_and_move"] = select(
+            select(func.count()).select_from(bumped).scalar_subquery().label("bumped"),
+            select(func.count()).select_from(moved).scalar_subquery().label("moved"),
+        )
     return statements
 
 
@@ -350,14 +359,24 @@ class Transaction:
         restart closes the old run (its answers are kept) and opens a new one.
         Returns the id of the run the position now belongs to.
         """
+        run_status = COMPLETED if status == "finished" else IN_PROGRESS
+        completed_at = now if status == "finished" else None
+        moving = {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at}
+        if run_id is not None and status != "restarted" and "bump_and_move" in self._statements:
+            # PostgreSQL: the version bump and the position in one round trip; the
+            # position moves only if the bump matched.
+            bumped, _ = self._first("bump_and_move", {**self._bump(person, active_flow), **moving})
+            if bumped != 1:
+                raise StaleConversation(person.id)
+            if saved:
+                self._upsert_answers(person.id, run_id, flow_id, saved, now)
+            return run_id
         self.set_active_flow(person, active_flow)
         if status == "restarted" and run_id is not None:
             self.connection.execute(
                 update(runs).where(runs.c.id == run_id).values(status=RESTARTED, updated_at=now)
             )
             run_id = None
-        run_status = COMPLETED if status == "finished" else IN_PROGRESS
-        completed_at = now if status == "finished" else None
         if run_id is None:
             result = self.connection.execute(
                 insert(runs)
@@ -374,10 +393,7 @@ class Transaction:
             )
             run_id = result.scalar_one()
         else:
-            self._execute(
-                "update_run",
-                {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at},
-            )
+            self._execute("update_run", moving)
         if saved:
             self._upsert_answers(person.id, run_id, flow_id, saved, now)
         return run_id
@@ -407,12 +423,13 @@ class Transaction:
 
     def set_active_flow(self, person: PersonRecord, flow_id: str | None) -> None:
         """Bump the person's version (the concurrency guard) and set their active flow."""
-        bumped = self._execute(
-            "bump_version",
-            {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": flow_id},
-        )
+        bumped = self._execute("bump_version", self._bump(person, flow_id))
         if bumped != 1:
             raise StaleConversation(person.id)
+
+    @staticmethod
+    def _bump(person: PersonRecord, active_flow: str | None) -> dict[str, Any]:
+        return {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": active_flow}
 
     def _upsert_answers(
         self, person_id: int, run_id: int, flow_id: str, saved: dict[str, Any], now: dt.datetime
