@@ -1,1 +1,0 @@
-"""Reminders: rows with a due time in UTC, claimed and sent by dispatchers."""

@@ -1,1 +1,0 @@
-"""Roles (coordinator, facilitator), invites, sharing with coordinators, and groups."""
