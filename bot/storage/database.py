@@ -192,8 +192,10 @@ class AsyncDatabase(Database):
     asyncpg SQLAlchemy's pre-ping costs three round trips (BEGIN, a query,
     ROLLBACK) each time, more than a whole turn's own statements. The broken
     connection is dropped from the pool and the work runs once more on a fresh
-    one. A turn is safe to run again: its update id is claimed in the same
-    transaction, so if the first attempt did commit, the second changes nothing.
+    one, but only when the break came before the commit: then nothing of the
+    first attempt was kept. A break during the commit is reported, never
+    retried (the commit may have happened, and a typed answer applied twice
+    would land on the next question).
     """
 
     def __init__(self, url: str) -> None:
@@ -205,14 +207,17 @@ class AsyncDatabase(Database):
     async def run(self, work: Callable[[Connection], T]) -> T:
         for attempt in range(2):
             async with self.engine.connect() as connection:
+                transaction = await connection.begin()
                 try:
-                    async with connection.begin():
-                        return await connection.run_sync(work)
+                    result = await connection.run_sync(work)
                 except Exception:
+                    # Leaving the block rolls back; a broken connection leaves the pool.
                     if attempt == 0 and connection.invalidated:
                         continue
                     raise
-        raise AssertionError("unreachable")
+                await transaction.commit()
+                return result
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def dispose(self) -> None:
         await self.engine.dispose()
