@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.roles import grants
 from bot.storage.repository import Storage
+from tests.telegram.local_api import LocalBotApi
 
 
 def test_invite_people_and_revoke_role(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,46 +45,6 @@ def test_invite_people_and_revoke_role(tmp_path: Path, monkeypatch: pytest.Monke
     assert runner.invoke(app, ["invite", "admin"]).exit_code == 2
 
 
-class _BotApi:
-    """A local HTTP server answering like the Bot API, keeping every call (method, parameters)."""
-
-    def __init__(self, refuse: bool = False) -> None:
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, HTTPServer
-        from urllib.parse import parse_qsl
-
-        calls = self.calls = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                kind = self.headers.get("Content-Type", "")
-                params = json.loads(raw) if "json" in kind else dict(parse_qsl(raw))
-                method = self.path.rsplit("/", 1)[-1]
-                calls.append((method, params))
-                if method == "getMe":
-                    result: object = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBot"}
-                    status, body = 200, {"ok": True, "result": result}
-                elif refuse:
-                    status, body = 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
-                else:
-                    status, body = 200, {"ok": True, "result": True}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                """Quiet."""
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/bot"
-
-
 def _holder(url: str, *roles: str) -> int:
     async def make() -> int:
         storage = await Storage.open(url)
@@ -103,7 +64,7 @@ def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(tmp_path: Pat
     import json
 
     url = f"sqlite:///{tmp_path / 'ops.db'}"
-    api = _BotApi()
+    api = LocalBotApi()
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:OPERATOR-TOKEN")
     monkeypatch.setenv("COMPANION_BOT_API_URL", api.url)
@@ -111,7 +72,7 @@ def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(tmp_path: Pat
     try:
         result = CliRunner().invoke(app, ["revoke-role", str(person_id), "coordinator"])
     finally:
-        api.server.shutdown()
+        api.close()
     assert result.exit_code == 0, result.output
     assert "only what they can still use" in result.output
     menus = [params for method, params in api.calls if method == "setMyCommands"]
@@ -126,7 +87,7 @@ def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(tmp_path: Pat
 
 def test_revoking_still_works_when_the_menu_cannot_be_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'ops.db'}"
-    api = _BotApi(refuse=True)
+    api = LocalBotApi((400, "Bad Request: chat not found"))
     token = "123456:OPERATOR-TOKEN"
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
@@ -135,7 +96,7 @@ def test_revoking_still_works_when_the_menu_cannot_be_changed(tmp_path: Path, mo
     try:
         result = CliRunner().invoke(app, ["revoke-role", str(person_id), "coordinator"])
     finally:
-        api.server.shutdown()
+        api.close()
     assert result.exit_code == 0
     assert "no longer a coordinator" in result.output and "could not be updated now (BadRequest)" in result.output
     assert token not in result.output

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.telegram.local_api import LocalBotApi
 
 
 def test_run_without_a_token_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -49,33 +50,16 @@ def test_run_says_plainly_when_telegram_cannot_be_reached(monkeypatch: pytest.Mo
 
 
 def test_run_says_plainly_when_telegram_refuses_the_token(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
-    class Refuses(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server name
-            body = json.dumps({"ok": False, "error_code": 401, "description": "Unauthorized"}).encode()
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            """Quiet."""
-
-    server = HTTPServer(("127.0.0.1", 0), Refuses)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = LocalBotApi((401, "Unauthorized"), refuse_everything=True)
     token = "123456:REVOKED-TOKEN"
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
-    monkeypatch.setenv("COMPANION_BOT_API_URL", f"http://127.0.0.1:{server.server_port}/bot")
+    monkeypatch.setenv("COMPANION_BOT_API_URL", api.url)
     monkeypatch.setenv("COMPANION_DATABASE_URL", f"sqlite:///{tmp_path / 'companion.db'}")
     monkeypatch.chdir(tmp_path)
     try:
         result = CliRunner().invoke(app, ["run"])
     finally:
-        server.shutdown()
+        api.close()
     assert result.exit_code == 2
     assert "did not accept the bot token" in result.output and "@BotFather" in result.output
     assert token not in result.output

@@ -1,0 +1,54 @@
+"""A Bot API on a loopback port, for commands that open their own connection to Telegram.
+
+The recording layer (harness.py) is handed to the Application in-process; a
+command such as ``companion run`` or ``companion revoke-role`` builds its own
+bot from settings, so these tests point COMPANION_BOT_API_URL here instead.
+Every call is kept as (method, parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBot"}
+
+
+class LocalBotApi:
+    """Answers getMe with a bot and everything else with True, or with ``failure``
+    (status, description); ``refuse_everything`` fails getMe too (a revoked token)."""
+
+    def __init__(self, failure: tuple[int, str] | None = None, *, refuse_everything: bool = False) -> None:
+        calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls = calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                params = json.loads(raw) if "json" in self.headers.get("Content-Type", "") else dict(parse_qsl(raw))
+                method = self.path.rsplit("/", 1)[-1]
+                calls.append((method, params))
+                if failure is not None and (refuse_everything or method != "getMe"):
+                    status, body = failure[0], {"ok": False, "error_code": failure[0], "description": failure[1]}
+                else:
+                    status, body = 200, {"ok": True, "result": BOT if method == "getMe" else True}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
