@@ -41,6 +41,7 @@ from bot.storage.repository import Storage, Transaction
 from bot.summary.build import build_summary
 from bot.summary.pdf import render_pdf
 from bot.telegram import callbacks
+from bot.telegram.coordinators import AGREEMENT_FLOW
 from bot.telegram.extensions import Extension
 from bot.telegram.render import text_message
 from flows.engine import Engine
@@ -60,8 +61,8 @@ FACILITATOR_BUTTON = "g"
 ATTENDANCE_ACTION = "a"
 """``g:a:<session id>``: the facilitator's "who came?" checklist (handled in groups.py)."""
 
-APPOINTMENT_FLOW, QUESTIONS_FLOW, AGREED_FLOW = "appointment", "questions", "what_we_agreed"
-OPENS = {"q": QUESTIONS_FLOW, "w": AGREED_FLOW}
+APPOINTMENT_FLOW, QUESTIONS_FLOW = "appointment", "questions"
+OPENS = {"q": QUESTIONS_FLOW, "w": AGREEMENT_FLOW}
 
 
 class TelegramReminderComposer(ReminderComposer):
