@@ -244,6 +244,12 @@ class Transaction:
             return _prepared(key, self.connection.dialect).execute(self._driver, params)
         return self.connection.execute(self._statements[key], params).rowcount
 
+    def _execute_many(self, key: str, rows: list[dict[str, Any]]) -> None:
+        if self._driver is not None:
+            _prepared(key, self.connection.dialect).execute_many(self._driver, rows)
+        else:
+            self.connection.execute(self._statements[key], rows)
+
     def _first(self, key: str, params: dict[str, Any]) -> Any:
         if self._driver is not None:
             return _prepared(key, self.connection.dialect).first(self._driver, params)
@@ -438,10 +444,7 @@ class Transaction:
             {"run_id": run_id, "person_id": person_id, "flow_id": flow_id, "key": key, "value": value, "now": now}
             for key, value in saved.items()
         ]
-        if self._driver is not None:
-            _prepared("upsert_answer", self.connection.dialect).execute_many(self._driver, rows)
-        else:
-            self.connection.execute(self._statements["upsert_answer"], rows)
+        self._execute_many("upsert_answer", rows)
 
     # --------------------------------------------------------------- reading records
 
