@@ -170,3 +170,23 @@ async def test_claiming_and_reading_together_reports_a_redelivery_and_the_conver
     assert again is False  # the same update id, delivered twice
     _, nobody = await db.run(lambda tx: tx.claim_and_read("t", "2", 501, NOW))
     assert nobody is None
+
+
+async def test_the_turns_read_finds_the_active_run_through_the_partial_index_with_no_bound_status(
+    db: Storage,
+) -> None:
+    """The read every turn makes names 'in_progress' in its SQL. SQLite plans a statement
+    again on every run when a bound value decides whether a partial index applies, so a
+    bound status would cost a fresh plan per turn (several times the read itself)."""
+
+    def work(tx: Any) -> tuple[int, list[str]]:
+        compiled, _ = prepared(tx, "select_conversation")
+        values = compiled.values({"channel": "t", "external_id": "1"})
+        if tx.connection.dialect.name != "sqlite":
+            return len(values), ["uq_runs_in_progress"]
+        plan = tx.connection.connection.driver_connection.execute("EXPLAIN QUERY PLAN " + compiled.sql, values)
+        return len(values), [row[-1] for row in plan]
+
+    bound, plan = await db.run(work)
+    assert bound == 2  # channel and external id; nothing about the run's status
+    assert any("uq_runs_in_progress" in step for step in plan)

@@ -34,6 +34,10 @@ processed = ProcessedUpdate.__table__
 T = TypeVar("T")
 
 IN_PROGRESS, COMPLETED, RESTARTED = "in_progress", "completed", "restarted"
+_IS_IN_PROGRESS = runs.c.status == literal_column(f"'{IN_PROGRESS}'")
+"""The in-progress test written into the SQL, not bound. It is the condition of the
+partial index uq_runs_in_progress, and SQLite plans a statement again on every run
+when a bound value decides whether a partial index applies: about 40 µs a turn."""
 
 
 class StaleConversation(Exception):
@@ -114,7 +118,7 @@ _SELECT_CONVERSATION = (
         and_(
             runs.c.person_id == people.c.id,
             runs.c.flow_id == people.c.active_flow,
-            runs.c.status == IN_PROGRESS,
+            _IS_IN_PROGRESS,
         ),
     )
     .where(people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id"))
@@ -341,7 +345,7 @@ class Transaction:
         row = (
             self.connection.execute(
                 select(runs.c.id, runs.c.flow_id, runs.c.position).where(
-                    runs.c.person_id == person_id, runs.c.flow_id == flow_id, runs.c.status == IN_PROGRESS
+                    runs.c.person_id == person_id, runs.c.flow_id == flow_id, _IS_IN_PROGRESS
                 )
             )
         ).first()
