@@ -119,15 +119,26 @@ class SqliteDatabase(Database):
         self._opened: list[Connection] = []
 
     async def run(self, work: Callable[[Connection], T]) -> T:
+        """The transaction is the driver's own: BEGIN IMMEDIATE, then COMMIT or ROLLBACK
+        on sqlite3. A turn's statements run on the driver too (prepared.py), so
+        SQLAlchemy takes part only if the work runs an ordinary statement: then it
+        joins the open transaction (see ``_on_begin``) and ends it itself."""
         connection = self._connection
+        driver = connection.connection.driver_connection
         await self._take_write_lock(connection)
         try:
-            transaction = connection.begin()
+            result = work(connection)
         except BaseException:
-            connection.connection.driver_connection.rollback()
+            if connection.in_transaction():
+                connection.rollback()
+            if driver.in_transaction:
+                driver.rollback()
             raise
-        with transaction:
-            return work(connection)
+        if connection.in_transaction():
+            connection.commit()
+        else:
+            driver.commit()
+        return result
 
     async def _take_write_lock(self, connection: Connection) -> None:
         """``BEGIN IMMEDIATE`` without blocking the event loop.
