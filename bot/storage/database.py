@@ -15,11 +15,13 @@ blocking the event loop, choosing the cheapest bridge for each backend:
 SQLite runs in WAL mode (readers never block the writer) with foreign keys on.
 Every transaction starts with ``BEGIN IMMEDIATE``, so a turn takes the write
 lock before it reads: turns are serialised instead of failing late with
-"database is locked". When another process holds the lock (several bot
-processes may share one file), the wait is asynchronous: this process goes on
-with other people's turns meanwhile. WAL checkpoints run in a background
-thread (see checkpointer.py). On PostgreSQL, and between processes, the
-per-person version check guards concurrent turns.
+"database is locked". Turns that arrive together share one transaction and one
+commit, each in a savepoint of its own (group commit, :class:`_GroupCommit`).
+When another process holds the lock (several bot processes may share one
+file), the wait is asynchronous: this process goes on with other people's
+turns meanwhile. WAL checkpoints run in a background thread (see
+checkpointer.py). On PostgreSQL, and between processes, the per-person version
+check guards concurrent turns.
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ LAST_LOCK_WAIT_SECONDS = 0.01
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock. Extended codes (BUSY_RECOVERY, ...) keep
+    the primary code in the low byte."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in _BUSY
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -79,23 +87,27 @@ class Database:
     async def run(self, work: Callable[[Connection], T]) -> T:  # pragma: no cover - interface
         raise NotImplementedError
 
+    async def run_alone(self, work: Callable[[Connection], T]) -> T:
+        """Like :meth:`run`, for work that must have a transaction to itself."""
+        return await self.run(work)
+
     async def migrate(self) -> None:
         """Bring the tables up to date with the code (Alembic); what every start-up does."""
         from bot.storage.migrate import upgrade
 
-        await self.run(upgrade)
+        await self.run_alone(upgrade)
 
     async def create_schema(self) -> None:
         """Create the tables straight from the models: quick, for tests and benchmarks on
         empty databases. Real databases use :meth:`migrate`, which a test keeps equal."""
-        await self.run(lambda connection: Base.metadata.create_all(connection))
+        await self.run_alone(lambda connection: Base.metadata.create_all(connection))
 
     async def drop_schema(self) -> None:
         def drop(connection: Connection) -> None:
             Base.metadata.drop_all(connection)
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
-        await self.run(drop)
+        await self.run_alone(drop)
 
     async def dispose(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -119,25 +131,20 @@ class SqliteDatabase(Database):
         self._opened: list[Connection] = []
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """The transaction is the driver's own: BEGIN IMMEDIATE, then COMMIT or ROLLBACK
-        on sqlite3. A turn's statements run on the driver too (prepared.py), so
-        SQLAlchemy takes part only if the work runs an ordinary statement: then it
-        joins the open transaction (see ``_on_begin``) and ends it itself."""
+        """Run ``work`` in the next group commit (see :class:`_GroupCommit`)."""
+        return await self._group.run(work)
+
+    async def run_alone(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a transaction of its own: for work that begins or commits
+        itself (Alembic does), which must never share a transaction with turns."""
         connection = self._connection
-        driver = connection.connection.driver_connection
         await self._take_write_lock(connection)
         try:
             result = work(connection)
         except BaseException:
-            if connection.in_transaction():
-                connection.rollback()
-            if driver.in_transaction:
-                driver.rollback()
+            self._roll_back(connection)
             raise
-        if connection.in_transaction():
-            connection.commit()
-        else:
-            driver.commit()
+        self._commit(connection)
         return result
 
     async def _take_write_lock(self, connection: Connection) -> None:
@@ -150,18 +157,13 @@ class SqliteDatabase(Database):
         process. Once the lock is held, WAL mode lets nothing else block the
         transaction.
         """
-        driver = connection.connection.driver_connection
-        if driver.in_transaction:
-            # Left open by a failure nothing rolled back: never build on it.
-            driver.rollback()
         wait, deadline = FIRST_LOCK_WAIT_SECONDS, None
         while True:
             try:
-                driver.execute("BEGIN IMMEDIATE")
+                self._begin_immediate(connection)
                 return
             except sqlite3.OperationalError as error:
-                # The primary code (extended codes such as BUSY_RECOVERY keep it in the low byte).
-                if getattr(error, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
+                if not _is_busy(error):
                     raise
                 now = time.monotonic()
                 deadline = deadline or now + LOCK_TIMEOUT_SECONDS
@@ -169,6 +171,38 @@ class SqliteDatabase(Database):
                     raise
             await asyncio.sleep(wait)
             wait = min(wait * 2, LAST_LOCK_WAIT_SECONDS)
+
+    @staticmethod
+    def _begin_immediate(connection: Connection) -> None:
+        """Take the write lock now, or raise SQLite's busy error."""
+        driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            # Left open by a failure nothing rolled back: never build on it.
+            driver.rollback()
+        driver.execute("BEGIN IMMEDIATE")
+
+    @property
+    def _group(self) -> _GroupCommit:
+        group = getattr(self._local, "group", None)
+        if group is None:
+            group = self._local.group = _GroupCommit(self)
+        return group
+
+    @staticmethod
+    def _commit(connection: Connection) -> None:
+        """COMMIT, by SQLAlchemy if an ordinary statement made it join the transaction."""
+        if connection.in_transaction():
+            connection.commit()
+        else:
+            connection.connection.driver_connection.commit()
+
+    @staticmethod
+    def _roll_back(connection: Connection) -> None:
+        if connection.in_transaction():
+            connection.rollback()
+        driver = connection.connection.driver_connection
+        if driver.in_transaction:
+            driver.rollback()
 
     @property
     def _connection(self) -> Connection:
@@ -193,6 +227,109 @@ class SqliteDatabase(Database):
         self._opened.clear()
         self._local = threading.local()
         self.engine.dispose()
+
+
+class _GroupCommit:
+    """Several turns in one SQLite transaction, each in a savepoint of its own.
+
+    A commit is the dearest part of a turn on SQLite (writing the changed pages
+    to the WAL: about 40 µs, more than all of a turn's statements together).
+    Work handed to :meth:`run` waits for the event loop's next pass; everything
+    handed over by then runs back to back under one ``BEGIN IMMEDIATE``, each
+    piece in its own SAVEPOINT, and one COMMIT ends them all. Only then is any of
+    them answered, so every turn is still committed before the companion replies.
+
+    A piece that fails is rolled back to its savepoint alone (a turn that lost a
+    race is simply run again, in the next group) and the others are kept. If the
+    COMMIT itself fails, every piece in the group gets that error and nothing is
+    kept. A caller that was cancelled before its turn came is skipped. With
+    one piece waiting, no savepoint is used: a quiet bot does what it did before,
+    one transaction a turn.
+
+    On a busy bot the groups grow by themselves (in the Telegram benchmark, 32
+    people at a time made groups of about 27); a quiet one pays one pass of the
+    event loop.
+    """
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._lock_wait: asyncio.Task[None] | None = None
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        if self._waiting and self._waiting[0][1].get_loop() is not loop:
+            # Left by an event loop that stopped before their group ran (their callers are gone).
+            self._waiting = []
+        future: asyncio.Future[T] = loop.create_future()
+        self._waiting.append((work, future))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._start)
+        return await future
+
+    def _start(self) -> None:
+        """Take the write lock now if it is free (the usual case), else wait for it
+        asynchronously in a task; either way the group is what is waiting by then."""
+        connection = self.database._connection
+        try:
+            self.database._begin_immediate(connection)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                self._fail_all(error)
+                return
+            self._lock_wait = asyncio.get_running_loop().create_task(self._wait_then_commit(connection))
+            return
+        self._commit_group(connection)
+
+    async def _wait_then_commit(self, connection: Connection) -> None:
+        try:
+            await self.database._take_write_lock(connection)
+        except Exception as error:
+            self._fail_all(error)
+            return
+        self._commit_group(connection)
+
+    def _fail_all(self, error: BaseException) -> None:
+        group, self._waiting = self._waiting, []
+        for _work, future in group:
+            if not future.done():
+                future.set_exception(error)
+
+    def _commit_group(self, connection: Connection) -> None:
+        group, self._waiting = self._waiting, []
+        group = [(work, future) for work, future in group if not future.cancelled()]
+        driver = connection.connection.driver_connection
+        alone = len(group) == 1
+        kept: list[tuple[asyncio.Future[Any], Any]] = []
+        try:
+            for work, future in group:
+                if not alone:
+                    driver.execute("SAVEPOINT turn")
+                try:
+                    result = work(connection)
+                except Exception as error:
+                    if alone:
+                        raise
+                    driver.execute("ROLLBACK TO turn")
+                    driver.execute("RELEASE turn")
+                    future.set_exception(error)
+                    continue
+                if not alone:
+                    driver.execute("RELEASE turn")
+                kept.append((future, result))
+            SqliteDatabase._commit(connection)
+        except BaseException as error:
+            SqliteDatabase._roll_back(connection)
+            for _work, future in group:
+                if not future.done():
+                    future.set_exception(
+                        error if isinstance(error, Exception) else RuntimeError("the transaction was abandoned")
+                    )
+            if not isinstance(error, Exception):
+                raise
+            return
+        for future, result in kept:
+            future.set_result(result)
 
 
 class AsyncDatabase(Database):
