@@ -139,3 +139,10 @@ async def test_a_group_waits_for_another_process_and_then_commits_together(store
     assert await asyncio.wait_for(waiting, timeout=2) == [True, True, True]
     assert outside(store, "SELECT count(*) FROM processed_updates") == [(3,)]
     assert statements.count("COMMIT") == 1 and statements.count("SAVEPOINT turn") == 3
+
+
+async def test_a_commit_reaches_the_disk_before_anyone_is_answered(store: Storage) -> None:
+    """synchronous=FULL: the WAL is synced at every COMMIT, so an answer the companion
+    has confirmed survives a power cut too (NORMAL would only survive a crash)."""
+    level = await store.run(lambda tx: tx.connection.exec_driver_sql("PRAGMA synchronous").scalar())
+    assert level == 2  # FULL
