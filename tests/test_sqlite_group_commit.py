@@ -146,3 +146,15 @@ async def test_a_commit_reaches_the_disk_before_anyone_is_answered(store: Storag
     has confirmed survives a power cut too (NORMAL would only survive a crash)."""
     level = await store.run(lambda tx: tx.connection.exec_driver_sql("PRAGMA synchronous").scalar())
     assert level == 2  # FULL
+
+
+async def test_a_database_that_cannot_be_opened_fails_every_waiting_turn(tmp_path: Path) -> None:
+    """An error before the group starts (here: the database file is a folder) reaches
+    every caller instead of leaving them waiting for ever."""
+    (tmp_path / "folder.db").mkdir()
+    storage = Storage(open_database(f"sqlite:///{tmp_path / 'folder.db'}"))
+    results = await asyncio.wait_for(
+        asyncio.gather(*(storage.run(lambda tx: 1) for _ in range(3)), return_exceptions=True), timeout=2
+    )
+    assert all(isinstance(result, Exception) for result in results), results
+    await storage.close()

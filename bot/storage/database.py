@@ -270,14 +270,15 @@ class _GroupCommit:
     def _start(self) -> None:
         """Take the write lock now if it is free (the usual case), else wait for it
         asynchronously in a task; either way the group is what is waiting by then."""
-        connection = self.database._connection
         try:
+            connection = self.database._connection
             self.database._begin_immediate(connection)
-        except sqlite3.OperationalError as error:
-            if not _is_busy(error):
+        except Exception as error:
+            if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
+                self._lock_wait = asyncio.get_running_loop().create_task(self._wait_then_commit(connection))
+            else:
+                # The file could not be opened, the disk failed...: every caller hears it.
                 self._fail_all(error)
-                return
-            self._lock_wait = asyncio.get_running_loop().create_task(self._wait_then_commit(connection))
             return
         self._commit_group(connection)
 
