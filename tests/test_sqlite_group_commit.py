@@ -158,3 +158,21 @@ async def test_a_database_that_cannot_be_opened_fails_every_waiting_turn(tmp_pat
     )
     assert all(isinstance(result, Exception) for result in results), results
     await storage.close()
+
+
+class Abort(BaseException):
+    """Not an Exception: it means stop, not "this turn failed"."""
+
+
+async def test_a_piece_that_aborts_gets_its_own_error_and_nothing_of_the_group_is_kept(store: Storage) -> None:
+    def aborts(tx: Any) -> None:
+        tx.claim_update("telegram", 2, NOW)
+        raise Abort()
+
+    first = asyncio.ensure_future(store.run(lambda tx: tx.claim_update("telegram", 1, NOW)))
+    second = asyncio.ensure_future(store.run(aborts))
+    await asyncio.wait([first, second])
+    assert isinstance(second.exception(), Abort)
+    assert isinstance(first.exception(), RuntimeError) and "abandoned" in str(first.exception())
+    assert outside(store, "SELECT count(*) FROM processed_updates") == [(0,)]
+    assert await store.run(lambda tx: tx.claim_update("telegram", 1, NOW)) is True  # and the next group is clean

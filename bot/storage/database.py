@@ -302,8 +302,9 @@ class _GroupCommit:
         driver = connection.connection.driver_connection
         alone = len(group) == 1
         kept: list[tuple[asyncio.Future[Any], Any]] = []
+        running: asyncio.Future[Any] | None = None
         try:
-            for work, future in group:
+            for work, running in group:
                 if not alone:
                     driver.execute("SAVEPOINT turn")
                 try:
@@ -313,25 +314,32 @@ class _GroupCommit:
                         raise
                     driver.execute("ROLLBACK TO turn")
                     driver.execute("RELEASE turn")
-                    future.set_exception(error)
+                    running.set_exception(error)
                     continue
                 if not alone:
                     driver.execute("RELEASE turn")
-                kept.append((future, result))
+                kept.append((running, result))
+            running = None
             SqliteDatabase._commit(connection)
         except BaseException as error:
+            # A piece raised past its savepoint (alone, or not an Exception), or the
+            # savepoints or the COMMIT failed: nothing of the group is kept. The piece
+            # that raised hears its own error; the others hear the commit's, or that
+            # the transaction was abandoned.
             SqliteDatabase._roll_back(connection)
+            abandoned = RuntimeError("the transaction was abandoned")
             for _work, future in group:
-                if not future.done():
-                    future.set_exception(
-                        error if isinstance(error, Exception) else RuntimeError("the transaction was abandoned")
-                    )
-            if not isinstance(error, Exception):
+                if future.done():
+                    continue
+                if future is running or isinstance(error, Exception) and running is None:
+                    future.set_exception(error)
+                else:
+                    future.set_exception(abandoned)
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             return
         for future, result in kept:
             future.set_result(result)
-
 
 class AsyncDatabase(Database):
     """PostgreSQL through asyncpg.
