@@ -83,6 +83,44 @@ async def test_an_answer_stores_the_same_json_and_date(db: Storage, value: Any) 
     assert prepared == ordinary
 
 
+@pytest.mark.parametrize("value", [{"a": ["å", 1]}, ["home", "work"], "Åsa 😀", 3, None])
+async def test_postgres_one_statement_turn_stores_answers_as_the_upsert_does(db: Storage, value: Any) -> None:
+    """On PostgreSQL a turn's writes are one statement, the answers given as one JSON
+    object; each must be stored exactly as the ordinary upsert stores it, and a
+    later answer to the same step must replace it."""
+    person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
+    run_id = await db.run(
+        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW)
+    )
+
+    def work(tx: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        if "write_turn" not in _STATEMENTS[tx.connection.dialect.name]:
+            pytest.skip("SQLite writes a turn in separate statements (checked above)")
+        tx.connection.execute(
+            statement(tx, "upsert_answer"),
+            {"run_id": run_id, "person_id": person.id, "flow_id": "f", "key": "ordinary", "value": value, "now": NOW},
+        )
+        current = tx.person("t", "1")
+        moving = {"run_id": run_id, "position": {"step": "b"}, "status": IN_PROGRESS, "now": NOW, "completed_at": None}
+        compiled, driver = prepared(tx, "write_turn")
+        written = {
+            "person_id": person.id, "expected": current.version, "new_version": current.version + 1, "active": "f",
+            **moving, "flow_id": "f", "saved": {"written": value, "replaced": "first"},
+        }
+        assert compiled.first(driver, written) == (1, 1, 2)
+        again = {**written, "expected": current.version + 1, "new_version": current.version + 2, "saved": {"replaced": "second"}}
+        assert compiled.first(driver, again) == (1, 1, 1)
+        return (
+            stored(tx, "SELECT key, CAST(value AS TEXT), CAST(answered_at AS TEXT) FROM answers WHERE key <> 'replaced' ORDER BY key"),
+            stored(tx, "SELECT CAST(value AS TEXT) FROM answers WHERE key = 'replaced'"),
+        )
+
+    rows, replaced = await db.run(work)
+    (_, ordinary_value, ordinary_at), (_, written_value, written_at) = rows
+    assert (written_value, written_at) == (ordinary_value, ordinary_at)
+    assert replaced == [('"second"',)]
+
+
 @pytest.mark.parametrize("completed_at", [None, NOW])
 async def test_a_run_update_stores_the_same_position_and_dates(db: Storage, completed_at: Any) -> None:
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))

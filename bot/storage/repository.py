@@ -184,14 +184,32 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         statements["claim_and_read"] = _SELECT_CONVERSATION.add_columns(
             select(func.count()).select_from(claimed).scalar_subquery().label("claimed")
         )
-        # And the version bump with the position: the run moves only if the bump matched.
+        # And every write of the turn in one more: the version bump, the new position
+        # and the answers (given as one JSON object, one row per key). The run moves
+        # and the answers are kept only if the bump matched.
         bumped = _BUMP_VERSION.returning(people.c.id).cte("bumped")
-        moved = (
-            _UPDATE_RUN.where(select(bumped.c.id).exists()).returning(runs.c.id).cte("moved")
+        matched = select(bumped.c.id).exists()
+        moved = _UPDATE_RUN.where(matched).returning(runs.c.id).cte("moved")
+        each = func.json_each(bindparam("saved", type_=answers.c.value.type)).table_valued("key", "value")
+        answered = postgresql_insert(answers).from_select(
+            ["run_id", "person_id", "flow_id", "key", "value", "answered_at"],
+            select(
+                bindparam("run_id"),
+                bindparam("person_id"),
+                bindparam("flow_id"),
+                each.c.key,
+                each.c.value,
+                bindparam("now", type_=answers.c.answered_at.type),
+            ).where(matched),
         )
-        statements["bump_and_move"] = select(
+        answered = answered.on_conflict_do_update(
+            index_elements=[answers.c.run_id, answers.c.key],
+            set_={"value": answered.excluded.value, "answered_at": answered.excluded.answered_at},
+        ).returning(answers.c.id).cte("answered")
+        statements["write_turn"] = select(
             select(func.count()).select_from(bumped).scalar_subquery().label("bumped"),
             select(func.count()).select_from(moved).scalar_subquery().label("moved"),
+            select(func.count()).select_from(answered).scalar_subquery().label("answered"),
         )
     return statements
 
@@ -372,14 +390,13 @@ class Transaction:
         run_status = COMPLETED if status == "finished" else IN_PROGRESS
         completed_at = now if status == "finished" else None
         moving = {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at}
-        if run_id is not None and status != "restarted" and "bump_and_move" in self._statements:
-            # PostgreSQL: the version bump and the position in one round trip; the
-            # position moves only if the bump matched.
-            bumped, _ = self._first("bump_and_move", {**self._bump(person, active_flow), **moving})
+        if run_id is not None and status != "restarted" and "write_turn" in self._statements:
+            # PostgreSQL: the version bump, the position and the answers in one round
+            # trip; nothing moves unless the bump matched.
+            written = {**self._bump(person, active_flow), **moving, "flow_id": flow_id, "saved": saved}
+            bumped, _, _ = self._first("write_turn", written)
             if bumped != 1:
                 raise StaleConversation(person.id)
-            if saved:
-                self._upsert_answers(person.id, run_id, flow_id, saved, now)
             return run_id
         self.set_active_flow(person, active_flow)
         if status == "restarted" and run_id is not None:
