@@ -232,8 +232,9 @@ class SqliteDatabase(Database):
 class _GroupCommit:
     """Several turns in one SQLite transaction, each in a savepoint of its own.
 
-    A commit is the dearest part of a turn on SQLite (writing the changed pages
-    to the WAL: about 40 µs, more than all of a turn's statements together).
+    A commit is the dearest part of a turn on SQLite: writing the changed pages
+    to the WAL (about 40 µs, more than all of a turn's statements together) and
+    syncing it to disk (0.15 ms to 1 ms here).
     Work handed to :meth:`run` waits for the event loop's next pass; everything
     handed over by then runs back to back under one ``BEGIN IMMEDIATE``, each
     piece in its own SAVEPOINT, and one COMMIT ends them all. Only then is any of
@@ -254,7 +255,7 @@ class _GroupCommit:
     def __init__(self, database: SqliteDatabase) -> None:
         self.database = database
         self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
-        self._lock_wait: asyncio.Task[None] | None = None
+        self._lock_wait: asyncio.Task[None] | None = None  # kept, so the task is not collected
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -340,6 +341,7 @@ class _GroupCommit:
             return
         for future, result in kept:
             future.set_result(result)
+
 
 class AsyncDatabase(Database):
     """PostgreSQL through asyncpg.
