@@ -176,3 +176,15 @@ async def test_a_piece_that_aborts_gets_its_own_error_and_nothing_of_the_group_i
     assert isinstance(first.exception(), RuntimeError) and "abandoned" in str(first.exception())
     assert outside(store, "SELECT count(*) FROM processed_updates") == [(0,)]
     assert await store.run(lambda tx: tx.claim_update("telegram", 1, NOW)) is True  # and the next group is clean
+
+
+async def test_a_crowd_is_split_into_groups_of_at_most_the_limit(store: Storage) -> None:
+    """A group runs without yielding to the event loop; the limit bounds that time."""
+    from bot.storage.database import GROUP_LIMIT
+
+    statements = await traced(store)
+    crowd = GROUP_LIMIT * 2 + 1
+    claimed = await asyncio.gather(*(store.run(lambda tx, n=n: tx.claim_update("telegram", n, NOW)) for n in range(crowd)))
+    assert claimed == [True] * crowd
+    assert statements.count("COMMIT") == 3
+    assert outside(store, "SELECT count(*) FROM processed_updates") == [(crowd,)]

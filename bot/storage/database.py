@@ -62,6 +62,9 @@ read several times faster than the standard library does, twice every turn."""
 
 RECYCLE_SECONDS = 1800
 """PostgreSQL connections are replaced after 30 minutes, before servers or proxies time them out."""
+GROUP_LIMIT = 64
+"""At most this many turns share one SQLite commit: a group runs without yielding
+to the event loop, so the limit bounds how long other work waits (a few ms)."""
 LOCK_TIMEOUT_SECONDS = 5.0
 """How long a transaction waits for another process to release SQLite's write lock."""
 FIRST_LOCK_WAIT_SECONDS = 0.0002
@@ -236,8 +239,9 @@ class _GroupCommit:
     to the WAL (about 40 µs, more than all of a turn's statements together) and
     syncing it to disk (0.15 ms to 1 ms here).
     Work handed to :meth:`run` waits for the event loop's next pass; everything
-    handed over by then runs back to back under one ``BEGIN IMMEDIATE``, each
-    piece in its own SAVEPOINT, and one COMMIT ends them all. Only then is any of
+    handed over by then (up to :data:`GROUP_LIMIT` pieces) runs back to back
+    under one ``BEGIN IMMEDIATE``, each piece in its own SAVEPOINT, and one
+    COMMIT ends them all. Only then is any of
     them answered, so every turn is still committed before the companion replies.
 
     A piece that fails is rolled back to its savepoint alone (a turn that lost a
@@ -298,7 +302,10 @@ class _GroupCommit:
                 future.set_exception(error)
 
     def _commit_group(self, connection: Connection) -> None:
-        group, self._waiting = self._waiting, []
+        group, self._waiting = self._waiting[:GROUP_LIMIT], self._waiting[GROUP_LIMIT:]
+        if self._waiting:
+            # The rest form the next group, straight after this one.
+            asyncio.get_running_loop().call_soon(self._start)
         group = [(work, future) for work, future in group if not future.cancelled()]
         driver = connection.connection.driver_connection
         alone = len(group) == 1
