@@ -188,3 +188,13 @@ async def test_a_crowd_is_split_into_groups_of_at_most_the_limit(store: Storage)
     assert claimed == [True] * crowd
     assert statements.count("COMMIT") == 3
     assert outside(store, "SELECT count(*) FROM processed_updates") == [(crowd,)]
+
+
+async def test_turns_still_waiting_when_the_database_closes_are_told_so(tmp_path: Path) -> None:
+    storage = Storage(open_database(f"sqlite:///{tmp_path / 'closing.db'}"))
+    await storage.database.create_schema()
+    waiting = asyncio.ensure_future(storage.run(lambda tx: tx.claim_update("telegram", 1, NOW)))
+    await asyncio.sleep(0)  # handed over; its group has not started
+    await storage.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await asyncio.wait_for(waiting, timeout=2)

@@ -222,6 +222,10 @@ class SqliteDatabase(Database):
         return connection
 
     async def dispose(self) -> None:
+        group = getattr(self._local, "group", None)
+        if group is not None:
+            # Turns still waiting for a group would otherwise wait for ever.
+            group._fail_all(RuntimeError("the database was closed"))
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None
@@ -275,6 +279,8 @@ class _GroupCommit:
     def _start(self) -> None:
         """Take the write lock now if it is free (the usual case), else wait for it
         asynchronously in a task; either way the group is what is waiting by then."""
+        if not self._waiting:
+            return  # failed already (the database was closed)
         try:
             connection = self.database._connection
             self.database._begin_immediate(connection)
