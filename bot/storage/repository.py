@@ -547,13 +547,16 @@ class Transaction:
 class Storage:
     """The database, opened once per process and shared by every adapter.
 
-    :meth:`run` executes a function in one transaction and commits it. The
-    repository code is synchronous SQLAlchemy; how it is run depends on the
-    backend (see database.py), so a whole turn costs one hand-off at most:
+    :meth:`run` executes a function in one transaction and commits it before
+    returning. The repository code is synchronous SQLAlchemy; how it is run
+    depends on the backend (see database.py), so a whole turn costs one
+    hand-off at most:
 
     - PostgreSQL: on an asyncpg connection through ``AsyncConnection.run_sync``;
     - SQLite: on the event loop, on a kept sqlite3 connection, with a turn's
-      hot statements prepared on the driver (see prepared.py).
+      hot statements prepared on the driver (see prepared.py). Turns handed
+      over together share one commit, each in its own savepoint: to the
+      caller it is still its own transaction, kept whole or not at all.
     """
 
     def __init__(self, database: Database) -> None:
