@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ async def traced(storage: Storage) -> list[str]:
 def outside(storage: Storage, sql: str) -> list[tuple[Any, ...]]:
     """What another connection sees: only what was committed."""
     path = storage.database.url.removeprefix("sqlite+pysqlite:///")
-    with sqlite3.connect(path) as other:
+    with closing(sqlite3.connect(path)) as other:
         return other.execute(sql).fetchall()
 
 
