@@ -379,6 +379,7 @@ async def main() -> None:
     args = parser.parse_args()
     ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     bot_ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+    bot_rates: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     rates: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     with tempfile.TemporaryDirectory() as folder:
         # Alternate the two, so drift on a shared machine falls on both alike.
@@ -394,6 +395,7 @@ async def main() -> None:
                 ratios[name].append(row["mean_ms"] / baseline["mean_ms"])
                 bot_ratios[name].append(row["bot_ms"] / baseline["bot_ms"])
                 rates[name].append(row["turns_per_s"])
+                bot_rates[name].append(1000 / row["bot_ms"])
         print()
         for name in ratios:
             if ratios[name]:
@@ -405,7 +407,8 @@ async def main() -> None:
                 print(
                     f"{name}, the bots' own time (without the recording layer's stand-in for Telegram's "
                     f"servers): median {statistics.median(bot_ratios[name]):.2f}x "
-                    f"(rounds: {', '.join(f'{r:.2f}' for r in bot_ratios[name])})"
+                    f"(rounds: {', '.join(f'{r:.2f}' for r in bot_ratios[name])}); "
+                    f"{statistics.median(bot_rates[name]):.0f} turns/s of the bot's own time"
                 )
         if args.processes > 1:
             await bench_processes(f"sqlite:///{folder}/shared.db", args.people, args.processes)
