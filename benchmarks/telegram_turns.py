@@ -7,10 +7,15 @@ API, no network). The companion commits every turn to a real database; the
 baseline is the same flow written the usual PTB way (ConversationHandler with
 state in memory and PicklePersistence, flushed every 60 s, so not durable).
 
-    python benchmarks/telegram_turns.py [--people 200] [--rounds 3] [--postgres URL] [--processes 2]
+    python benchmarks/telegram_turns.py [--people 200] [--rounds 3] [--postgres URL] [--processes 2] [--gc companion|both|none]
 
 Baseline and companion run in turn, ``--rounds`` times; the ratio reported is
 the median of the rounds' ratios (a shared machine drifts by several percent).
+
+Each side runs as it would for real: the companion with the garbage-collection
+settings ``companion run`` applies once started (bot/memory.py), the baseline
+with Python's defaults. ``--gc both`` gives the baseline the same settings,
+``--gc none`` neither.
 
 With --processes N, N bot processes also share one database (as a webhook
 deployment behind a load balancer would), each with its own people, started
@@ -24,12 +29,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +57,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.content import load_catalog  # noqa: E402
+from bot.memory import settle_after_start_up  # noqa: E402
 from bot.conversation import Companion, Who  # noqa: E402
 from bot.storage.database import open_database  # noqa: E402
 from bot.storage.repository import Storage  # noqa: E402
@@ -276,6 +285,29 @@ def summary(
     return row
 
 
+GC_CHOICES = ("companion", "both", "none")
+GC_SETTLED = {"companion"}
+"""Which runs get the garbage-collection settings ``companion run`` applies once it
+has started (bot/memory.py): by default the companion only, as each is run for
+real; ``--gc both`` gives the baseline the same, ``--gc none`` neither."""
+
+
+@contextlib.contextmanager
+def settled_gc(side: str) -> Iterator[None]:
+    """``companion run``'s garbage-collection settings for this run, if ``side`` gets them;
+    the process's own settings again afterwards, so the next run starts as it would."""
+    if side not in GC_SETTLED:
+        yield
+        return
+    threshold = gc.get_threshold()
+    settle_after_start_up()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = None) -> dict[str, float]:
     """The companion in this process. ``worker`` keeps people and update ids apart when
     several processes share one database; ``ready`` is called just before the clock starts."""
@@ -283,17 +315,18 @@ async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = N
     request = RecordingRequest()
     application = build_application(companion, TOKEN, request=request, rate_limit=False)
     async with application:
-        harness = TelegramHarness(application, request, first_update_id=100_000 + worker * 100_000_000)
-        script = await record_script(harness, companion, user_id=1 + worker)
-        ui = companion.catalog.ui
+        with settled_gc("companion"):  # once started, as `companion run` does
+            harness = TelegramHarness(application, request, first_update_id=100_000 + worker * 100_000_000)
+            script = await record_script(harness, companion, user_id=1 + worker)
+            ui = companion.catalog.ui
 
-        async def prepare(person: Any) -> None:
-            await person.says("/start")
-            await person.taps(ui.get("button_agree", "en"))
+            async def prepare(person: Any) -> None:
+                await person.says("/start")
+                await person.taps(ui.get("button_agree", "en"))
 
-        latencies, elapsed, answering = await drive(
-            harness, people, script, prepare, first_user=10_000 + worker * 1_000_000, ready=ready
-        )
+            latencies, elapsed, answering = await drive(
+                harness, people, script, prepare, first_user=10_000 + worker * 1_000_000, ready=ready
+            )
     await companion.storage.close()
     return summary(
         f"companion ({url.split(':')[0]})" + (f" worker {worker}" if ready else ""),
@@ -357,12 +390,13 @@ async def bench_baseline(people: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         application = baseline_application(request, Path(folder) / "state.pickle")
         async with application:
-            harness = TelegramHarness(application, request)
+            with settled_gc("baseline"):
+                harness = TelegramHarness(application, request)
 
-            async def prepare(person: Any) -> None:
-                return None
+                async def prepare(person: Any) -> None:
+                    return None
 
-            latencies, elapsed, answering = await drive(harness, people, baseline_script(), prepare)
+                latencies, elapsed, answering = await drive(harness, people, baseline_script(), prepare)
     return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed, answering)
 
 
@@ -376,7 +410,15 @@ async def main() -> None:
     parser.add_argument(
         "--processes", type=int, default=1, help="also run this many bot processes on one database (default: only one)"
     )
+    parser.add_argument(
+        "--gc",
+        choices=GC_CHOICES,
+        default="companion",
+        help="which runs get companion run's garbage-collection settings (default: the companion's, as run for real)",
+    )
     args = parser.parse_args()
+    GC_SETTLED.clear()
+    GC_SETTLED.update({"companion": {"companion"}, "both": {"companion", "baseline"}, "none": set()}[args.gc])
     ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     bot_ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     bot_rates: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}

@@ -11,6 +11,7 @@ import logging
 
 from telegram.ext import Application
 
+from bot.memory import settle_after_start_up
 from bot.runtime import open_companion
 from bot.settings import Settings
 from bot.telegram import coordinators, groups, reminders
@@ -51,6 +52,18 @@ def feature_extensions(settings: Settings) -> list[ExtensionFactory]:
     ]
 
 
+def _settle_memory_once_started(application: Application) -> None:
+    """After everything else PTB runs at start-up (see bot/memory.py)."""
+    started = application.post_init
+
+    async def post_init(app: Application) -> None:
+        if started is not None:
+            await started(app)
+        settle_after_start_up()
+
+    application.post_init = post_init
+
+
 def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
     assert settings.telegram_bot_token is not None
@@ -66,6 +79,7 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, companion)
+    _settle_memory_once_started(application)
 
     async def close_storage(_: Application) -> None:
         await companion.storage.close()

@@ -18,7 +18,7 @@ BOT = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBo
 
 
 class LocalBotApi:
-    """Answers getMe with a bot and everything else with True, or with ``failure``
+    """Answers getMe with a bot, getUpdates with no updates and everything else with True, or with ``failure``
     (status, description); ``refuse_everything`` fails getMe too (a revoked token)."""
 
     def __init__(self, failure: tuple[int, str] | None = None, *, refuse_everything: bool = False) -> None:
@@ -34,7 +34,8 @@ class LocalBotApi:
                 if failure is not None and (refuse_everything or method != "getMe"):
                     status, body = failure[0], {"ok": False, "error_code": failure[0], "description": failure[1]}
                 else:
-                    status, body = 200, {"ok": True, "result": BOT if method == "getMe" else True}
+                    result: Any = BOT if method == "getMe" else [] if method == "getUpdates" else True
+                    status, body = 200, {"ok": True, "result": result}
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -63,3 +63,41 @@ def test_run_says_plainly_when_telegram_refuses_the_token(monkeypatch: pytest.Mo
     assert result.exit_code == 2
     assert "did not accept the bot token" in result.output and "@BotFather" in result.output
     assert token not in result.output
+
+
+def test_run_settles_memory_once_it_has_started_and_stops_cleanly(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`companion run` tunes garbage collection after start-up (bot/memory.py). The real
+    tuning would change this test process, so a stand-in records the call and stops the bot."""
+    import asyncio
+    import os
+    import signal
+    import threading
+
+    from bot.telegram import runner
+
+    settled: list[str] = []
+
+    def settle_then_stop() -> None:
+        settled.append("settled")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, loop.stop)  # as Ctrl-C would, once polling runs
+
+    monkeypatch.setattr(runner, "settle_after_start_up", settle_then_stop)
+    api = LocalBotApi()
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TOKEN")
+    monkeypatch.setenv("COMPANION_BOT_API_URL", api.url)
+    monkeypatch.setenv("COMPANION_DATABASE_URL", f"sqlite:///{tmp_path / 'companion.db'}")
+    monkeypatch.chdir(tmp_path)
+    # Should the stand-in never be called, Ctrl-C after 10 s ends the bot (PTB stops on
+    # SIGINT) and the test fails instead of waiting for ever.
+    safety = threading.Timer(10, os.kill, (os.getpid(), signal.SIGINT))
+    safety.start()
+    try:
+        result = CliRunner().invoke(app, ["run"])
+    finally:
+        safety.cancel()
+        api.close()
+    assert settled == ["settled"]
+    assert result.exit_code == 0, result.output
+    methods = [method for method, _ in api.calls]
+    assert methods.index("setMyCommands") < methods.index("getUpdates")  # settled after the start-up calls
