@@ -57,8 +57,8 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.content import load_catalog  # noqa: E402
-from bot.memory import settle_after_start_up  # noqa: E402
 from bot.conversation import Companion, Who  # noqa: E402
+from bot.memory import settle_after_start_up  # noqa: E402
 from bot.storage.database import open_database  # noqa: E402
 from bot.storage.repository import Storage  # noqa: E402
 from bot.telegram.app import build_application  # noqa: E402
@@ -337,7 +337,9 @@ async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = N
     )
 
 
-def _worker(url: str, people: int, worker: int, barrier: Any, results: Any) -> None:
+def _worker(url: str, people: int, worker: int, barrier: Any, results: Any, settled: set[str]) -> None:
+    GC_SETTLED.clear()
+    GC_SETTLED.update(settled)  # a spawned process starts from the module's defaults
     row = asyncio.run(bench_companion(url, people, worker, ready=barrier.wait))
     results.put(row)
 
@@ -351,7 +353,9 @@ async def bench_processes(url: str, people: int, processes: int) -> dict[str, fl
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(processes), context.Queue()
     share = people // processes
-    children = [context.Process(target=_worker, args=(url, share, n, barrier, results)) for n in range(processes)]
+    children = [
+        context.Process(target=_worker, args=(url, share, n, barrier, results, set(GC_SETTLED))) for n in range(processes)
+    ]
     for child in children:
         child.start()
     rows = [results.get() for _ in children]
