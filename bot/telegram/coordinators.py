@@ -126,8 +126,6 @@ class Coordinators:
         self.companion = handlers.companion
         self.ui = handlers.ui
         self._bot_username = bot_username.lstrip("@") if bot_username else None
-        """Coordinator id -> what their last finished agreement did. Written inside the
-        turn's transaction, read right after it by the same process to tell both people."""
         if AGREEMENT_FLOW in self.companion.catalog.flows:
             self.companion.when_finished(AGREEMENT_FLOW, self._on_agreement_finished)
 

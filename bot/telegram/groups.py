@@ -102,7 +102,6 @@ class GroupsExtension:
         self.companion = handlers.companion
         self.ui = handlers.ui
         self.bot_username = bot_username
-        """Filled by a flow's listener inside its transaction, read right after the reply is sent."""
         for flow_id, listener in (
             (NEW_GROUP_FLOW, self._on_new_group),
             (SESSION_FLOW, self._on_session),
