@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.content import load_catalog  # noqa: E402
-from bot.conversation import Companion, Who  # noqa: E402
-from bot.storage.database import open_database  # noqa: E402
-from bot.storage.repository import Storage  # noqa: E402
-from flows.engine import DONE, MORE_NO, NEXT, Action, Context, Engine, Pressed, Prompt, Typed  # noqa: E402
-from flows.schema import StepType  # noqa: E402
+from bot.content import load_catalog
+from bot.conversation import Companion, Who
+from bot.storage.database import open_database
+from bot.storage.repository import Storage
+from flows.engine import DONE, MORE_NO, NEXT, Action, Context, Engine, Pressed, Prompt, Typed
+from flows.schema import StepType
 
 
 def policy(prompt: Prompt, ticked_once: set[str]) -> Action:
@@ -61,7 +61,7 @@ def percentile(values: list[float], fraction: float) -> float:
 def engine_turns(engine: Engine, people: int) -> list[float]:
     context = Context(language="en", today=dt.date(2026, 11, 22))
     timings: list[float] = []
-    for person in range(people):
+    for _person in range(people):
         for flow_id in engine.catalog.flows:
             turn = engine.start(flow_id, context)
             ticked: set[str] = set()

@@ -41,7 +41,7 @@ def run_stub(port: int, log_path: str, ready: mp.Event) -> None:  # type: ignore
     import tornado.ioloop
     import tornado.web
 
-    log = open(log_path, "a", buffering=1)
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 (open for the stub process's lifetime)
     counter = iter(range(1, 10**9))
 
     class Method(tornado.web.RequestHandler):
@@ -88,16 +88,33 @@ async def prepare(url: str, count: int) -> None:
     storage = Storage(database)
     now = dt.datetime.now(dt.UTC)
     people = [
-        {"channel": "telegram", "external_id": str(10_000 + n), "language": "en", "timezone": "Europe/London",
-         "consented_at": now, "created_at": now, "version": 1}
+        {
+            "channel": "telegram",
+            "external_id": str(10_000 + n),
+            "language": "en",
+            "timezone": "Europe/London",
+            "consented_at": now,
+            "created_at": now,
+            "version": 1,
+        }
         for n in range(count)
     ]
     ids = await storage.run(
-        lambda tx: tx.connection.execute(insert(Person.__table__).returning(Person.__table__.c.id), people).scalars().all()
+        lambda tx: (
+            tx.connection.execute(insert(Person.__table__).returning(Person.__table__.c.id), people).scalars().all()
+        )
     )
     rows = [
-        {"person_id": pid, "kind": "bench", "source": f"bench:{n}", "lead": "d0", "due_at": now,
-         "expires_at": now + dt.timedelta(hours=1), "status": store.PENDING, "attempts": 0}
+        {
+            "person_id": pid,
+            "kind": "bench",
+            "source": f"bench:{n}",
+            "lead": "d0",
+            "due_at": now,
+            "expires_at": now + dt.timedelta(hours=1),
+            "status": store.PENDING,
+            "attempts": 0,
+        }
         for n, pid in enumerate(ids)
     ]
     await storage.run(lambda tx: tx.connection.execute(insert(store.reminders), rows))

@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.content import load_catalog  # noqa: E402
-from bot.conversation import Companion, Who  # noqa: E402
-from bot.storage.database import open_database  # noqa: E402
-from bot.storage.repository import Storage  # noqa: E402
-from bot.summary import build_summary, render_pdf  # noqa: E402
-from flows.engine import AGAIN, DONE, MORE_NO, NEXT, SKIP, Action, Engine, Pressed, Prompt, Typed  # noqa: E402
-from flows.schema import StepType  # noqa: E402
+from bot.content import load_catalog
+from bot.conversation import Companion, Who
+from bot.storage.database import open_database
+from bot.storage.repository import Storage
+from bot.summary import build_summary, render_pdf
+from flows.engine import AGAIN, DONE, MORE_NO, NEXT, SKIP, Action, Engine, Pressed, Prompt, Typed
+from flows.schema import StepType
 
 SENTENCE = "I’d like to feel less tired in the mornings – and keep walking with my dog, that’s what helps."
 ROUNDS = 200

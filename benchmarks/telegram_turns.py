@@ -135,7 +135,9 @@ def baseline_application(request: RecordingRequest, pickle_path: Path) -> Applic
         if step.type is StepType.text:
             return InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="~skip")]])
         options = [(o.id, o.get("en")) for o in step.options] or [("yes", "Yes"), ("no", "No")]
-        rows = [[InlineKeyboardButton(("✅ " if i in ticks else "⬜ ") + l, callback_data=i)] for i, l in options]
+        rows = [
+            [InlineKeyboardButton(("✅ " if i in ticks else "⬜ ") + label, callback_data=i)] for i, label in options
+        ]
         rows.append([InlineKeyboardButton("Done ✓", callback_data="~done")])
         return InlineKeyboardMarkup(rows)
 
@@ -354,7 +356,8 @@ async def bench_processes(url: str, people: int, processes: int) -> dict[str, fl
     barrier, results = context.Barrier(processes), context.Queue()
     share = people // processes
     children = [
-        context.Process(target=_worker, args=(url, share, n, barrier, results, set(GC_SETTLED))) for n in range(processes)
+        context.Process(target=_worker, args=(url, share, n, barrier, results, set(GC_SETTLED)))
+        for n in range(processes)
     ]
     for child in children:
         child.start()

@@ -1,13 +1,13 @@
 """The ``companion`` command.
 
-    companion chat                 talk to the companion in this terminal
-    companion content check [DIR]  check flow files before anyone sees them
-    companion content graph FLOW   print a flow as a Mermaid state diagram
-    companion summary [--person ID] [--format pdf|html|text] [--out FILE]
-    companion export [--fhir] [--person ID] [--out FILE]
-    companion invite coordinator|facilitator   print a one-time link that grants the role
-    companion people / revoke-role ID ROLE     list roles / take one away
-    companion dispatch [--once]                send due reminders
+companion chat                 talk to the companion in this terminal
+companion content check [DIR]  check flow files before anyone sees them
+companion content graph FLOW   print a flow as a Mermaid state diagram
+companion summary [--person ID] [--format pdf|html|text] [--out FILE]
+companion export [--fhir] [--person ID] [--out FILE]
+companion invite coordinator|facilitator   print a one-time link that grants the role
+companion people / revoke-role ID ROLE     list roles / take one away
+companion dispatch [--once]                send due reminders
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -43,8 +43,10 @@ def _language_from_environment() -> str:
 
 @app.command()
 def chat(
-    profile: Annotated[str, typer.Option(help="Keep separate answers for different people on this computer.")] = "default",
-    language: Annotated[Optional[str], typer.Option(help="en or sv (default: from your system).")] = None,
+    profile: Annotated[
+        str, typer.Option(help="Keep separate answers for different people on this computer.")
+    ] = "default",
+    language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
     from bot.console import ConsoleChat
@@ -89,13 +91,13 @@ def _checked_catalog(directory: Path | None) -> Catalog:
 @app.command()
 def run(
     webhook_url: Annotated[
-        Optional[str], typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
+        str | None, typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
     ] = None,
     listen: Annotated[str, typer.Option(help="Webhook mode: address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Webhook mode: port to listen on.")] = 8443,
     path: Annotated[str, typer.Option(help="Webhook mode: URL path to listen on.")] = "telegram",
     webhook_secret: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(envvar="COMPANION_WEBHOOK_SECRET", help="Webhook mode: secret Telegram must send (required)."),
     ] = None,
 ) -> None:
@@ -103,7 +105,8 @@ def run(
     from telegram.error import InvalidToken, NetworkError
 
     from bot.telegram.app import WebhookOptions
-    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED, run as run_telegram
+    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED
+    from bot.telegram.runner import run as run_telegram
 
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -112,7 +115,9 @@ def run(
     webhook = None
     if webhook_url:
         try:
-            webhook = WebhookOptions(url=webhook_url, secret_token=webhook_secret or "", listen=listen, port=port, path=path)
+            webhook = WebhookOptions(
+                url=webhook_url, secret_token=webhook_secret or "", listen=listen, port=port, path=path
+            )
         except ValueError as error:
             typer.echo(f"Cannot start in webhook mode: {error}", err=True)
             raise typer.Exit(2) from None
@@ -132,11 +137,11 @@ def run(
 
 @content_app.command("check")
 def content_check(
-    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
     """Check every flow and text; exit status 1 if anything needs fixing."""
-    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
     import bot.summary  # noqa: F401  (registers the summary layout check)
+    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
     from flows.check import check_documents
 
     folder = directory or Settings().content_dir
@@ -154,7 +159,7 @@ def content_check(
 
 @content_app.command("readability")
 def content_readability(
-    directory: Annotated[Optional[Path], typer.Argument(help="A content folder (default: the shipped content/).")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
     count: Annotated[int, typer.Option(help="How many messages to list per language.")] = 10,
 ) -> None:
     """List the hardest messages per language (Flesch for English, LIX for Swedish), to revise first."""
@@ -172,7 +177,7 @@ def content_readability(
 @content_app.command("graph")
 def content_graph(
     flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],
-    directory: Annotated[Optional[Path], typer.Option("--content", help="A content folder.")] = None,
+    directory: Annotated[Path | None, typer.Option("--content", help="A content folder.")] = None,
     language: Annotated[str, typer.Option(help="Language of the title.")] = "en",
 ) -> None:
     """Print a flow as a Mermaid state diagram."""

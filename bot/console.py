@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
+from bot.conversation import Companion, FlowProgress, Reply, Who
 from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed, list_number
 from flows.schema import StepType
-from bot.conversation import Companion, FlowProgress, Reply, Who
 
 CHANNEL = "console"
 
@@ -171,7 +171,12 @@ class ConsoleChat:
         else:
             numbered = self._numbered_options(prompt)
             self._numbered(
-                [("[x] " if b.ticked else "[ ] ") + b.label if prompt.kind is StepType.checklist and not b.id.startswith("~") else b.label for b in numbered]
+                [
+                    ("[x] " if b.ticked else "[ ] ") + b.label
+                    if prompt.kind is StepType.checklist and not b.id.startswith("~")
+                    else b.label
+                    for b in numbered
+                ]
             )
         if prompt.kind is StepType.checklist:
             # The Telegram hint says "tap"; here people type.

@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flows.crisis import CrisisDetector
-from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn, Typed
-from flows.schema import LANGUAGES, quoted_flows
 from bot.storage.repository import (
     COMPLETED,
     IN_PROGRESS,
@@ -33,8 +30,12 @@ from bot.storage.repository import (
     Transaction,
     utcnow,
 )
+from flows.crisis import CrisisDetector
+from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn, Typed
+from flows.schema import LANGUAGES, quoted_flows
 
 MAX_ATTEMPTS = 8
+
 
 @dataclass(frozen=True, slots=True)
 class Finished:
@@ -310,7 +311,9 @@ class Companion:
             return Reply(status="idle")
         context = self._context(conversation.person, self.clock())
         if self._quotes.get(conversation.run.flow_id):
-            earlier = await self.storage.run(lambda tx: self._earlier(tx, conversation.person.id, conversation.run.flow_id))
+            earlier = await self.storage.run(
+                lambda tx: self._earlier(tx, conversation.person.id, conversation.run.flow_id)
+            )
             context = self._context(conversation.person, self.clock(), earlier)
         turn = self.engine.show(Position.from_dict(conversation.run.position), context)
         return Reply(messages=[], prompt=turn.prompt, status=turn.status, flow_id=conversation.run.flow_id)
@@ -369,7 +372,13 @@ class Companion:
         raise RuntimeError(f"a turn kept conflicting after {MAX_ATTEMPTS} attempts")
 
     def _save(
-        self, tx: Transaction, conversation: Conversation, run_id: int | None, flow_id: str, turn: Turn, now: dt.datetime
+        self,
+        tx: Transaction,
+        conversation: Conversation,
+        run_id: int | None,
+        flow_id: str,
+        turn: Turn,
+        now: dt.datetime,
     ) -> Reply:
         active = flow_id if turn.status in ("active", "restarted") else None
         outcomes: list[Any] = []

@@ -89,7 +89,9 @@ def _item(flow: Flow, step: Step) -> dict[str, Any]:
     return item
 
 
-def response(engine: Engine, flow: Flow, run: RunRecord, answers: dict[str, Any], person: PersonRecord) -> dict[str, Any]:
+def response(
+    engine: Engine, flow: Flow, run: RunRecord, answers: dict[str, Any], person: PersonRecord
+) -> dict[str, Any]:
     """One completed run as a QuestionnaireResponse, answers in the person's language."""
     items = []
     for step in flow.steps:

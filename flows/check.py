@@ -133,7 +133,9 @@ def _check_references(
             problem(step, f"summary section '{step.summary}' is not in summary/sections.yaml (known: {known})")
 
 
-def _check_condition_value(target: Step, condition: Any, step: Step, problem: Callable[[Step | None, str], None]) -> None:
+def _check_condition_value(
+    target: Step, condition: Any, step: Step, problem: Callable[[Step | None, str], None]
+) -> None:
     expected = condition.is_ or condition.is_not or condition.has
     if expected is None:
         if (condition.at_least is not None or condition.at_most is not None) and target.type is not StepType.scale:
@@ -146,7 +148,9 @@ def _check_condition_value(target: Step, condition: Any, step: Step, problem: Ca
     else:
         return
     if expected not in valid:
-        problem(step, f"a condition expects '{expected}' from '{target.id}', whose options are: {', '.join(sorted(valid))}")
+        problem(
+            step, f"a condition expects '{expected}' from '{target.id}', whose options are: {', '.join(sorted(valid))}"
+        )
 
 
 def _texts_of(step: Step) -> Iterator[tuple[str, Text]]:
@@ -223,9 +227,17 @@ def check_cross_flow_quotes(catalog: Catalog) -> Iterator[Problem]:
                             continue
                         source = catalog.flows.get(other)
                         if source is None:
-                            yield Problem(catalog.files[flow_id], step.id, f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but there is no flow '{other}'")
+                            yield Problem(
+                                catalog.files[flow_id],
+                                step.id,
+                                f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but there is no flow '{other}'",
+                            )
                         elif not source.has_step(quoted) or not source.step(quoted).is_question:
-                            yield Problem(catalog.files[flow_id], step.id, f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but flow '{other}' has no question '{quoted}'")
+                            yield Problem(
+                                catalog.files[flow_id],
+                                step.id,
+                                f"{field_name} ({language}) quotes {{{other}.{quoted}}}, but flow '{other}' has no question '{quoted}'",
+                            )
 
 
 # --------------------------------------------------------------------- interface texts
@@ -257,10 +269,13 @@ def check_ui(ui: dict[str, Any]) -> list[Problem]:
         for key, value in texts.items():
             if key.startswith("button_") and isinstance(value, str) and len(value) > NAVIGATION_LABEL_LIMIT:
                 problems.append(
-                    Problem(f"ui/{language}.yaml", None, f"'{key}' is {len(value)} characters; keep buttons to {NAVIGATION_LABEL_LIMIT}")
+                    Problem(
+                        f"ui/{language}.yaml",
+                        None,
+                        f"'{key}' is {len(value)} characters; keep buttons to {NAVIGATION_LABEL_LIMIT}",
+                    )
                 )
     return problems
-
 
 
 import flows.readability  # noqa: E402,F401  (registers the readability check; it imports this module)

@@ -145,7 +145,7 @@ class Lexicon:
         if not isinstance(spellings, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in spellings.items()
         ):
-            raise LexiconError("'spellings' must be lines of \"written\": \"meant\"")
+            raise LexiconError('\'spellings\' must be lines of "written": "meant"')
         if not isinstance(examples, dict):
             raise LexiconError("'examples' must have 'crisis' and 'not_crisis' lists")
         return cls(
@@ -202,7 +202,9 @@ class CrisisDetector:
                     self._starts.setdefault(word, []).append(entry)
         self._idioms = re.compile(r"(?<!\S)(?:" + "|".join(idioms) + ")") if idioms else None
         self._spellings = (
-            re.compile(r"(?<!\S)(?:" + "|".join(re.escape(k) for k in sorted(spellings, key=len, reverse=True)) + r")(?!\S)")
+            re.compile(
+                r"(?<!\S)(?:" + "|".join(re.escape(k) for k in sorted(spellings, key=len, reverse=True)) + r")(?!\S)"
+            )
             if spellings
             else None
         )

@@ -150,7 +150,7 @@ class Turn:
 class _Model:
     """The per-turn model lent to a shared machine: just a state and the answers."""
 
-    __slots__ = ("state", "answers")
+    __slots__ = ("answers", "state")
 
     def __init__(self, state: str, answers: dict[str, Any]) -> None:
         self.state = state
@@ -415,7 +415,9 @@ class Engine:
         return moment.strftime("%H:%M"), None, {}
 
     def _parse_date(self, step: Step, typed: str, context: Context) -> tuple[Any, str | None, dict[str, Any]]:
-        day = parse_date(typed, context.today, self._ui_words("words_today", context), self._ui_words("words_tomorrow", context))
+        day = parse_date(
+            typed, context.today, self._ui_words("words_today", context), self._ui_words("words_tomorrow", context)
+        )
         if day is None:
             return None, "not_a_date", {"example": _example_date(context)}
         if step.when == "future" and day < context.today:
@@ -529,11 +531,14 @@ class Engine:
                 turn.messages.append(self._quote(flow, step.say.get(context.language), position, context))
                 position.step = machine.next_state(position.step, position.answers)
                 continue
-            if step.type in (StepType.choice, StepType.checklist) and not asking_again:
-                if not self._options(flow, step, position, context):
-                    # Nothing to choose from (earlier steps were skipped): move on quietly.
-                    position.step = machine.next_state(position.step, position.answers)
-                    continue
+            if (
+                step.type in (StepType.choice, StepType.checklist)
+                and not asking_again
+                and not self._options(flow, step, position, context)
+            ):
+                # Nothing to choose from (earlier steps were skipped): move on quietly.
+                position.step = machine.next_state(position.step, position.answers)
+                continue
             turn.prompt = self._prompt(flow, step, position, context, asking_again=asking_again)
             return
         raise RuntimeError(f"flow '{flow.id}' loops through messages without a question")
@@ -576,7 +581,9 @@ class Engine:
                 Button(MORE_NO, self._ui("button_no_more", context)),
             )
             navigation.append(Button(PAUSE, self._ui("button_pause", context)))
-            return Prompt(step=position.step, kind=StepType.yes_no, text=text, options=options, navigation=tuple(navigation))
+            return Prompt(
+                step=position.step, kind=StepType.yes_no, text=text, options=options, navigation=tuple(navigation)
+            )
         text = self._quote(flow, step.say.get(language), position, context)
         options: list[Button] = []
         hint: str | None = None
@@ -589,8 +596,10 @@ class Engine:
                 for button in self._options(flow, step, position, context)
             )
             options.append(Button(DONE, self._ui("button_done", context)))
-            hint = self._ui("hint_checklist", context) if step.max_picks is None else self._ui(
-                "hint_checklist_limit", context, limit=step.max_picks
+            hint = (
+                self._ui("hint_checklist", context)
+                if step.max_picks is None
+                else self._ui("hint_checklist_limit", context, limit=step.max_picks)
             )
         elif step.type is StepType.text:
             suggestion = self._suggestion(flow, step, position, context)
@@ -671,19 +680,22 @@ class Engine:
     def answer_options(self, flow: Flow, source: str, answers: dict[str, Any], language: str) -> list[Button]:
         """Earlier answers offered as options: chosen options keep their id, typed items get ``step.n``."""
         value = answers.get(source)
-        if value is None or not (source) in self._steps[flow.id]:
+        if value is None or (source) not in self._steps[flow.id]:
             return []
         source_step = self._steps[flow.id][source]
         values = value if isinstance(value, list) else [value]
         if source_step.type in (StepType.choice, StepType.checklist):
-            labels = {button.id: button.label for button in self._options(flow, source_step, Position(flow.id, source, answers), Context(language))}
+            labels = {
+                button.id: button.label
+                for button in self._options(flow, source_step, Position(flow.id, source, answers), Context(language))
+            }
             return [Button(item, labels.get(item, item)) for item in values]
         return [Button(f"{source}.{index}", str(item)) for index, item in enumerate(values, start=1)]
 
     def describe(self, flow: Flow, step_id: str, answers: dict[str, Any], language: str) -> str:
         """An answer in words, in the person's language (for quoting and summaries)."""
         value = answers.get(step_id)
-        if value is None or not (step_id) in self._steps[flow.id]:
+        if value is None or (step_id) not in self._steps[flow.id]:
             return self.catalog.ui.get("not_answered", language)
         step = self._steps[flow.id][step_id]
         if step.type is StepType.yes_no:
@@ -709,10 +721,7 @@ class Engine:
         template = step.suggest.get(context.language)
         for match in QUOTE.finditer(template):
             other, step_id = match.group(1), match.group(2)
-            if other is None or other == flow.id:
-                answers = position.answers
-            else:
-                answers = context.earlier.get(other, {})
+            answers = position.answers if other is None or other == flow.id else context.earlier.get(other, {})
             if answers.get(step_id) in (None, "", []):
                 return None
         return self._quote(flow, template, position, context)
@@ -826,9 +835,7 @@ def clean_text(text: str) -> str:
     """Strip control and invisible characters (keeping new lines) and outer spaces."""
     kept = []
     for char in text:
-        if char in "\n\t":
-            kept.append(char)
-        elif unicodedata.category(char) not in _CONTROL or char == "\u200d":
+        if char in "\n\t" or unicodedata.category(char) not in _CONTROL or char == "\u200d":
             kept.append(char)
     return "".join(kept).strip()
 
@@ -908,5 +915,3 @@ def format_date(value: Any, language: str) -> str:
 
 def _example_date(context: Context) -> str:
     return format_date((context.today + dt.timedelta(days=14)).isoformat(), context.language)
-
-

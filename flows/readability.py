@@ -92,11 +92,13 @@ def english_syllables(word: str) -> int:
     if len(word) <= 3:
         return 1
     # Silent endings: "make", "loved", "takes" (but not "needed", "little").
-    if word.endswith("e") and not word.endswith(("le", "ee", "ye")) or word.endswith("le") and len(word) > 2 and word[-3] in "aeiouy":
+    if (word.endswith("e") and not word.endswith(("le", "ee", "ye"))) or (
+        word.endswith("le") and len(word) > 2 and word[-3] in "aeiouy"
+    ):
         word = word[:-1]
-    elif word.endswith("es") and not word.endswith(("ses", "zes", "ces", "ges", "xes", "ies")):
-        word = word[:-2]
-    elif word.endswith("ed") and not word.endswith(("ted", "ded")):
+    elif (word.endswith("es") and not word.endswith(("ses", "zes", "ces", "ges", "xes", "ies"))) or (
+        word.endswith("ed") and not word.endswith(("ted", "ded"))
+    ):
         word = word[:-2]
     count = len(_VOWELS.findall(word))
     # Vowels said as two sounds: "period", "being", "idea", "situation".
@@ -248,7 +250,7 @@ def check_readability(catalog: Catalog) -> Iterator[Problem]:
             message.file,
             message.step,
             f"{_where(message)} is hard to read: {verdict}. Use shorter sentences and shorter words. "
-            f"It starts: \"{_start(message.text)}\"",
+            f'It starts: "{_start(message.text)}"',
         )
     by_file: dict[str, list[Message]] = {}
     for message in messages(catalog):

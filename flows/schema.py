@@ -11,7 +11,7 @@ flow (unknown step references, unreachable steps, missing translations).
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
@@ -51,7 +51,7 @@ class Text(BaseModel):
 LocalText = Annotated[Text, BeforeValidator(_text_from_yaml)]
 
 
-class StepType(str, Enum):
+class StepType(StrEnum):
     message = "message"
     text = "text"
     choice = "choice"
@@ -106,9 +106,7 @@ class Condition(BaseModel):
             if getattr(self, name) is not None
         ]
         if len(given) != 1:
-            raise ValueError(
-                "a condition needs exactly one of: is, is_not, has, at_least, at_most, answered"
-            )
+            raise ValueError("a condition needs exactly one of: is, is_not, has, at_least, at_most, answered")
         return self
 
     def holds(self, answers: dict[str, Any]) -> bool:
@@ -293,8 +291,8 @@ def quoted_flows(flow: Flow) -> set[str]:
     found: set[str] = set()
     for step in flow.steps:
         for text in (step.say, step.suggest, step.repeat.ask if step.repeat else None):
-            for value in (text.translations().values() if text else ()):
+            for value in text.translations().values() if text else ():
                 found.update(other for other, _ in QUOTE.findall(value or "") if other and other != flow.id)
-    for value in (flow.done.translations().values() if flow.done else ()):
+    for value in flow.done.translations().values() if flow.done else ():
         found.update(other for other, _ in QUOTE.findall(value or "") if other and other != flow.id)
     return found

@@ -33,9 +33,7 @@ class UiTexts:
         if not params:
             return template
         # Replace only the named placeholders so braces in values stay as they are.
-        return _PLACEHOLDER.sub(
-            lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template
-        )
+        return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template)
 
     def keys(self, language: str) -> set[str]:
         return set(self._texts.get(language, {}))

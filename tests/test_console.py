@@ -26,7 +26,13 @@ def chat(database_url: str, content: Path, script: str, *args: str) -> subproces
         "LANG": "en_GB.UTF-8",
     }
     return subprocess.run(
-        [*COMPANION, "chat", *args], input=script, capture_output=True, text=True, env=environment, timeout=120, cwd=ROOT
+        [*COMPANION, "chat", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        cwd=ROOT,
     )
 
 
@@ -53,6 +59,7 @@ def london_today() -> dt.date:
 async def _answers(url: str, profile: str = "default") -> dict[str, object]:
     storage = await Storage.open(url)
     try:
+
         def work(tx):
             person = tx.person("console", profile)
             if person is None:
@@ -73,7 +80,9 @@ async def test_a_scripted_chat_saves_answers_and_resumes_after_end_of_input(sqli
         "",  # Enter = Next after the teaching message
         "Sam",
         "3",  # mood: low -> "Sorry to hear that."
-        "1", "2", "",  # areas: tick home and work, Enter = done
+        "1",
+        "2",
+        "",  # areas: tick home and work, Enter = done
         "yes",
         "4",  # confidence below 8 -> a kind message
         "1",  # appointment: "In 1 week"

@@ -40,7 +40,10 @@ def write_flow(folder: Path, flow: dict, name: str = "sample.yaml") -> None:
 def check(folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "content", "check", str(folder)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
 
 
@@ -176,7 +179,10 @@ def test_cross_flow_quote_must_exist(folder: Path) -> None:
 def test_graph_of_an_incomplete_content_folder_says_what_is_missing() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "content", "graph", "kinds", "--content", str(ROOT / "tests" / "content")],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     # tests/content has flows only, so the graph command reports what is missing instead of crashing.
     assert result.returncode == 1
@@ -187,7 +193,10 @@ def test_graph_of_a_flow_shows_branches_and_loops(folder: Path) -> None:
     shutil.copy(ROOT / "tests" / "content" / "flows" / "kinds.yaml", folder / "flows" / "kinds.yaml")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "content", "graph", "kinds", "--content", str(folder)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr
     assert "stateDiagram-v2" in result.stdout

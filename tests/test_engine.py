@@ -280,7 +280,12 @@ def test_date_buttons_and_typed_dates(walk: Walk) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "problem"),
-    [("1/1/2020", "date_in_past"), ("31/02/2027", "not_a_date"), ("next tuesday-ish", "not_a_date"), ("2026-13-01", "not_a_date")],
+    [
+        ("1/1/2020", "date_in_past"),
+        ("31/02/2027", "not_a_date"),
+        ("next tuesday-ish", "not_a_date"),
+        ("2026-13-01", "not_a_date"),
+    ],
 )
 def test_date_problems_are_reasked(walk: Walk, typed: str, problem: str) -> None:
     walk.to("appointment")
@@ -354,7 +359,10 @@ def test_options_from_earlier_answers(walk: Walk) -> None:
     walk("question.1")
     walk(DONE)
     assert walk.saved["first"] == ["question.1"]
-    assert walk.engine.describe(walk.engine.catalog.flows["kinds"], "first", walk.turn.position.answers, "en") == "Can I drive?"
+    assert (
+        walk.engine.describe(walk.engine.catalog.flows["kinds"], "first", walk.turn.position.answers, "en")
+        == "Can I drive?"
+    )
 
 
 def test_options_from_with_nothing_to_offer_is_passed_quietly(walk: Walk) -> None:
@@ -502,8 +510,17 @@ def test_digits_from_other_scripts_never_crash(walk: Walk) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "saved"),
-    [("14:30", "14:30"), ("14.30", "14:30"), ("1430", "14:30"), ("9", "09:00"), ("2pm", "14:00"),
-     ("2.30 PM", "14:30"), ("12am", "00:00"), ("kl 14", "14:00"), ("kl. 8.15", "08:15")],
+    [
+        ("14:30", "14:30"),
+        ("14.30", "14:30"),
+        ("1430", "14:30"),
+        ("9", "09:00"),
+        ("2pm", "14:00"),
+        ("2.30 PM", "14:30"),
+        ("12am", "00:00"),
+        ("kl 14", "14:00"),
+        ("kl. 8.15", "08:15"),
+    ],
 )
 def test_time_typed_in_everyday_ways(test_engine: Engine, typed: str, saved: str) -> None:
     walk = Walk(test_engine, flow="hidden")

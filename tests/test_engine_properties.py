@@ -29,13 +29,29 @@ from flows.engine import (
 from flows.schema import END
 
 NAVIGATION = [BACK, SKIP, PAUSE, DONE, NEXT, KEEP, WHY, USE_SUGGESTION, MORE_YES, MORE_NO]
-OPTION_IDS = ["good", "okay", "low", "home", "work", "friends", "yes", "no", "+7", "+14", "question.1", "nonsense", "~x"]
+OPTION_IDS = [
+    "good",
+    "okay",
+    "low",
+    "home",
+    "work",
+    "friends",
+    "yes",
+    "no",
+    "+7",
+    "+14",
+    "question.1",
+    "nonsense",
+    "~x",
+]
 
 typed = st.one_of(
     st.text(max_size=40),
     st.text(min_size=90, max_size=400),
     st.integers(min_value=-20, max_value=30).map(str),
-    st.sampled_from(["", " ", "yes", "nej", "back", "24/12/2026", "1/1/2020", "😀🔥", "\x00\x1b", "{name}", "ja", "¹", "٣"]),
+    st.sampled_from(
+        ["", " ", "yes", "nej", "back", "24/12/2026", "1/1/2020", "😀🔥", "\x00\x1b", "{name}", "ja", "¹", "٣"]
+    ),
 ).map(Typed)
 pressed = st.sampled_from(NAVIGATION + OPTION_IDS + [str(n) for n in range(-1, 12)]).map(Pressed)
 actions = st.lists(st.one_of(typed, pressed), max_size=60)

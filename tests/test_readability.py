@@ -35,8 +35,21 @@ HARD_SV = (
 
 @pytest.mark.parametrize(
     ("word", "syllables"),
-    [("the", 1), ("side", 1), ("make", 1), ("needed", 2), ("people", 2), ("being", 2), ("medicine", 3),
-     ("appointment", 3), ("statement", 2), ("idea", 3), ("situation", 4), ("relationships", 4), ("don't", 1)],
+    [
+        ("the", 1),
+        ("side", 1),
+        ("make", 1),
+        ("needed", 2),
+        ("people", 2),
+        ("being", 2),
+        ("medicine", 3),
+        ("appointment", 3),
+        ("statement", 2),
+        ("idea", 3),
+        ("situation", 4),
+        ("relationships", 4),
+        ("don't", 1),
+    ],
 )
 def test_english_syllables_of_everyday_words(word: str, syllables: int) -> None:
     assert english_syllables(word) == syllables
@@ -89,10 +102,17 @@ def _problems(steps: list[dict[str, Any]]) -> list[str]:
 
 
 def test_hard_messages_are_reported_hardest_first_with_their_step() -> None:
-    problems = _problems([
-        {"id": "easy", "type": "message", "say": {"en": EASY_EN, "sv": EASY_SV}},
-        {"id": "hard", "type": "text", "say": {"en": HARD_EN, "sv": HARD_SV}, "why": {"en": EASY_EN + " " + HARD_EN, "sv": EASY_SV}},
-    ])
+    problems = _problems(
+        [
+            {"id": "easy", "type": "message", "say": {"en": EASY_EN, "sv": EASY_SV}},
+            {
+                "id": "hard",
+                "type": "text",
+                "say": {"en": HARD_EN, "sv": HARD_SV},
+                "why": {"en": EASY_EN + " " + HARD_EN, "sv": EASY_SV},
+            },
+        ]
+    )
     assert len(problems) == 3
     assert problems[0].startswith("flows/sample.yaml, step 'hard': say (")
     assert any("say (en) is hard to read: Flesch reading ease" in p and "(must be 65 or more)" in p for p in problems)
@@ -105,10 +125,16 @@ def test_hard_messages_are_reported_hardest_first_with_their_step() -> None:
 
 
 def test_short_labels_and_quoted_answers_are_not_held_against_a_message() -> None:
-    problems = _problems([
-        {"id": "ask", "type": "text", "say": {"en": "Medication?", "sv": "Biverkningar?"}},
-        {"id": "quote", "type": "message", "say": {"en": "You wrote {ask}. Thank you for that.", "sv": "Du skrev {ask}. Tack för det."}},
-    ])
+    problems = _problems(
+        [
+            {"id": "ask", "type": "text", "say": {"en": "Medication?", "sv": "Biverkningar?"}},
+            {
+                "id": "quote",
+                "type": "message",
+                "say": {"en": "You wrote {ask}. Thank you for that.", "sv": "Du skrev {ask}. Tack för det."},
+            },
+        ]
+    )
     assert problems == []
 
 
@@ -117,10 +143,12 @@ def test_overlong_and_mostly_long_messages_are_reported() -> None:
     long_text = sentence * (HARD_LIMIT // len(sentence) + 1)
     medium = sentence * 10  # about 340 characters: over the soft limit, under the hard one
     swedish = "Du kan ta den tid du behöver. "
-    problems = _problems([
-        {"id": "too_long", "type": "message", "say": {"en": long_text, "sv": swedish}},
-        {"id": "medium", "type": "message", "say": {"en": medium, "sv": swedish}},
-    ])
+    problems = _problems(
+        [
+            {"id": "too_long", "type": "message", "say": {"en": long_text, "sv": swedish}},
+            {"id": "medium", "type": "message", "say": {"en": medium, "sv": swedish}},
+        ]
+    )
     assert any("step 'too_long': say (en) is" in p and f"under {HARD_LIMIT}" in p for p in problems)
     assert any("messages (en) are over 300 characters" in p and "too_long, medium" in p for p in problems)
     assert not any("(sv)" in p for p in problems)

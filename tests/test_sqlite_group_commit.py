@@ -185,7 +185,9 @@ async def test_a_crowd_is_split_into_groups_of_at_most_the_limit(store: Storage)
 
     statements = await traced(store)
     crowd = GROUP_LIMIT * 2 + 1
-    claimed = await asyncio.gather(*(store.run(lambda tx, n=n: tx.claim_update("telegram", n, NOW)) for n in range(crowd)))
+    claimed = await asyncio.gather(
+        *(store.run(lambda tx, n=n: tx.claim_update("telegram", n, NOW)) for n in range(crowd))
+    )
     assert claimed == [True] * crowd
     assert statements.count("COMMIT") == 3
     assert outside(store, "SELECT count(*) FROM processed_updates") == [(crowd,)]

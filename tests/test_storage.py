@@ -35,8 +35,14 @@ async def test_turn_round_trip_keeps_position_and_answers(storage: Storage) -> N
     position = {"flow": "kinds", "step": "mood", "answers": {"name": "Åsa 😀"}, "history": ["teach"], "ticks": []}
     run_id = await storage.run(
         lambda tx: tx.save_turn(
-            person, run_id=None, flow_id="kinds", position=position, status="active",
-            active_flow="kinds", saved={"name": "Åsa 😀"}, now=NOW,
+            person,
+            run_id=None,
+            flow_id="kinds",
+            position=position,
+            status="active",
+            active_flow="kinds",
+            saved={"name": "Åsa 😀"},
+            now=NOW,
         )
     )
     conversation = await storage.run(lambda tx: tx.conversation("console", "me"))
@@ -53,7 +59,9 @@ async def test_an_answer_changed_later_replaces_the_old_value(storage: Storage) 
     run_id = await storage.run(lambda tx: tx.save_turn(person, run_id=None, saved={"areas": ["home"]}, now=NOW, **args))
     person = await storage.run(lambda tx: tx.person("console", "me"))
     later = NOW + dt.timedelta(minutes=5)
-    await storage.run(lambda tx: tx.save_turn(person, run_id=run_id, saved={"areas": ["work", "home"]}, now=later, **args))
+    await storage.run(
+        lambda tx: tx.save_turn(person, run_id=run_id, saved={"areas": ["work", "home"]}, now=later, **args)
+    )
     answers = (await storage.run(lambda tx: tx.answers([run_id])))[run_id]
     value, when = answers["areas"]
     assert value == ["work", "home"]
@@ -96,8 +104,9 @@ async def test_a_failed_transaction_writes_nothing(storage: Storage) -> None:
     assert await storage.run(lambda tx: tx.person("console", "me")) is None
 
 
-
-async def test_a_turn_written_only_on_the_driver_is_rolled_back_on_failure_and_kept_on_success(storage: Storage) -> None:
+async def test_a_turn_written_only_on_the_driver_is_rolled_back_on_failure_and_kept_on_success(
+    storage: Storage,
+) -> None:
     """A turn's hot statements bypass SQLAlchemy (prepared.py); its transaction must
     still end in exactly one ROLLBACK or COMMIT, whether SQLAlchemy took part or not."""
 
@@ -292,7 +301,9 @@ async def test_flows_marked_menu_false_are_not_in_the_menu(test_companion: Compa
     assert "hidden" not in flows
 
 
-async def test_finishing_a_flow_runs_listeners_in_the_same_transaction(test_companion: Companion, storage: Storage) -> None:
+async def test_finishing_a_flow_runs_listeners_in_the_same_transaction(
+    test_companion: Companion, storage: Storage
+) -> None:
     seen = []
 
     def remember(tx, finished) -> None:
@@ -378,7 +389,9 @@ async def test_sqlite_waits_for_another_process_without_stopping_other_turns(tmp
     await storage.close()
 
 
-async def test_sqlite_gives_up_after_the_lock_timeout_and_stays_usable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sqlite_gives_up_after_the_lock_timeout_and_stays_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import bot.storage.database as database_module
 
     monkeypatch.setattr(database_module, "LOCK_TIMEOUT_SECONDS", 0.05)
@@ -480,7 +493,9 @@ async def test_a_stale_turn_is_refused_and_moves_nothing(storage: Storage) -> No
     read = await storage.run(lambda tx: tx.person("console", "me"))
     await storage.run(lambda tx: tx.save_turn(read, run_id=run_id, position={"step": "b"}, **args))
     with pytest.raises(StaleConversation):  # ``read`` is one version behind now
-        await storage.run(lambda tx: tx.save_turn(read, run_id=run_id, position={"step": "c"}, **{**args, "saved": {"x": 1}}))
+        await storage.run(
+            lambda tx: tx.save_turn(read, run_id=run_id, position={"step": "c"}, **{**args, "saved": {"x": 1}})
+        )
     conversation = await storage.run(lambda tx: tx.conversation("console", "me"))
     assert conversation.run.position == {"step": "b"} and conversation.person.version == read.version + 1
     assert await storage.run(lambda tx: tx.answers([run_id])) == {run_id: {}}

@@ -51,7 +51,9 @@ def stored(tx: Any, sql: str) -> list[tuple[Any, ...]]:
 
 async def test_a_claim_stores_the_same_date_text(db: Storage) -> None:
     def work(tx: Any) -> list[tuple[Any, ...]]:
-        both_ways(tx, "claim", {"channel": "t", "update_id": 1, "now": NOW}, {"channel": "t", "update_id": 2, "now": NOW})
+        both_ways(
+            tx, "claim", {"channel": "t", "update_id": 1, "now": NOW}, {"channel": "t", "update_id": 2, "now": NOW}
+        )
         return stored(tx, "SELECT CAST(processed_at AS TEXT) FROM processed_updates ORDER BY update_id")
 
     ordinary, prepared = await db.run(work)
@@ -71,7 +73,9 @@ async def test_a_repeated_claim_changes_nothing_either_way(db: Storage) -> None:
 async def test_an_answer_stores_the_same_json_and_date(db: Storage, value: Any) -> None:
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
     run_id = await db.run(
-        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW)
+        lambda tx: tx.save_turn(
+            person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW
+        )
     )
     row = {"run_id": run_id, "person_id": person.id, "flow_id": "f", "value": value, "now": NOW}
 
@@ -90,7 +94,9 @@ async def test_postgres_one_statement_turn_stores_answers_as_the_upsert_does(db:
     later answer to the same step must replace it."""
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
     run_id = await db.run(
-        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW)
+        lambda tx: tx.save_turn(
+            person, run_id=None, flow_id="f", position={}, status="active", active_flow="f", saved={}, now=NOW
+        )
     )
 
     def work(tx: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -104,14 +110,27 @@ async def test_postgres_one_statement_turn_stores_answers_as_the_upsert_does(db:
         moving = {"run_id": run_id, "position": {"step": "b"}, "status": IN_PROGRESS, "now": NOW, "completed_at": None}
         compiled, driver = prepared(tx, "write_turn")
         written = {
-            "person_id": person.id, "expected": current.version, "new_version": current.version + 1, "active": "f",
-            **moving, "flow_id": "f", "saved": {"written": value, "replaced": "first"},
+            "person_id": person.id,
+            "expected": current.version,
+            "new_version": current.version + 1,
+            "active": "f",
+            **moving,
+            "flow_id": "f",
+            "saved": {"written": value, "replaced": "first"},
         }
         assert compiled.first(driver, written) == (1, 1, 2)
-        again = {**written, "expected": current.version + 1, "new_version": current.version + 2, "saved": {"replaced": "second"}}
+        again = {
+            **written,
+            "expected": current.version + 1,
+            "new_version": current.version + 2,
+            "saved": {"replaced": "second"},
+        }
         assert compiled.first(driver, again) == (1, 1, 1)
         return (
-            stored(tx, "SELECT key, CAST(value AS TEXT), CAST(answered_at AS TEXT) FROM answers WHERE key <> 'replaced' ORDER BY key"),
+            stored(
+                tx,
+                "SELECT key, CAST(value AS TEXT), CAST(answered_at AS TEXT) FROM answers WHERE key <> 'replaced' ORDER BY key",
+            ),
             stored(tx, "SELECT CAST(value AS TEXT) FROM answers WHERE key = 'replaced'"),
         )
 
@@ -126,7 +145,9 @@ async def test_a_run_update_stores_the_same_position_and_dates(db: Storage, comp
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
 
     def new_run(tx: Any) -> int:
-        return tx.save_turn(person, run_id=None, flow_id="f", position={}, status="paused", active_flow=None, saved={}, now=NOW)
+        return tx.save_turn(
+            person, run_id=None, flow_id="f", position={}, status="paused", active_flow=None, saved={}, now=NOW
+        )
 
     first = await db.run(new_run)
     second = await db.run(lambda tx: tx.add_completed_run(person.id, "g", {}, NOW))
@@ -149,7 +170,9 @@ async def test_reading_a_conversation_gives_the_same_values(db: Storage) -> None
     person = await db.run(lambda tx: tx.create_person("t", "1", "sv", NOW, "Europe/Stockholm"))
     position = {"flow": "f", "step": "why", "answers": {"name": "Åsa"}}
     await db.run(
-        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW)
+        lambda tx: tx.save_turn(
+            person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW
+        )
     )
     params = {"channel": "t", "external_id": "1"}
 
@@ -165,10 +188,13 @@ async def test_reading_a_conversation_gives_the_same_values(db: Storage) -> None
 
 async def test_a_version_bump_only_matches_the_expected_version(db: Storage) -> None:
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
+
     def bump(expected: int) -> Any:
         def work(tx: Any) -> int:
             compiled, driver = prepared(tx, "bump_version")
-            return compiled.execute(driver, {"person_id": person.id, "expected": expected, "new_version": expected + 1, "active": None})
+            return compiled.execute(
+                driver, {"person_id": person.id, "expected": expected, "new_version": expected + 1, "active": None}
+            )
 
         return work
 
@@ -198,11 +224,15 @@ async def test_claiming_and_reading_together_reports_a_redelivery_and_the_conver
     person = await db.run(lambda tx: tx.create_person("t", "1", "en", NOW))
     position = {"flow": "f", "step": "why"}
     await db.run(
-        lambda tx: tx.save_turn(person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW)
+        lambda tx: tx.save_turn(
+            person, run_id=None, flow_id="f", position=position, status="active", active_flow="f", saved={}, now=NOW
+        )
     )
     new, conversation = await db.run(lambda tx: tx.claim_and_read("t", "1", 500, NOW))
     assert new is True and conversation is not None
-    assert conversation.person.id == person.id and conversation.run is not None and conversation.run.position == position
+    assert (
+        conversation.person.id == person.id and conversation.run is not None and conversation.run.position == position
+    )
     assert conversation == await db.run(lambda tx: tx.conversation("t", "1"))
     again, _ = await db.run(lambda tx: tx.claim_and_read("t", "1", 500, NOW))
     assert again is False  # the same update id, delivered twice

@@ -77,7 +77,9 @@ def telegram_sender(bot: object) -> Sender:
     async def send(outgoing: Outgoing) -> None:
         # Plain text (no parse mode): a facilitator's words or a note can never break the markup.
         keyboard = (
-            InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in outgoing.buttons])
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=data)] for label, data in outgoing.buttons]
+            )
             if outgoing.buttons
             else None
         )

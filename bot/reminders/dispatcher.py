@@ -23,6 +23,7 @@ both by hand.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -150,7 +151,7 @@ class Dispatcher:
         if not claimed:
             return
         slots = await self._reserve(claimed)
-        for reminder, slot in zip(claimed, slots):
+        for reminder, slot in zip(claimed, slots, strict=False):
             if slot is None:
                 continue
             await self._in_flight.acquire()
@@ -183,10 +184,8 @@ class Dispatcher:
                 log.exception("reminder dispatch step failed")
                 claimed = []
             if not claimed:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
         await self.drain()
         return self.tally
 
@@ -204,7 +203,7 @@ class Dispatcher:
                 max_wait=self.lease.total_seconds() / 4,
             )
         )
-        later = [(reminder, slot) for reminder, slot in zip(claimed, slots) if slot.deferred]
+        later = [(reminder, slot) for reminder, slot in zip(claimed, slots, strict=False) if slot.deferred]
         if later:
             now = self.clock()
 
@@ -231,7 +230,7 @@ class Dispatcher:
                 self.tally.lateness.append(lateness)
             try:
                 await self.sender(outgoing)
-            except Exception as error:  # noqa: BLE001 - every failure is classified and recorded
+            except Exception as error:
                 free_at = self.pacer.now() + self.limits.window
                 if permit is not None:
                     await self.storage.run(lambda tx: store.release_permit(tx.connection, permit, free_at))
@@ -272,7 +271,7 @@ class Dispatcher:
             while True:
                 wall_now = self.pacer.now()
                 permit, free_at = await self.storage.run(
-                    lambda tx: store.acquire_permit(
+                    lambda tx, wall_now=wall_now: store.acquire_permit(
                         tx.connection, wall_now=wall_now, hold=hold, count=count, lookahead=self.lookahead / 4
                     )
                 )

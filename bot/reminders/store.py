@@ -136,9 +136,7 @@ def replace_planned(connection: Connection, source: str, planned: Iterable[Plann
 
 def cancel_source(connection: Connection, source: str) -> int:
     """Delete every pending reminder about ``source`` (the event was cancelled)."""
-    result = connection.execute(
-        delete(reminders).where(reminders.c.source == source, reminders.c.status == PENDING)
-    )
+    result = connection.execute(delete(reminders).where(reminders.c.source == source, reminders.c.status == PENDING))
     return result.rowcount
 
 
@@ -278,8 +276,10 @@ _OURS = and_(
     reminders.c.claim_token == bindparam("token"),
     reminders.c.status == PENDING,
 )
-_MARK_SENT = update(reminders).where(_OURS).values(
-    status=SENT, sent_at=bindparam("now", type_=reminders.c.sent_at.type), lease_until=None
+_MARK_SENT = (
+    update(reminders)
+    .where(_OURS)
+    .values(status=SENT, sent_at=bindparam("now", type_=reminders.c.sent_at.type), lease_until=None)
 )
 
 
@@ -312,7 +312,9 @@ def finish(connection: Connection, reminder: Claimed, status: str) -> None:
 
 def mark_blocked(connection: Connection, person_id: int, now: dt.datetime) -> None:
     """The person blocked the bot: note it and stop every pending reminder of theirs."""
-    connection.execute(_insert(connection)(blocked_chats).values(person_id=person_id, blocked_at=now).on_conflict_do_nothing())
+    connection.execute(
+        _insert(connection)(blocked_chats).values(person_id=person_id, blocked_at=now).on_conflict_do_nothing()
+    )
     connection.execute(
         update(reminders)
         .where(reminders.c.person_id == person_id, reminders.c.status == PENDING)
@@ -321,7 +323,10 @@ def mark_blocked(connection: Connection, person_id: int, now: dt.datetime) -> No
 
 
 def is_blocked(connection: Connection, person_id: int) -> bool:
-    return connection.execute(select(blocked_chats.c.person_id).where(blocked_chats.c.person_id == person_id)).first() is not None
+    return (
+        connection.execute(select(blocked_chats.c.person_id).where(blocked_chats.c.person_id == person_id)).first()
+        is not None
+    )
 
 
 def unblock(connection: Connection, person_id: int) -> bool:
@@ -424,9 +429,7 @@ def reserve_slots(
         else:
             times = {i: start + n * interval for n, i in enumerate(ready)}
             connection.execute(
-                update(chat_pace)
-                .where(chat_pace.c.person_id == bindparam("pid"))
-                .values(next_at=bindparam("next_at")),
+                update(chat_pace).where(chat_pace.c.person_id == bindparam("pid")).values(next_at=bindparam("next_at")),
                 [{"pid": batch[i].person_id, "next_at": at + chat_interval} for i, at in times.items()],
             )
             slots.update({i: Slot(at) for i, at in times.items()})

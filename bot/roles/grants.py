@@ -107,7 +107,9 @@ def roles_of(connection: Connection, person_id: int) -> set[str]:
 def holders(connection: Connection) -> list[RoleHolder]:
     """Everyone with a role, for ``companion people``."""
     rows = connection.execute(
-        select(people.c.id, people.c.channel, people.c.external_id, people.c.display_name, roles.c.role, roles.c.granted_at)
+        select(
+            people.c.id, people.c.channel, people.c.external_id, people.c.display_name, roles.c.role, roles.c.granted_at
+        )
         .select_from(roles.join(people, people.c.id == roles.c.person_id))
         .order_by(roles.c.role, people.c.id)
     ).all()

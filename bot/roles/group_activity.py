@@ -253,7 +253,9 @@ def set_attended(
 
 def attended(connection: Connection, facilitator_id: int, session_id: int) -> set[int]:
     owned_session(connection, facilitator_id, session_id)
-    return set(connection.execute(select(attendance.c.person_id).where(attendance.c.session_id == session_id)).scalars())
+    return set(
+        connection.execute(select(attendance.c.person_id).where(attendance.c.session_id == session_id)).scalars()
+    )
 
 
 # --------------------------------------------------------------------------- feedback
@@ -288,9 +290,14 @@ def report(connection: Connection, facilitator_id: int, group_id: int, now: dt.d
     for found in sessions_of(connection, facilitator_id, group_id):
         if found.starts_at > now:
             continue
-        came_ids = set(connection.execute(select(attendance.c.person_id).where(attendance.c.session_id == found.id)).scalars())
+        came_ids = set(
+            connection.execute(select(attendance.c.person_id).where(attendance.c.session_id == found.id)).scalars()
+        )
         # Only the answers column is read: who gave which answer never leaves the database.
-        given = [row for row in connection.execute(select(feedback.c.answers).where(feedback.c.session_id == found.id)).scalars()]
+        given = [
+            row
+            for row in connection.execute(select(feedback.c.answers).where(feedback.c.session_id == found.id)).scalars()
+        ]
         levels = Counter(str(a["level"]) for a in given if a.get("level"))
         show = len(given) >= MIN_ANSWERS_SHOWN
         out.append(
@@ -336,4 +343,3 @@ def message_for(connection: Connection, message_id: int, person_id: int) -> tupl
         return None
     record = groups.group(connection, row.group_id)
     return (record, row.text) if record else None
-

@@ -118,11 +118,15 @@ def owned(connection: Connection, facilitator_id: int, group_id: int) -> GroupRe
 
 
 def groups_of(connection: Connection, facilitator_id: int) -> list[GroupRecord]:
-    rows = connection.execute(select(groups.c.id).where(groups.c.facilitator_id == facilitator_id).order_by(groups.c.id))
+    rows = connection.execute(
+        select(groups.c.id).where(groups.c.facilitator_id == facilitator_id).order_by(groups.c.id)
+    )
     return [g for g in (group(connection, r.id) for r in rows) if g is not None]
 
 
-def join(connection: Connection, person_id: int, token: str, *, consented: bool, now: dt.datetime) -> GroupRecord | None:
+def join(
+    connection: Connection, person_id: int, token: str, *, consented: bool, now: dt.datetime
+) -> GroupRecord | None:
     """Join through a link, only with ``consented=True`` (the person agreed to what membership means)."""
     if not consented:
         return None
@@ -147,9 +151,7 @@ def join(connection: Connection, person_id: int, token: str, *, consented: bool,
 
 
 def leave(connection: Connection, person_id: int, group_id: int, now: dt.datetime) -> bool:
-    result = connection.execute(
-        delete(members).where(members.c.group_id == group_id, members.c.person_id == person_id)
-    )
+    result = connection.execute(delete(members).where(members.c.group_id == group_id, members.c.person_id == person_id))
     record = group(connection, group_id)
     if record:
         _replan_group(connection, record, now)

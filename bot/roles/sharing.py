@@ -79,9 +79,7 @@ def create_code(connection: Connection, person_id: int, now: dt.datetime) -> str
         if connection.execute(select(codes.c.id).where(codes.c.code_hash == hashed)).first() is None:
             break
     connection.execute(
-        insert(codes).values(
-            code_hash=hashed, person_id=person_id, created_at=now, expires_at=now + CODE_VALID_FOR
-        )
+        insert(codes).values(code_hash=hashed, person_id=person_id, created_at=now, expires_at=now + CODE_VALID_FOR)
     )
     return code
 
@@ -134,7 +132,9 @@ def revoke(connection: Connection, person_id: int, coordinator_id: int, now: dt.
     """The person stops sharing with a coordinator, effective for the very next access."""
     result = connection.execute(
         update(shares)
-        .where(shares.c.person_id == person_id, shares.c.coordinator_id == coordinator_id, shares.c.revoked_at.is_(None))
+        .where(
+            shares.c.person_id == person_id, shares.c.coordinator_id == coordinator_id, shares.c.revoked_at.is_(None)
+        )
         .values(revoked_at=now)
     )
     return result.rowcount > 0
@@ -208,7 +208,9 @@ def audit_trail(connection: Connection, person_id: int) -> list[tuple[int | None
     return [(r[0], r[1], r[2], as_utc(r[3])) for r in rows]
 
 
-def _audit(connection: Connection, actor_id: int, subject_id: int | None, action: str, allowed: bool, now: dt.datetime) -> None:
+def _audit(
+    connection: Connection, actor_id: int, subject_id: int | None, action: str, allowed: bool, now: dt.datetime
+) -> None:
     connection.execute(
         insert(access_log).values(actor_id=actor_id, subject_id=subject_id, action=action, allowed=allowed, at=now)
     )

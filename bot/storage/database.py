@@ -345,7 +345,7 @@ class _GroupCommit:
             for _work, future in group:
                 if future.done():
                     continue
-                if future is running or isinstance(error, Exception) and running is None:
+                if future is running or (isinstance(error, Exception) and running is None):
                     future.set_exception(error)
                 else:
                     future.set_exception(abandoned)

@@ -9,7 +9,7 @@ never create one before consent.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +27,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, dt.datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        dt.datetime: DateTime(timezone=True),
+    }
 
 
 class Person(Base):
@@ -106,7 +110,7 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
     # On SQLite, rows live in the primary key's own B-tree: one page written per
     # claim instead of two (the table and its key index).
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -116,8 +116,7 @@ class Prepared:
         self.sql: str = compiled.string
         binds: Mapping[str, BindParameter[Any]] = compiled.binds
         self._parameters: tuple[tuple[str, Any, Processor], ...] = tuple(
-            (name, binds[name].value, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in names
+            (name, binds[name].value, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
         )
         columns = getattr(statement, "selected_columns", ())
         self._results: tuple[Processor, ...] = tuple(
@@ -129,7 +128,7 @@ class Prepared:
         literals), each through its type's conversion."""
         out = []
         for name, literal, process in self._parameters:
-            value = params[name] if name in params else literal
+            value = params.get(name, literal)
             out.append(process(value) if process is not None else value)
         return tuple(out)
 

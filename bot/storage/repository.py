@@ -202,10 +202,14 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
                 bindparam("now", type_=answers.c.answered_at.type),
             ).where(matched),
         )
-        answered = answered.on_conflict_do_update(
-            index_elements=[answers.c.run_id, answers.c.key],
-            set_={"value": answered.excluded.value, "answered_at": answered.excluded.answered_at},
-        ).returning(answers.c.id).cte("answered")
+        answered = (
+            answered.on_conflict_do_update(
+                index_elements=[answers.c.run_id, answers.c.key],
+                set_={"value": answered.excluded.value, "answered_at": answered.excluded.answered_at},
+            )
+            .returning(answers.c.id)
+            .cte("answered")
+        )
         statements["write_turn"] = select(
             select(func.count()).select_from(bumped).scalar_subquery().label("bumped"),
             select(func.count()).select_from(moved).scalar_subquery().label("moved"),
@@ -389,7 +393,13 @@ class Transaction:
         """
         run_status = COMPLETED if status == "finished" else IN_PROGRESS
         completed_at = now if status == "finished" else None
-        moving = {"run_id": run_id, "position": position, "status": run_status, "now": now, "completed_at": completed_at}
+        moving = {
+            "run_id": run_id,
+            "position": position,
+            "status": run_status,
+            "now": now,
+            "completed_at": completed_at,
+        }
         if run_id is not None and status != "restarted" and "write_turn" in self._statements:
             # PostgreSQL: the version bump, the position and the answers in one round
             # trip; nothing moves unless the bump matched.
@@ -400,9 +410,7 @@ class Transaction:
             return run_id
         self.set_active_flow(person, active_flow)
         if status == "restarted" and run_id is not None:
-            self.connection.execute(
-                update(runs).where(runs.c.id == run_id).values(status=RESTARTED, updated_at=now)
-            )
+            self.connection.execute(update(runs).where(runs.c.id == run_id).values(status=RESTARTED, updated_at=now))
             run_id = None
         if run_id is None:
             result = self.connection.execute(
@@ -425,17 +433,20 @@ class Transaction:
             self._upsert_answers(person.id, run_id, flow_id, saved, now)
         return run_id
 
-    def add_completed_run(
-        self, person_id: int, flow_id: str, answers_by_step: dict[str, Any], now: dt.datetime
-    ) -> int:
+    def add_completed_run(self, person_id: int, flow_id: str, answers_by_step: dict[str, Any], now: dt.datetime) -> int:
         """Put a finished run on someone's record that they did not type themselves
         (what a care coordinator wrote down with them). Their position is untouched."""
         position = {"flow": flow_id, "step": "end", "answers": answers_by_step}
         run_id = self.connection.execute(
             insert(runs)
             .values(
-                person_id=person_id, flow_id=flow_id, status=COMPLETED, position=position,
-                started_at=now, updated_at=now, completed_at=now,
+                person_id=person_id,
+                flow_id=flow_id,
+                status=COMPLETED,
+                position=position,
+                started_at=now,
+                updated_at=now,
+                completed_at=now,
             )
             .returning(runs.c.id)
         ).scalar_one()
@@ -456,7 +467,12 @@ class Transaction:
 
     @staticmethod
     def _bump(person: PersonRecord, active_flow: str | None) -> dict[str, Any]:
-        return {"person_id": person.id, "expected": person.version, "new_version": person.version + 1, "active": active_flow}
+        return {
+            "person_id": person.id,
+            "expected": person.version,
+            "new_version": person.version + 1,
+            "active": active_flow,
+        }
 
     def _upsert_answers(
         self, person_id: int, run_id: int, flow_id: str, saved: dict[str, Any], now: dt.datetime
@@ -510,9 +526,11 @@ class Transaction:
         Found from the schema, so a table added later is covered without
         changing this: erasure tests assert all of these are zero.
         """
-        counts = {"people.id": self.connection.execute(
-            select(func.count()).select_from(people).where(people.c.id == person_id)
-        ).scalar_one()}
+        counts = {
+            "people.id": self.connection.execute(
+                select(func.count()).select_from(people).where(people.c.id == person_id)
+            ).scalar_one()
+        }
         for table, column in person_columns():
             counts[f"{table.name}.{column.name}"] = self.connection.execute(
                 select(func.count()).select_from(table).where(column == person_id)

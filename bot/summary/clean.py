@@ -17,7 +17,9 @@ from collections.abc import Set as AbstractSet
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_DIRECTION_CONTROLS = frozenset(chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C))
+_DIRECTION_CONTROLS = frozenset(
+    chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+)
 
 
 _PLAIN_LETTERS = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T"}
@@ -36,9 +38,7 @@ def clean(text: str) -> str:
             out.append(char)
         elif char == "\t":
             out.append(" ")
-        elif char in _DIRECTION_CONTROLS:
-            continue
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        elif char in _DIRECTION_CONTROLS or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             continue
         else:
             out.append(char)

@@ -10,23 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from bot.settings import Settings
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     pdf = "pdf"
     html = "html"
     text = "text"
 
 
 PersonOption = Annotated[
-    Optional[int], typer.Option("--person", help="The person's id in the database (default: the console profile).")
+    int | None, typer.Option("--person", help="The person's id in the database (default: the console profile).")
 ]
 ProfileOption = Annotated[str, typer.Option(help="The console chat profile to use when no --person is given.")]
 
@@ -34,7 +34,10 @@ ProfileOption = Annotated[str, typer.Option(help="The console chat profile to us
 def summary_command(
     person: PersonOption = None,
     format: Annotated[Format, typer.Option("--format", help="pdf, html or text.")] = Format.pdf,
-    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: summary.pdf; html and text go to the screen).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write (default: summary.pdf; html and text go to the screen)."),
+    ] = None,
     profile: ProfileOption = "default",
 ) -> None:
     """Make the printable summary of a person's answers (PDF, HTML or plain text)."""
@@ -57,9 +60,11 @@ def summary_command(
 
 
 def export_command(
-    fhir: Annotated[bool, typer.Option("--fhir", help="FHIR R4B resources (Questionnaire + QuestionnaireResponse).")] = False,
+    fhir: Annotated[
+        bool, typer.Option("--fhir", help="FHIR R4B resources (Questionnaire + QuestionnaireResponse).")
+    ] = False,
     person: PersonOption = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: the screen).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: the screen).")] = None,
     profile: ProfileOption = "default",
 ) -> None:
     """Export everything stored about a person as JSON (or as FHIR with --fhir)."""

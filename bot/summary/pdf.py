@@ -212,8 +212,14 @@ def _split_word(word: str, font: str, size: float, first_width: float, width: fl
 
 
 def _paragraph(
-    layout: _Layout, runs: list[Run], *, size: float = BODY_SIZE, leading: float = LEADING, indent: float = 0.0,
-    grey: float = INK, bullet: bool = False,
+    layout: _Layout,
+    runs: list[Run],
+    *,
+    size: float = BODY_SIZE,
+    leading: float = LEADING,
+    indent: float = 0.0,
+    grey: float = INK,
+    bullet: bool = False,
 ) -> None:
     lines = _wrap(runs, size, WIDTH - indent)
     lift = (leading - size) / 2 + 0.2 * size
@@ -235,7 +241,7 @@ def _heading(layout: _Layout, title: str, aside: str, keep: float) -> None:
     height = leading + (0 if side_by_side or not aside else LEADING) + 5 + keep
     layout.y -= 4 * mm
     layout.need(height)
-    for line in _wrap([(BOLD, title)], size, WIDTH if side_by_side else WIDTH):
+    for line in _wrap([(BOLD, title)], size, WIDTH):
         layout.y -= leading
         for x, font, text in line:
             layout.add(_Text(x, layout.y + 4, font, size, text))

@@ -21,10 +21,8 @@ def render_text(document: SummaryDocument) -> str:
         return "\n".join([*lines, "", clean(document.nothing_yet)])
     for section in document.sections:
         lines += ["", clean(section.title).upper()]
-        items = [
-            (entry.label, clean(item)) for entry in section.entries for item in entry.items if clean(item)
-        ]
-        for label, item in items[:ITEMS_PER_SECTION]:
+        items = [(entry.label, clean(item)) for entry in section.entries for item in entry.items if clean(item)]
+        for _label, item in items[:ITEMS_PER_SECTION]:
             text = shorten(item.replace("\n", " "), ITEM_LENGTH)
             lines.append(f"• {text}")
         if len(items) > ITEMS_PER_SECTION:

@@ -23,6 +23,7 @@ see it is decided from the presser's own record and the live share.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -98,7 +99,9 @@ def role_commands(handlers: TelegramCompanion, held: set[str]) -> list[str]:
     return out
 
 
-async def show_role_commands(handlers: TelegramCompanion, chat_id: int, held: set[str], *, strict: bool = False) -> None:
+async def show_role_commands(
+    handlers: TelegramCompanion, chat_id: int, held: set[str], *, strict: bool = False
+) -> None:
     """The public commands plus the roles', for this chat only and in both languages.
 
     With ``strict``, a refusal from Telegram is raised (``companion revoke-role``
@@ -178,12 +181,12 @@ class Coordinators:
     async def _drop_buttons(message: Message | None) -> None:
         if message is None:
             return
-        try:
+        with contextlib.suppress(BadRequest, Forbidden):
             await message.edit_reply_markup(reply_markup=None)
-        except (BadRequest, Forbidden):
-            pass
 
-    async def _query_start(self, update: Update, query: CallbackQuery, who: Who) -> tuple[PersonRecord, int, Message | None] | None:
+    async def _query_start(
+        self, update: Update, query: CallbackQuery, who: Who
+    ) -> tuple[PersonRecord, int, Message | None] | None:
         """Answer the tap; the presser's record, chat and message if the tap is new and they agreed."""
         await self.h._answer(query)
         message = query.message if isinstance(query.message, Message) else None
@@ -313,7 +316,9 @@ class Coordinators:
         else:
             await self.h._send(chat_id, text_message([self.t("tg_moved_on", language)]))
 
-    async def _make_code(self, person: PersonRecord, chat_id: int, message: Message | None, query: CallbackQuery) -> None:
+    async def _make_code(
+        self, person: PersonRecord, chat_id: int, message: Message | None, query: CallbackQuery
+    ) -> None:
         language = person.language
         now = self._now()
         code = await self.companion.storage.run(lambda tx: sharing.create_code(tx.connection, person.id, now))
@@ -323,16 +328,22 @@ class Coordinators:
         link = tokens.deep_link(self.bot_username(), SHARE_PAYLOAD + code)
         await self.h._send(
             chat_id,
-            text_message([self.t("roles_share_code", language, code=shown), self.t("roles_share_link", language, link=link)]),
+            text_message(
+                [self.t("roles_share_code", language, code=shown), self.t("roles_share_link", language, link=link)]
+            ),
         )
 
-    async def _stop_sharing(self, person: PersonRecord, coordinator_id: int, chat_id: int, message: Message | None) -> None:
+    async def _stop_sharing(
+        self, person: PersonRecord, coordinator_id: int, chat_id: int, message: Message | None
+    ) -> None:
         """Revoke one of the person's own shares; the id only picks among *their* viewers."""
         language = person.language
         now = self._now()
 
         def work(tx: Transaction) -> sharing.Viewer | None:
-            viewer = next((v for v in sharing.viewers(tx.connection, person.id) if v.coordinator_id == coordinator_id), None)
+            viewer = next(
+                (v for v in sharing.viewers(tx.connection, person.id) if v.coordinator_id == coordinator_id), None
+            )
             if viewer is None:
                 return None
             sharing.revoke(tx.connection, person.id, coordinator_id, now)
@@ -395,9 +406,7 @@ class Coordinators:
             chat_id, text_message([self.t("roles_link_done", language, name=self._person_name(person, language))])
         )
         theirs = person.language
-        undo = buttons(
-            [(self.t("button_roles_undo", theirs), callbacks.simple(SHARE_BUTTON, f"{STOP}:{me.id}"))]
-        )
+        undo = buttons([(self.t("button_roles_undo", theirs), callbacks.simple(SHARE_BUTTON, f"{STOP}:{me.id}"))])
         told = self.t("roles_told_linked", theirs, name=self._coordinator_name(me.display_name, theirs))
         await self._tell(person, text_message([told], undo))
 
@@ -441,8 +450,14 @@ class Coordinators:
             )
             keyboard = buttons(
                 [
-                    (self.t("button_roles_summary", language), callbacks.simple(COORDINATOR_BUTTON, f"{SUMMARY}:{sharer.person_id}")),
-                    (self.t("button_roles_review", language), callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{sharer.person_id}")),
+                    (
+                        self.t("button_roles_summary", language),
+                        callbacks.simple(COORDINATOR_BUTTON, f"{SUMMARY}:{sharer.person_id}"),
+                    ),
+                    (
+                        self.t("button_roles_review", language),
+                        callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{sharer.person_id}"),
+                    ),
                 ],
                 per_row=2,
             )
@@ -516,21 +531,31 @@ class Coordinators:
         name = self._person_name(records.person, language)
         agree = (self.t("button_roles_agree", language), callbacks.simple(COORDINATOR_BUTTON, f"{AGREE}:{person_id}"))
         if document.is_empty:
-            await self.h._send(chat_id, text_message([self.t("roles_review_empty", language, name=name)], buttons([agree])))
+            await self.h._send(
+                chat_id, text_message([self.t("roles_review_empty", language, name=name)], buttons([agree]))
+            )
             return
         total = len(document.sections)
         shown = min(max(index or 0, 0), total - 1)
         blocks = [escape(self.t("roles_review_intro", language, name=name))] if index is None else []
-        heading = self.t("roles_review_part", language, number=shown + 1, total=total, title=document.sections[shown].title)
+        heading = self.t(
+            "roles_review_part", language, number=shown + 1, total=total, title=document.sections[shown].title
+        )
         blocks += section_blocks(heading, document.sections[shown])
         pairs: list[tuple[str, str]] = []
         if shown > 0:
             pairs.append(
-                (self.t("button_back", language), callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{person_id}:{shown - 1}"))
+                (
+                    self.t("button_back", language),
+                    callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{person_id}:{shown - 1}"),
+                )
             )
         if shown < total - 1:
             pairs.append(
-                (self.t("button_next", language), callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{person_id}:{shown + 1}"))
+                (
+                    self.t("button_next", language),
+                    callbacks.simple(COORDINATOR_BUTTON, f"{REVIEW}:{person_id}:{shown + 1}"),
+                )
             )
         else:
             pairs.append(agree)
@@ -602,14 +627,25 @@ class Coordinators:
         language = agreement.person.language
         engine = self.companion.engine
         flow = self.companion.catalog.flows[AGREEMENT_FLOW]
-        blocks = [escape(self.t("roles_agreed_for_person", language, name=self._coordinator_name(coordinator.display_name, language)))]
+        blocks = [
+            escape(
+                self.t(
+                    "roles_agreed_for_person", language, name=self._coordinator_name(coordinator.display_name, language)
+                )
+            )
+        ]
         answers = agreement.answers
         for step in flow.steps:
             value = answers.get(step.id)
             if not step.summary or value is None or value == [] or step.type is StepType.message:
                 continue
             values = value if isinstance(value, list) else [value]
-            items = [engine.describe(flow, step.id, {**answers, step.id: [v] if isinstance(value, list) else v}, language).strip() for v in values]
+            items = [
+                engine.describe(
+                    flow, step.id, {**answers, step.id: [v] if isinstance(value, list) else v}, language
+                ).strip()
+                for v in values
+            ]
             label = step.summary_label.get(language) if step.summary_label else ""
             lines = [f"<b>{escape(label)}</b>"] if label else []
             lines += [f"• {escape(item)}" for item in items if item]
@@ -630,7 +666,6 @@ def section_blocks(heading: str, section: Section) -> list[str]:
         lines += [f"• {escape(item)}" for item in entry.items]
         blocks.append("\n".join(lines))
     return blocks
-
 
 
 def _drop_agreement_in_progress(tx: Transaction, coordinator_id: int, person_id: int) -> None:

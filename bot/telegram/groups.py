@@ -21,6 +21,7 @@ listeners check ownership again when the flow is finished.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,12 @@ if TYPE_CHECKING:
     from bot.telegram.handlers import TelegramCompanion
 
 JOIN_BUTTON, LEAVE_BUTTON = "gj", "gl"
-NEW_GROUP_FLOW, SESSION_FLOW, MESSAGE_FLOW, FEEDBACK_FLOW = "new_group", "group_session", "group_message", "session_feedback"
+NEW_GROUP_FLOW, SESSION_FLOW, MESSAGE_FLOW, FEEDBACK_FLOW = (
+    "new_group",
+    "group_session",
+    "group_message",
+    "session_feedback",
+)
 TIMEZONES = {"london": "Europe/London", "stockholm": "Europe/Stockholm"}
 LEAD_CHOICES: dict[str, list[str]] = {
     "1": ["d1", "m120"],
@@ -87,7 +93,9 @@ def rotate_join_token(connection: Any, facilitator_id: int, group_id: int) -> st
     """A fresh invite link for the group; the old one stops working (only a hash is kept)."""
     groups.owned(connection, facilitator_id, group_id)
     token = tokens.new_token(tokens.GROUP_PREFIX)
-    connection.execute(update(Group.__table__).where(Group.__table__.c.id == group_id).values(join_token_hash=tokens.digest(token)))
+    connection.execute(
+        update(Group.__table__).where(Group.__table__.c.id == group_id).values(join_token_hash=tokens.digest(token))
+    )
     return token
 
 
@@ -154,7 +162,9 @@ class GroupsExtension:
 
     def _when(self, language: str, found: groups.SessionRecord, zone: str) -> str:
         moment = utc_to_local(found.starts_at, zone)
-        return self._t("gr_session_when", language, date=local_date(self.ui, language, moment), time=moment.strftime("%H:%M"))
+        return self._t(
+            "gr_session_when", language, date=local_date(self.ui, language, moment), time=moment.strftime("%H:%M")
+        )
 
     async def _person(self, who: Who) -> Any:
         return await self.companion.person(who)
@@ -186,7 +196,9 @@ class GroupsExtension:
         pairs.append((self._t("button_gr_new", language), f"{FACILITATOR_BUTTON}:new"))
         await self._say(chat_id, language, [text], pairs)
 
-    async def _show_memberships(self, chat_id: int, language: str, member_of: list[tuple[groups.GroupRecord, bool]]) -> None:
+    async def _show_memberships(
+        self, chat_id: int, language: str, member_of: list[tuple[groups.GroupRecord, bool]]
+    ) -> None:
         """A service user: what /groups is for, and the groups they are in (to mute or leave)."""
         texts = [self._t("gr_for_facilitators", language)]
         pairs = []
@@ -194,10 +206,19 @@ class GroupsExtension:
             texts.append(self._t("gr_your_groups", language))
             for record, muted in member_of:
                 if muted:
-                    pairs.append((self._t("button_gr_unmute_named", language, group=record.name), f"{MUTE_BUTTON}:{record.id}:on"))
+                    pairs.append(
+                        (
+                            self._t("button_gr_unmute_named", language, group=record.name),
+                            f"{MUTE_BUTTON}:{record.id}:on",
+                        )
+                    )
                 else:
-                    pairs.append((self._t("button_gr_mute_named", language, group=record.name), f"{MUTE_BUTTON}:{record.id}"))
-                pairs.append((self._t("button_gr_leave_named", language, group=record.name), f"{LEAVE_BUTTON}:{record.id}"))
+                    pairs.append(
+                        (self._t("button_gr_mute_named", language, group=record.name), f"{MUTE_BUTTON}:{record.id}")
+                    )
+                pairs.append(
+                    (self._t("button_gr_leave_named", language, group=record.name), f"{LEAVE_BUTTON}:{record.id}")
+                )
         await self._say(chat_id, language, texts, pairs)
 
     async def on_report(self, update: Update, context: Any) -> None:
@@ -312,7 +333,9 @@ class GroupsExtension:
             leads = LEAD_CHOICES[str(numbers[1])]
             now = self._now()
             await run(lambda tx: groups.set_leads(tx.connection, me, target, leads, now))
-            await self._say(chat_id, language, [self._t("gr_leads_set", language, leads=lead_words(self.ui, language, leads))])
+            await self._say(
+                chat_id, language, [self._t("gr_leads_set", language, leads=lead_words(self.ui, language, leads))]
+            )
             await self._panel(chat_id, me, language, target)
         elif action == "r":
             await self._report(chat_id, who, language, target)
@@ -331,7 +354,11 @@ class GroupsExtension:
 
         def read(tx: Transaction) -> tuple[groups.GroupRecord, list[group_activity.Member], list[groups.SessionRecord]]:
             record = groups.owned(tx.connection, me, group_id)
-            return record, group_activity.members_of(tx.connection, me, group_id), group_activity.sessions_of(tx.connection, me, group_id)
+            return (
+                record,
+                group_activity.members_of(tx.connection, me, group_id),
+                group_activity.sessions_of(tx.connection, me, group_id),
+            )
 
         record, members, sessions = await self.companion.storage.run(read)
         upcoming = [s for s in sessions if s.starts_at > now]
@@ -341,7 +368,9 @@ class GroupsExtension:
         ]
         if upcoming:
             texts.append(self._t("gr_panel_next", language))
-            texts.extend(self._when(language, s, record.timezone) + (f" ({s.place})" if s.place else "") for s in upcoming[:5])
+            texts.extend(
+                self._when(language, s, record.timezone) + (f" ({s.place})" if s.place else "") for s in upcoming[:5]
+            )
         else:
             texts.append(self._t("gr_panel_no_sessions", language))
         g = f"{FACILITATOR_BUTTON}:"
@@ -416,19 +445,33 @@ class GroupsExtension:
             texts = [self._t("gr_members_none", language, group=record.name)]
         else:
             lines = [
-                self._t("gr_member_muted" if m.muted else "gr_member_listening", language, name=m.name or self._t("gr_no_name", language))
+                self._t(
+                    "gr_member_muted" if m.muted else "gr_member_listening",
+                    language,
+                    name=m.name or self._t("gr_no_name", language),
+                )
                 for m in members
             ]
             texts = [self._t("gr_members_intro", language, group=record.name, count=len(members)), "\n".join(lines)]
-        await self._say(chat_id, language, texts, [(self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{group_id}")])
+        await self._say(
+            chat_id, language, texts, [(self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{group_id}")]
+        )
 
     async def _leads(self, chat_id: int, me: int, language: str, group_id: int) -> None:
         record = await self.companion.storage.run(lambda tx: groups.owned(tx.connection, me, group_id))
         pairs = [
-            (("✓ " if leads == record.leads else "") + lead_words(self.ui, language, leads), f"{FACILITATOR_BUTTON}:L:{group_id}:{key}")
+            (
+                ("✓ " if leads == record.leads else "") + lead_words(self.ui, language, leads),
+                f"{FACILITATOR_BUTTON}:L:{group_id}:{key}",
+            )
             for key, leads in LEAD_CHOICES.items()
         ]
-        await self._say(chat_id, language, [self._t("gr_leads_question", language, leads=lead_words(self.ui, language, record.leads))], pairs)
+        await self._say(
+            chat_id,
+            language,
+            [self._t("gr_leads_question", language, leads=lead_words(self.ui, language, record.leads))],
+            pairs,
+        )
 
     async def _past_sessions(self, chat_id: int, me: int, language: str, group_id: int) -> None:
         now = self._now()
@@ -441,13 +484,23 @@ class GroupsExtension:
         if not begun:
             await self._say(chat_id, language, [self._t("gr_no_past_sessions", language)])
             return
-        pairs = [(self._when(language, s, record.timezone), f"{FACILITATOR_BUTTON}:{ATTENDANCE_ACTION}:{s.id}") for s in reversed(begun)]
+        pairs = [
+            (self._when(language, s, record.timezone), f"{FACILITATOR_BUTTON}:{ATTENDANCE_ACTION}:{s.id}")
+            for s in reversed(begun)
+        ]
         await self._say(chat_id, language, [self._t("gr_which_session", language)], pairs)
 
     def _attendance_view(
-        self, language: str, record: groups.GroupRecord, found: groups.SessionRecord, members: list[group_activity.Member], came: set[int]
+        self,
+        language: str,
+        record: groups.GroupRecord,
+        found: groups.SessionRecord,
+        members: list[group_activity.Member],
+        came: set[int],
     ) -> tuple[list[str], list[tuple[str, str]]]:
-        text = self._t("gr_attendance_intro", language, group=record.name, when=self._when(language, found, record.timezone))
+        text = self._t(
+            "gr_attendance_intro", language, group=record.name, when=self._when(language, found, record.timezone)
+        )
         pairs = []
         for m in members:
             name = m.name or self._t("gr_no_name", language)
@@ -458,9 +511,16 @@ class GroupsExtension:
         return [text if members else self._t("gr_members_none", language, group=record.name)], pairs
 
     async def _attendance(self, chat_id: int, me: int, language: str, session_id: int, message: Message | None) -> None:
-        def read(tx: Transaction) -> tuple[groups.GroupRecord, groups.SessionRecord, list[group_activity.Member], set[int]]:
+        def read(
+            tx: Transaction,
+        ) -> tuple[groups.GroupRecord, groups.SessionRecord, list[group_activity.Member], set[int]]:
             found, record = group_activity.owned_session(tx.connection, me, session_id)
-            return record, found, group_activity.members_of(tx.connection, me, record.id), group_activity.attended(tx.connection, me, session_id)
+            return (
+                record,
+                found,
+                group_activity.members_of(tx.connection, me, record.id),
+                group_activity.attended(tx.connection, me, session_id),
+            )
 
         record, found, members, came = await self.companion.storage.run(read)
         texts, pairs = self._attendance_view(language, record, found, members, came)
@@ -502,7 +562,15 @@ class GroupsExtension:
         for item in found.sessions:
             lines = [self._when(language, item.session, found.group.timezone)]
             if item.attendance_marked:
-                lines.append(self._t("gr_report_came", language, count=len(item.came), members=found.members, names=", ".join(item.came)))
+                lines.append(
+                    self._t(
+                        "gr_report_came",
+                        language,
+                        count=len(item.came),
+                        members=found.members,
+                        names=", ".join(item.came),
+                    )
+                )
             else:
                 lines.append(self._t("gr_report_not_marked", language))
             lines.append(self._t("gr_report_answers", language, count=item.answers))
@@ -514,11 +582,17 @@ class GroupsExtension:
                 )
                 lines.append(self._t("gr_report_levels", language, levels=levels))
             if item.most_useful:
-                lines.append(self._t("gr_report_most", language) + "\n" + "\n".join(f"• {text}" for text in item.most_useful))
+                lines.append(
+                    self._t("gr_report_most", language) + "\n" + "\n".join(f"• {text}" for text in item.most_useful)
+                )
             if item.least_useful:
-                lines.append(self._t("gr_report_least", language) + "\n" + "\n".join(f"• {text}" for text in item.least_useful))
+                lines.append(
+                    self._t("gr_report_least", language) + "\n" + "\n".join(f"• {text}" for text in item.least_useful)
+                )
             texts.append("\n".join(lines))
-        await self._say(chat_id, language, texts, [(self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{group_id}")])
+        await self._say(
+            chat_id, language, texts, [(self._t("button_gr_back", language), f"{FACILITATOR_BUTTON}:o:{group_id}")]
+        )
 
     def _level(self, language: str, level: str) -> str:
         flow = self.companion.catalog.flows.get(FEEDBACK_FLOW)
@@ -526,7 +600,7 @@ class GroupsExtension:
             return level
         try:
             return self.companion.engine.describe(flow, "level", {"level": level}, language)
-        except Exception:  # noqa: BLE001 - an old answer id no longer in the flow
+        except Exception:
             return level
 
     # ------------------------------------------------------------------ members: joining, muting, leaving, feedback
@@ -575,7 +649,7 @@ class GroupsExtension:
         first_name = query.from_user.first_name
         now = self._now()
 
-        def work(tx: Transaction) -> groups.GroupRecord | None | str:
+        def work(tx: Transaction) -> groups.GroupRecord | str | None:
             try:
                 record = groups.join(tx.connection, person.id, token, consented=True, now=now)
             except groups.GroupFull:
@@ -666,7 +740,9 @@ class GroupsExtension:
         name = str(finished.answers.get("name") or "").strip()
         if not name:
             name = self._t("gr_default_name", person.language, date=finished.now.date().isoformat())
-        zone = TIMEZONES.get(str(finished.answers.get("timezone")), "Europe/Stockholm" if person.language == "sv" else "Europe/London")
+        zone = TIMEZONES.get(
+            str(finished.answers.get("timezone")), "Europe/Stockholm" if person.language == "sv" else "Europe/London"
+        )
         record, token = groups.create_group(tx.connection, person.id, name, zone, finished.now)
         return Outcome("gr_created", {"group": record.name, "token": token}, record.id)
 
@@ -734,10 +810,8 @@ class GroupsExtension:
         else:
             await self._say(chat_id, language, [self._t(outcome.key, language, **outcome.params)])
         if outcome.group_id is not None:
-            try:
+            with contextlib.suppress(groups.NotAllowed):
                 await self._panel(chat_id, person.id, language, outcome.group_id)
-            except groups.NotAllowed:
-                pass
 
 
 GroupsFactory = Callable[["TelegramCompanion"], Extension]
@@ -750,4 +824,3 @@ def groups_extension(bot_username: str | None = None) -> GroupsFactory:
         return make_extension(handlers, bot_username=bot_username)
 
     return factory
-

@@ -15,6 +15,7 @@ the database; commands are thin. Rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -81,7 +82,14 @@ class TelegramCompanion:
 
     def add_extension(self, extension: Extension) -> None:
         """Let a feature module answer its own commands, buttons and start links."""
-        core = {callbacks.CONSENT, callbacks.MENU, callbacks.LANGUAGE, callbacks.DELETE, callbacks.FLOW, callbacks.SUMMARY}
+        core = {
+            callbacks.CONSENT,
+            callbacks.MENU,
+            callbacks.LANGUAGE,
+            callbacks.DELETE,
+            callbacks.FLOW,
+            callbacks.SUMMARY,
+        }
         clash = (set(extension.buttons) & (core | set(self._buttons))) or (
             set(extension.commands) & (set(COMMANDS) | {c for e in self.extensions for c in e.commands})
         )
@@ -233,7 +241,9 @@ class TelegramCompanion:
             await self._send_consent(chat_id, language, first=False)
             return
         current = await self.companion.current(who)
-        await self._show_reply(chat_id, who, Reply(prompt=current.prompt, status="moved_on", flow_id=current.flow_id), language)
+        await self._show_reply(
+            chat_id, who, Reply(prompt=current.prompt, status="moved_on", flow_id=current.flow_id), language
+        )
 
     # ------------------------------------------------------------------ consent
 
@@ -248,7 +258,9 @@ class TelegramCompanion:
         who = Who(CHANNEL, str(user.id))
         person = await self.companion.person(who)
         if person is None:
-            await self._send_consent(message.chat_id, telegram_language(user.language_code), first=True, payload=payload)
+            await self._send_consent(
+                message.chat_id, telegram_language(user.language_code), first=True, payload=payload
+            )
             return
         if not await self.companion.claim(who, update.update_id):
             return
@@ -349,7 +361,10 @@ class TelegramCompanion:
         document = await build_summary(self.companion.storage, self.companion.engine, person.id)
         follow_ups = buttons(
             [
-                (self.ui.get("button_tg_summary_missing", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_MISSING)),
+                (
+                    self.ui.get("button_tg_summary_missing", language),
+                    callbacks.simple(callbacks.SUMMARY, SUMMARY_MISSING),
+                ),
                 (self.ui.get("button_tg_summary_name", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_NAME)),
             ]
         )
@@ -385,7 +400,9 @@ class TelegramCompanion:
         # Each missing part is a button that starts (or carries on with) it.
         pairs = [
             (
-                self.ui.get("summary_missing_in_progress", language, flow=item.title) if item.in_progress else item.title,
+                self.ui.get("summary_missing_in_progress", language, flow=item.title)
+                if item.in_progress
+                else item.title,
                 callbacks.simple(callbacks.MENU, item.flow_id),
             )
             for item in missing
@@ -412,7 +429,10 @@ class TelegramCompanion:
             return
         language = await self._language(Who(CHANNEL, str(user.id)), user.language_code)
         keyboard = buttons(
-            [(self.ui.get(LANGUAGE_NAMES[code], language), callbacks.simple(callbacks.LANGUAGE, code)) for code in LANGUAGES],
+            [
+                (self.ui.get(LANGUAGE_NAMES[code], language), callbacks.simple(callbacks.LANGUAGE, code))
+                for code in LANGUAGES
+            ],
             per_row=2,
         )
         await self._send(message.chat_id, text_message([self.ui.get("tg_language_question", language)], keyboard))
@@ -594,11 +614,9 @@ class TelegramCompanion:
         return None
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
-        try:
+        # A redelivered press whose query Telegram has already closed.
+        with contextlib.suppress(BadRequest):
             await self.bot.answer_press(query.id, text)
-        except BadRequest:
-            # A redelivered press whose query Telegram has already closed.
-            pass
 
     async def _language(self, who: Who, fallback_code: str | None = None) -> str:
         person = await self.companion.person(who)
@@ -633,6 +651,8 @@ async def on_error(update: object, context: Context) -> None:
         companion: TelegramCompanion | None = context.application.bot_data.get("companion")
         if companion is not None:
             try:
-                await context.bot.send_message(update.effective_chat.id, escape(companion.ui.get("tg_error", language)), parse_mode=ParseMode.HTML)
-            except Exception:  # noqa: BLE001 - the error path must not raise
+                await context.bot.send_message(
+                    update.effective_chat.id, escape(companion.ui.get("tg_error", language)), parse_mode=ParseMode.HTML
+                )
+            except Exception:
                 log.warning("could not tell chat about failed update %s", update_id)

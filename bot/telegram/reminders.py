@@ -79,7 +79,9 @@ class TelegramReminderComposer(ReminderComposer):
 
     def appointment_buttons(self, reminder: store.Claimed) -> tuple[tuple[str, str], ...]:
         if reminder.kind == "appointment_questions":
-            return ((self.texts.get("button_rm_questions", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "q")),)
+            return (
+                (self.texts.get("button_rm_questions", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "q")),
+            )
         if reminder.kind == "appointment_followup":
             return ((self.texts.get("button_rm_agreed", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "w")),)
         return ()
@@ -138,11 +140,16 @@ class TelegramReminderComposer(ReminderComposer):
         )
         data = f"{FACILITATOR_BUTTON}:{ATTENDANCE_ACTION}:{session_id}"
         return Outgoing(
-            reminder.channel, reminder.chat_id, text, buttons=((self.texts.get("button_gr_attendance", language), data),)
+            reminder.channel,
+            reminder.chat_id,
+            text,
+            buttons=((self.texts.get("button_gr_attendance", language), data),),
         )
 
     async def _group_message(self, reminder: store.Claimed, message_id: int) -> Outgoing | None:
-        found = await self.storage.run(lambda tx: group_activity.message_for(tx.connection, message_id, reminder.person_id))
+        found = await self.storage.run(
+            lambda tx: group_activity.message_for(tx.connection, message_id, reminder.person_id)
+        )
         if found is None:
             return None
         record, body = found
@@ -280,11 +287,15 @@ class Unblocker:
     async def read(self) -> None:
         people, blocked = Person.__table__, BlockedChat.__table__
         rows = await self.storage.run(
-            lambda tx: tx.connection.execute(
-                select(people.c.external_id)
-                .select_from(blocked.join(people, people.c.id == blocked.c.person_id))
-                .where(people.c.channel == self.channel)
-            ).scalars().all()
+            lambda tx: (
+                tx.connection.execute(
+                    select(people.c.external_id)
+                    .select_from(blocked.join(people, people.c.id == blocked.c.person_id))
+                    .where(people.c.channel == self.channel)
+                )
+                .scalars()
+                .all()
+            )
         )
         self._blocked = set(rows)
         self._read_at = time.monotonic()
@@ -314,7 +325,9 @@ def appointment_listener(outcomes: dict[Who, str]) -> Callable[[Transaction, Fin
         date, clock_time = answers.get("date"), answers.get("time")
         if answers.get("remind") != "yes" or not date or not clock_time:
             appointments.cancel_appointment(tx.connection, person.id, finished.now)
-            outcomes[who] = "rm_appointment_no_reminders" if answers.get("remind") != "yes" else "rm_appointment_need_time"
+            outcomes[who] = (
+                "rm_appointment_no_reminders" if answers.get("remind") != "yes" else "rm_appointment_need_time"
+            )
             return
         local = dt.datetime.combine(dt.date.fromisoformat(date), dt.time.fromisoformat(clock_time))
         if local_to_utc(local.date(), local.time(), person.timezone) <= finished.now:

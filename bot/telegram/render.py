@@ -115,9 +115,7 @@ def _answer_options(prompt: Prompt) -> list[Button]:
     return [button for button in prompt.options if not button.id.startswith("~")]
 
 
-def prompt_message(
-    prompt: Prompt, text: Text, data: Callable[[Button], str], before: Sequence[str] = ()
-) -> Rendered:
+def prompt_message(prompt: Prompt, text: Text, data: Callable[[Button], str], before: Sequence[str] = ()) -> Rendered:
     """A question with its buttons; ``before`` are texts said first in the same message."""
     numbered = long_options(prompt)
     blocks = [escape(item) for item in before]

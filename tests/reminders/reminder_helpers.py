@@ -12,7 +12,9 @@ from bot.reminders.delivery import Outgoing
 from bot.storage.repository import Storage
 
 
-async def make_people(storage: Storage, count: int, now: dt.datetime, *, start: int = 1000, language: str = "en") -> list[int]:
+async def make_people(
+    storage: Storage, count: int, now: dt.datetime, *, start: int = 1000, language: str = "en"
+) -> list[int]:
     def work(tx):  # type: ignore[no-untyped-def]
         return [tx.create_person("telegram", str(start + n), language, now).id for n in range(count)]
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from reminder_helpers import BotStub, add_reminders, make_people
-from test_dispatcher import dispatcher, planned, statuses
 from telegram.error import Forbidden
+from test_dispatcher import dispatcher, planned, statuses
 
 from bot.reminders import store
 from bot.storage.repository import Storage
 
 
-async def test_reminders_planned_after_a_block_are_not_tried_and_come_back_after_an_unblock(storage: Storage, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_reminders_planned_after_a_block_are_not_tried_and_come_back_after_an_unblock(
+    storage: Storage, clock
+) -> None:  # type: ignore[no-untyped-def]
     now = clock()
     [person] = await make_people(storage, 1, now)
     week = now + dt.timedelta(days=7)
@@ -45,9 +47,14 @@ async def test_resume_future_brings_back_stopped_reminders_that_are_still_ahead(
     now = clock()
     [person] = await make_people(storage, 1, now)
     week = now + dt.timedelta(days=7)
-    await add_reminders(storage, [planned(person, 1, now - dt.timedelta(hours=1), week), planned(person, 2, now + dt.timedelta(days=2), week)])
+    await add_reminders(
+        storage,
+        [planned(person, 1, now - dt.timedelta(hours=1), week), planned(person, 2, now + dt.timedelta(days=2), week)],
+    )
     await storage.run(lambda tx: store.mark_blocked(tx.connection, person, now))
     assert [s for s, _ in (await statuses(storage)).values()] == ["blocked", "blocked"]
-    resumed = await storage.run(lambda tx: (store.unblock(tx.connection, person), store.resume_future(tx.connection, person, now))[1])
+    resumed = await storage.run(
+        lambda tx: (store.unblock(tx.connection, person), store.resume_future(tx.connection, person, now))[1]
+    )
     assert resumed == 1
     assert [s for s, _ in (await statuses(storage)).values()] == ["blocked", "pending"]

@@ -8,9 +8,9 @@ what is tested.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
-
 from reminder_helpers import BotStub, add_reminders, id_composer, make_people
 from sqlalchemy import select
 from telegram.error import Forbidden, RetryAfter
@@ -47,8 +47,11 @@ async def test_due_reminders_are_sent_once_and_future_ones_wait(storage: Storage
     week = now + dt.timedelta(days=7)
     await add_reminders(
         storage,
-        [planned(people[0], 1, now - dt.timedelta(minutes=1), week), planned(people[1], 2, now, week)]
-        + [planned(people[2], 3, now + dt.timedelta(hours=1), week)],
+        [
+            planned(people[0], 1, now - dt.timedelta(minutes=1), week),
+            planned(people[1], 2, now, week),
+            planned(people[2], 3, now + dt.timedelta(hours=1), week),
+        ],
     )
     stub = BotStub()
     d = dispatcher(storage, stub, clock)
@@ -84,12 +87,14 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_not_retried(storage: S
     later = now + dt.timedelta(days=1)
     await add_reminders(
         storage,
-        [planned(blocker, 1, now, later), planned(blocker, 2, now + dt.timedelta(hours=1), later)]
-        + [planned(other, 3, now, later), planned(forbidder, 4, now, later)],
+        [
+            planned(blocker, 1, now, later),
+            planned(blocker, 2, now + dt.timedelta(hours=1), later),
+            planned(other, 3, now, later),
+            planned(forbidder, 4, now, later),
+        ],
     )
-    stub = BotStub(
-        always_refuse={"1000": Blocked(), "1002": Forbidden("Forbidden: bot was blocked by the user")}
-    )
+    stub = BotStub(always_refuse={"1000": Blocked(), "1002": Forbidden("Forbidden: bot was blocked by the user")})
     d = dispatcher(storage, stub, clock)
     await d.run_once()
     clock.advance(hours=2)
@@ -102,7 +107,9 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_not_retried(storage: S
     assert not await storage.run(lambda tx: store.is_blocked(tx.connection, other))
 
 
-async def test_a_reminder_whose_event_passed_while_down_is_dropped_and_a_useful_one_is_sent(storage: Storage, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reminder_whose_event_passed_while_down_is_dropped_and_a_useful_one_is_sent(
+    storage: Storage, clock
+) -> None:  # type: ignore[no-untyped-def]
     start = clock()
     first, second = await make_people(storage, 2, start)
     await add_reminders(
@@ -148,9 +155,7 @@ async def test_retry_after_pauses_every_send_then_resends(storage: Storage, cloc
     d = dispatcher(storage, stub, clock)
     await d.run_once()
     assert await d.run_once() == 0  # released until the pause is over
-    paused_until = await storage.run(
-        lambda tx: tx.connection.execute(select(store.send_pace.c.next_at)).scalar_one()
-    )
+    paused_until = await storage.run(lambda tx: tx.connection.execute(select(store.send_pace.c.next_at)).scalar_one())
     assert paused_until >= d.pacer.now() + 0.05
     clock.advance(seconds=1)
     await d.run_once()
@@ -171,9 +176,7 @@ async def test_two_reminders_for_one_chat_are_a_second_apart(storage: Storage, c
     assert len(stub.delivered) == 1 and d.tally.deferred == 1
     assert await d.run_once() == 0  # the chat is not ready yet
     clock.advance(seconds=1)
-    chat_ready = await storage.run(
-        lambda tx: tx.connection.execute(select(store.chat_pace.c.next_at)).scalar_one()
-    )
+    chat_ready = await storage.run(lambda tx: tx.connection.execute(select(store.chat_pace.c.next_at)).scalar_one())
     while d.pacer.now() < chat_ready:  # wall time must pass too: the per-chat pace is real time
         await d.pacer.sleep(chat_ready - d.pacer.now())
     assert await d.run_once() == 1
@@ -194,7 +197,7 @@ async def test_send_slots_are_spaced_across_dispatchers(storage: Storage, clock)
     slots = []
     for pair in (reminders[i : i + 7] for i in range(0, 60, 7)):  # two "dispatchers", batches of 7
         got = await storage.run(
-            lambda tx, pair=pair: store.reserve_slots(
+            lambda tx, pair=pair, wall=wall: store.reserve_slots(
                 tx.connection, pair, wall_now=wall, interval=limits.interval, chat_interval=1.0, max_wait=15
             )
         )
@@ -202,7 +205,7 @@ async def test_send_slots_are_spaced_across_dispatchers(storage: Storage, clock)
         slots.extend(slot.at for slot in got)
         wall += 0.001  # they ask much faster than the pace allows
     assert slots == sorted(slots)
-    assert all(later - earlier >= limits.interval - 1e-9 for earlier, later in zip(slots, slots[1:]))
+    assert all(later - earlier >= limits.interval - 1e-9 for earlier, later in itertools.pairwise(slots))
     assert max(sum(1 for s in slots if t <= s < t + 1.0) for t in slots) <= 30
     assert (len(slots) - 1) / (slots[-1] - slots[0]) >= 29.0
     # The same chat again at once is deferred to a second after its last send, without a slot.
@@ -231,7 +234,9 @@ async def test_send_permits_cap_every_window_whatever_the_delays(storage: Storag
         permit, _ = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall, hold=30, count=30))
         taken.append(permit)
     assert sorted(taken) == list(range(30))
-    permit, next_free = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall, hold=30, count=30))
+    permit, next_free = await storage.run(
+        lambda tx: store.acquire_permit(tx.connection, wall_now=wall, hold=30, count=30)
+    )
     assert permit is None and next_free == wall + 30  # all are out; a crashed holder frees after `hold`
     # The first send is answered 60 ms late: its permit frees a second after that answer, not before.
     await storage.run(lambda tx: store.release_permit(tx.connection, taken[0], wall + 0.06 + 1.0))
@@ -239,7 +244,9 @@ async def test_send_permits_cap_every_window_whatever_the_delays(storage: Storag
         lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.0, hold=30, count=30)
     )
     assert permit is None and next_free == wall + 1.06
-    permit, _ = await storage.run(lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.06, hold=30, count=30))
+    permit, _ = await storage.run(
+        lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.06, hold=30, count=30)
+    )
     assert permit == taken[0]
     # Taken a little early (lookahead), it says when it may be used.
     await storage.run(lambda tx: store.release_permit(tx.connection, taken[1], wall + 2.0))

@@ -60,7 +60,9 @@ def _holder(url: str, *roles: str) -> int:
     return asyncio.run(make())
 
 
-def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_revoking_a_role_takes_its_commands_out_of_that_chats_menu(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     url = f"sqlite:///{tmp_path / 'ops.db'}"

@@ -31,7 +31,9 @@ async def test_only_facilitators_make_groups_and_only_their_own(storage: Storage
     fran, member = await facilitator(storage, clock, new_person), await new_person()
     with pytest.raises(groups.NotAllowed):
         await storage.run(lambda tx: groups.create_group(tx.connection, member, "Tuesdays", "Europe/London", clock()))
-    group, _ = await storage.run(lambda tx: groups.create_group(tx.connection, fran, "Tuesdays", "Europe/London", clock()))
+    group, _ = await storage.run(
+        lambda tx: groups.create_group(tx.connection, fran, "Tuesdays", "Europe/London", clock())
+    )
     other = await facilitator(storage, clock, new_person)
     with pytest.raises(groups.NotAllowed):  # a forged group id from another facilitator's button
         await storage.run(lambda tx: groups.member_list(tx.connection, other, group.id))
@@ -51,7 +53,10 @@ async def test_joining_needs_consent_and_members_get_session_reminders(storage: 
         lambda tx: groups.create_group(tx.connection, fran, "Kurs", "Europe/Stockholm", clock())
     )
     assert await storage.run(lambda tx: groups.join(tx.connection, anna, token, consented=False, now=clock())) is None
-    assert await storage.run(lambda tx: groups.join(tx.connection, anna, "g_wrong-token", consented=True, now=clock())) is None
+    assert (
+        await storage.run(lambda tx: groups.join(tx.connection, anna, "g_wrong-token", consented=True, now=clock()))
+        is None
+    )
     for person in (anna, bo):
         await storage.run(lambda tx, p=person: groups.join(tx.connection, p, token, consented=True, now=clock()))
     # Sunday 29 March 2026 at 18:00 in Stockholm, the day the clocks go forward.
@@ -88,10 +93,14 @@ async def test_joining_needs_consent_and_members_get_session_reminders(storage: 
     assert await pending(storage, anna) == [] and await pending(storage, bo) == []
 
 
-async def test_a_session_reminder_is_in_the_members_language_with_a_calendar_file(storage: Storage, clock, new_person) -> None:  # type: ignore[no-untyped-def]
+async def test_a_session_reminder_is_in_the_members_language_with_a_calendar_file(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
     fran = await facilitator(storage, clock, new_person)
     bo = await new_person("sv")
-    group, token = await storage.run(lambda tx: groups.create_group(tx.connection, fran, "Kurs", "Europe/Stockholm", clock()))
+    group, token = await storage.run(
+        lambda tx: groups.create_group(tx.connection, fran, "Kurs", "Europe/Stockholm", clock())
+    )
     await storage.run(lambda tx: groups.join(tx.connection, bo, token, consented=True, now=clock()))
     session = await storage.run(
         lambda tx: groups.schedule_session(
@@ -104,7 +113,9 @@ async def test_a_session_reminder_is_in_the_members_language_with_a_calendar_fil
         sent.append(outgoing)
 
     composer = ReminderComposer(storage, load_catalog().ui, clock=clock)
-    dispatcher = Dispatcher(storage, stub, composer, clock=clock, limits=Limits(per_second=1e6, per_chat_interval=0, permits=None))
+    dispatcher = Dispatcher(
+        storage, stub, composer, clock=clock, limits=Limits(per_second=1e6, per_chat_interval=0, permits=None)
+    )
     clock.now = dt.datetime(2026, 11, 23, 17, 0, 1, tzinfo=UTC)  # the day before, 18:00 in Stockholm
     assert await dispatcher.run_once() == 1
     [message] = sent
@@ -135,22 +146,30 @@ async def test_appointment_reminders_defaults_and_follow_up(storage: Storage, cl
         )
     )
     kinds = [(kind, due) for kind, _, _, due in await pending(storage, person)]
-    assert kinds == [("appointment_followup", dt.datetime(2026, 11, 24, 10, 0, tzinfo=UTC))]  # both "before" ones passed
+    assert kinds == [
+        ("appointment_followup", dt.datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    ]  # both "before" ones passed
     assert (await storage.run(lambda tx: appointments.upcoming(tx.connection, person, clock()))).id == record.id
     assert await storage.run(lambda tx: appointments.cancel_appointment(tx.connection, person, clock()))
     assert await pending(storage, person) == []
 
 
-async def test_erasing_a_person_erases_their_reminders_groups_and_memberships(storage: Storage, clock, new_person) -> None:  # type: ignore[no-untyped-def]
+async def test_erasing_a_person_erases_their_reminders_groups_and_memberships(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
     fran = await facilitator(storage, clock, new_person)
     anna = await new_person()
     group, token = await storage.run(lambda tx: groups.create_group(tx.connection, fran, "G", "Europe/London", clock()))
     await storage.run(lambda tx: groups.join(tx.connection, anna, token, consented=True, now=clock()))
     await storage.run(
-        lambda tx: groups.schedule_session(tx.connection, fran, group.id, dt.datetime(2026, 12, 1, 18), place=None, now=clock())
+        lambda tx: groups.schedule_session(
+            tx.connection, fran, group.id, dt.datetime(2026, 12, 1, 18), place=None, now=clock()
+        )
     )
     await storage.run(
-        lambda tx: appointments.set_appointment(tx.connection, anna, dt.datetime(2026, 12, 5, 9), "Europe/London", None, clock())
+        lambda tx: appointments.set_appointment(
+            tx.connection, anna, dt.datetime(2026, 12, 5, 9), "Europe/London", None, clock()
+        )
     )
     await storage.run(lambda tx: tx.erase_person(anna))
     counts = await storage.run(lambda tx: store.counts_by_status(tx.connection))

@@ -34,7 +34,9 @@ async def test_an_expired_or_unknown_invite_grants_nothing(storage: Storage, clo
     token = await storage.run(lambda tx: grants.create_invite(tx.connection, "facilitator", clock()))
     clock.advance(days=7, seconds=1)
     assert await storage.run(lambda tx: grants.redeem_invite(tx.connection, person, token, clock())) is None
-    assert await storage.run(lambda tx: grants.redeem_invite(tx.connection, person, "r_not-a-real-token", clock())) is None
+    assert (
+        await storage.run(lambda tx: grants.redeem_invite(tx.connection, person, "r_not-a-real-token", clock())) is None
+    )
     assert await storage.run(lambda tx: grants.redeem_invite(tx.connection, person, "bad token!", clock())) is None
     assert await storage.run(lambda tx: grants.roles_of(tx.connection, person)) == set()
 

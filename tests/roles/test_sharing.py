@@ -147,9 +147,7 @@ async def test_erasing_a_person_erases_their_shares_codes_and_audit_rows(storage
 
     storage_rows = {}
     for table in (sharing.shares, sharing.codes, sharing.access_log):
-        storage_rows[table.name] = await storage.run(
-            lambda tx, table=table: tx.connection.execute(select(table)).all()
-        )
+        storage_rows[table.name] = await storage.run(lambda tx, table=table: tx.connection.execute(select(table)).all())
     assert count(sharing.shares) == 0 and count(sharing.codes) == 0
     assert all(row.subject_id != person for row in storage_rows["access_log"])
     assert await storage.run(lambda tx: grants.roles_of(tx.connection, sam)) == {"coordinator"}

@@ -15,7 +15,12 @@ async def test_access_to_nobody_is_refused_and_recorded_without_a_subject(storag
     assert allowed is False
     rows = await storage.run(
         lambda tx: tx.connection.execute(
-            select(sharing.access_log.c.actor_id, sharing.access_log.c.subject_id, sharing.access_log.c.action, sharing.access_log.c.allowed)
+            select(
+                sharing.access_log.c.actor_id,
+                sharing.access_log.c.subject_id,
+                sharing.access_log.c.action,
+                sharing.access_log.c.allowed,
+            )
         ).all()
     )
     assert [tuple(row) for row in rows] == [(sam, None, "summary", False)]

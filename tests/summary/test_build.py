@@ -12,7 +12,6 @@ from bot.conversation import Companion, Who
 from bot.summary import build_summary, missing_flows, render_html, render_pdf, render_text
 from bot.summary.pdf import page_count
 from flows.engine import Engine
-
 from tests.summary.conftest import maximal, play
 from tests.summary.people import TYPICAL
 
@@ -57,12 +56,19 @@ async def test_typical_person_gets_one_page_with_every_heading_and_answer_in_ord
     in_order(
         text,
         [
-            titles[0], plan["me_test"]["power"],
-            titles[1], plan["me_test"]["goal"], plan["me_test"]["first_step"],
-            titles[2], plan["staying_well"]["own_help"][0],
-            titles[3], plan["staying_well"]["concern"],
-            titles[4], plan["speak_up"]["one_thing"],
-            titles[5], plan["asking"]["own"][0],
+            titles[0],
+            plan["me_test"]["power"],
+            titles[1],
+            plan["me_test"]["goal"],
+            plan["me_test"]["first_step"],
+            titles[2],
+            plan["staying_well"]["own_help"][0],
+            titles[3],
+            plan["staying_well"]["concern"],
+            titles[4],
+            plan["speak_up"]["one_thing"],
+            titles[5],
+            plan["asking"]["own"][0],
         ],
     )
     fill = s_engine.catalog.extra["summary/layout.yaml"]["fill_in"]
@@ -93,7 +99,7 @@ async def test_readiness_is_a_sentence_not_a_score(
     who = Who("console", "sure-" + "".join(answers))
     person = await s_companion.join(who, "en")
     steps = ["sure_sure", "sure_know", "sure_values", "sure_support"]
-    await play(s_companion, who, "asking", {"common": ["options"], **dict(zip(steps, answers))})
+    await play(s_companion, who, "asking", {"common": ["options"], **dict(zip(steps, answers, strict=False))})
     document = await build_summary(s_companion.storage, s_engine, person.id)
     (section,) = document.sections
     readiness = section.entries[-1]
@@ -143,7 +149,9 @@ async def test_latest_completed_run_is_used_and_dated(s_companion: Companion, s_
     missing = {item.flow_id: item.in_progress for item in document.missing}
     assert missing == {"me_test": True, "staying_well": False, "asking": False}
     assert [m.flow_id for m in await missing_flows(s_companion.storage, s_engine, person.id)] == [
-        "me_test", "staying_well", "asking"
+        "me_test",
+        "staying_well",
+        "asking",
     ]
 
 
@@ -198,9 +206,15 @@ def test_preview_is_short_and_lists_sections(s_engine: Engine) -> None:
 
     items = tuple(f"Question number {n} " + "x" * 200 for n in range(8))
     document = SummaryDocument(
-        language="en", heading="Before my appointment", details=("Prepared on 22/11/2026",),
+        language="en",
+        heading="Before my appointment",
+        details=("Prepared on 22/11/2026",),
         sections=(Section("my_questions", "My questions", None, "My answers from 22/11/2026", (Entry("Q", items),)),),
-        fill_in=None, nothing_yet=None, footer="", shortened_note="", other_script="[…]",
+        fill_in=None,
+        nothing_yet=None,
+        footer="",
+        shortened_note="",
+        other_script="[…]",
         preview_more="…and {count} more on the page",
     )
     preview = render_text(document)

@@ -15,10 +15,8 @@ from bot.cli import app
 from bot.content import load_catalog
 from bot.conversation import Companion, Who
 from flows.engine import Engine
-
 from tests.conftest import _fresh_storage
 from tests.summary.conftest import play
-
 
 
 def _prepare(url: str) -> int:

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from bot.conversation import Companion, Who
 from bot.fhir import CANONICAL, export_fhir, questionnaire
 from flows.engine import Engine
-
 from tests.summary.conftest import play
 from tests.summary.people import TYPICAL
 
@@ -63,13 +62,17 @@ def test_questionnaire_from_content_carries_types_and_swedish(s_engine: Engine) 
     assert items["own_help"].repeats is True and items["own_help"].maxLength == 200
     translation = data["item"][0]["_text"]["extension"][0]
     assert translation["extension"][1]["valueString"].startswith("Vad hjälper dig")
-    top = {item.linkId: item for item in Questionnaire.model_validate(questionnaire(s_engine.catalog.flows["asking"])).item}
+    top = {
+        item.linkId: item for item in Questionnaire.model_validate(questionnaire(s_engine.catalog.flows["asking"])).item
+    }
     assert top["top_three"].type == "open-choice"
 
 
 def test_invalid_resources_are_refused() -> None:
     with pytest.raises(ValidationError):
-        QuestionnaireResponse.model_validate({"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"text": "no linkId"}]})
+        QuestionnaireResponse.model_validate(
+            {"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"text": "no linkId"}]}
+        )
 
 
 async def test_shipped_content_exports_valid_fhir(companion: Companion, engine: Engine) -> None:

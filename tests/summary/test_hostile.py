@@ -9,6 +9,7 @@ import pypdf
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from bot.conversation import Companion, Who
 from bot.summary import build_summary, render_html, render_pdf, render_text
@@ -16,8 +17,6 @@ from bot.summary.clean import clean, for_font
 from bot.summary.document import Entry, Section, SummaryDocument
 from bot.summary.pdf import WIDTH, _lay_out, _Text, covered_characters
 from flows.engine import Engine
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
 from tests.summary.conftest import play
 
 HOSTILE = {
@@ -31,10 +30,16 @@ HOSTILE = {
 
 def document_with(items: tuple[str, ...], label: str = "Mine") -> SummaryDocument:
     return SummaryDocument(
-        language="en", heading="Before my appointment", details=("Prepared on 22/11/2026",),
+        language="en",
+        heading="Before my appointment",
+        details=("Prepared on 22/11/2026",),
         sections=(Section("about_me", "About me", None, "My answers from 22/11/2026", (Entry(label, items),)),),
-        fill_in=None, nothing_yet=None, footer="Made with SDM Companion.", shortened_note="Shortened.",
-        other_script="[…]", preview_more="…and {count} more",
+        fill_in=None,
+        nothing_yet=None,
+        footer="Made with SDM Companion.",
+        shortened_note="Shortened.",
+        other_script="[…]",
+        preview_more="…and {count} more",
     )
 
 

@@ -30,7 +30,9 @@ class BlockingRequest(RecordingRequest):
         super().__init__()
         self.blocked: set[int] = set()
 
-    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         if name.startswith("send") and int(params.get("chat_id", 0) or 0) in self.blocked:
@@ -83,7 +85,7 @@ def sent(calls: list[Call], method: str) -> list[Call]:
 
 
 def pdf_text(call: Call) -> str:
-    (_, (_filename, data)), = call.files.items()
+    ((_, (_filename, data)),) = call.files.items()
     assert data.startswith(b"%PDF")
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 

@@ -17,7 +17,9 @@ def answer_options(prompt: Prompt) -> list[Any]:
 
 
 def numbered(prompt: Prompt) -> bool:
-    return prompt.kind in (StepType.choice, StepType.checklist) and any(len(b.label) > LONG for b in answer_options(prompt))
+    return prompt.kind in (StepType.choice, StepType.checklist) and any(
+        len(b.label) > LONG for b in answer_options(prompt)
+    )
 
 
 def prompt_text(prompt: Prompt) -> str:

@@ -72,12 +72,12 @@ class _TelegramHtml(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _ENTITY_TAGS:
-            raise ApiRefusal(f"Can't parse entities: unsupported start tag \"{tag}\"")
+            raise ApiRefusal(f'Can\'t parse entities: unsupported start tag "{tag}"')
         self._open.append((tag, _utf16_length(self.text), dict(attrs)))
 
     def handle_endtag(self, tag: str) -> None:
         if not self._open or self._open[-1][0] != tag:
-            raise ApiRefusal(f"Can't parse entities: unexpected end tag \"{tag}\"")
+            raise ApiRefusal(f'Can\'t parse entities: unexpected end tag "{tag}"')
         name, start, attrs = self._open.pop()
         length = _utf16_length(self.text) - start
         if length:
@@ -211,8 +211,21 @@ class RecordingRequest(BaseRequest):
 
     def _answer(self, name: str, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
         if name == "getMe":
-            return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
-        if name in {"setMyCommands", "deleteMyCommands", "setWebhook", "deleteWebhook", "sendChatAction", "close", "logOut"}:
+            return {
+                **BOT_USER,
+                "can_join_groups": False,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if name in {
+            "setMyCommands",
+            "deleteMyCommands",
+            "setWebhook",
+            "deleteWebhook",
+            "sendChatAction",
+            "close",
+            "logOut",
+        }:
             return True
         if name == "getUpdates":
             return []
@@ -238,7 +251,9 @@ class RecordingRequest(BaseRequest):
             fields = self._text_fields(params)
             markup = self._markup(params)
             if fields["text"] == message.get("text") and markup == message.get("reply_markup"):
-                raise ApiRefusal("message is not modified: specified new message content and reply markup are exactly the same")
+                raise ApiRefusal(
+                    "message is not modified: specified new message content and reply markup are exactly the same"
+                )
             message.update(fields)
             self._set_markup(message, markup)
             return message

@@ -26,7 +26,7 @@ class LocalBotApi:
         self.calls = calls
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 params = json.loads(raw) if "json" in self.headers.get("Content-Type", "") else dict(parse_qsl(raw))
                 method = self.path.rsplit("/", 1)[-1]

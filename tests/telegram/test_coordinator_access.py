@@ -28,7 +28,9 @@ async def press(harness: TelegramHarness, person, data: str):  # type: ignore[no
     return await harness.process(harness.updates.press(person.user, person.last, data))
 
 
-async def test_a_service_user_gets_a_kind_no_and_nothing_else(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_service_user_gets_a_kind_no_and_nothing_else(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     robin = harness.person(901, "Robin")
     await agree(robin, companion)
     await finish(companion, Who("telegram", "901"), "questions")
@@ -62,7 +64,9 @@ async def test_a_service_user_gets_a_kind_no_and_nothing_else(harness: TelegramH
     ]
 
 
-async def test_an_unlinked_coordinator_and_forged_ids_see_nothing(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unlinked_coordinator_and_forged_ids_see_nothing(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 911, "Alex Morgan")
     robin = harness.person(912, "Robin")
     kim = harness.person(913, "Kim")
@@ -72,7 +76,16 @@ async def test_an_unlinked_coordinator_and_forged_ids_see_nothing(harness: Teleg
     await link(harness, companion, clock, robin, alex)  # Alex sees Robin, not Kim
     kim_id, alex_id = await person_id(companion, kim), await person_id(companion, alex)
     await alex.says("/people")
-    for data in (f"co:s:{kim_id}", f"co:r:{kim_id}", f"co:r:{kim_id}:1", f"co:a:{kim_id}", "co:s:999999", "co:s:-1", "co:s:1 OR 1=1", "co:zz:1"):
+    for data in (
+        f"co:s:{kim_id}",
+        f"co:r:{kim_id}",
+        f"co:r:{kim_id}:1",
+        f"co:a:{kim_id}",
+        "co:s:999999",
+        "co:s:-1",
+        "co:s:1 OR 1=1",
+        "co:zz:1",
+    ):
         calls = await press(harness, alex, data)
         assert sent(calls, "sendDocument") == []
         assert alex.last["text"] == ui(companion, "roles_no_access"), data
@@ -192,7 +205,9 @@ async def test_stopping_sharing_mid_review_keeps_nothing(harness: TelegramHarnes
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
 
 
-async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 951, "Alex Morgan")
     robin = harness.person(952, "Robin")
     await agree(robin, companion)
@@ -215,7 +230,9 @@ async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(harne
     assert (await audit(companion))[-1] == (alex_id, robin_id, "agreement", False)
 
 
-async def test_a_person_who_blocked_the_bot_still_gets_it_on_their_record(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_who_blocked_the_bot_still_gets_it_on_their_record(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 961, "Alex Morgan")
     robin = harness.person(962, "Robin")
     await agree(robin, companion)
@@ -244,7 +261,9 @@ async def test_a_double_tap_makes_one_code(harness: TelegramHarness, companion: 
     assert len(codes) == 1
 
 
-async def test_a_person_who_deletes_everything_mid_review_leaves_nothing_behind(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_who_deletes_everything_mid_review_leaves_nothing_behind(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 981, "Alex Morgan")
     robin = harness.person(982, "Robin")
     await agree(robin, companion)

@@ -27,7 +27,9 @@ async def everything(companion: Companion) -> AsyncIterator[TelegramHarness]:
     await application.shutdown()
 
 
-async def test_someone_with_both_roles_sees_both_sets_of_commands_in_their_chat_only(everything: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_someone_with_both_roles_sees_both_sets_of_commands_in_their_chat_only(
+    everything: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = everything.person(991, "Alex")
     await agree(alex, companion)
     names_by_call = []

@@ -63,7 +63,7 @@ async def test_the_whole_coordinator_journey(harness: TelegramHarness, companion
     code = await make_code(robin, companion)
     calls = await alex.says(f"/link {code[:4].lower()}-{code[4:]}")
     assert alex.last["text"] == ui(companion, "roles_link_done", name="Robin")
-    (told,) = messages_to(calls, 802)
+    (_told,) = messages_to(calls, 802)
     assert robin.last["text"] == ui(companion, "roles_told_linked", name="Alex Morgan")
     assert shown(robin.last) == [ui(companion, "button_roles_undo")]
 
@@ -110,7 +110,7 @@ async def test_the_whole_coordinator_journey(harness: TelegramHarness, companion
     calls = await alex.taps(ui(companion, "button_in_four_weeks"))
 
     # Robin gets it, in their voice, with the care about medicine changes.
-    (to_robin,) = messages_to(calls, 802)
+    (_to_robin,) = messages_to(calls, 802)
     said = robin.last["text"]
     assert said.startswith(ui(companion, "roles_agreed_for_person", name="Alex Morgan"))
     assert "Between now and my next appointment I will\n• " + WILL_DO in said
@@ -142,7 +142,9 @@ async def test_the_whole_coordinator_journey(harness: TelegramHarness, companion
     assert (alex_id, None, "list_people", True) in await audit(companion)
 
 
-async def test_the_persons_journey_share_see_who_and_stop(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_the_persons_journey_share_see_who_and_stop(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 811, "Alex Morgan")
     robin = harness.person(812, "Robin")
     await agree(robin, companion)
@@ -236,7 +238,9 @@ async def test_swedish_words_for_a_swedish_person(harness: TelegramHarness, comp
     kim = harness.person(832, "Kim", "sv")
     await agree(kim, companion)
     await kim.says("/share")
-    assert kim.last["text"].startswith(ui(companion, "roles_share_explain", "sv", sections=ui(companion, "roles_share_sections_empty", "sv")))
+    assert kim.last["text"].startswith(
+        ui(companion, "roles_share_explain", "sv", sections=ui(companion, "roles_share_sections_empty", "sv"))
+    )
     await kim.taps(ui(companion, "button_roles_share_yes", "sv"))
     code = kim.last["text"].split(": ", 1)[1][:9].replace(" ", "")
     await alex.says(f"/link {code}")

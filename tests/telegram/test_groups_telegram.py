@@ -91,7 +91,9 @@ async def create_group(fay: Person, companion: Companion, name: str, zone_label:
 async def join(member: Person, companion: Companion, payload: str) -> None:
     await agree(member, companion, payload)
     language = member.user["language_code"]
-    assert member.last["text"].startswith(ui(companion, "gr_join_explain", language, group="Tuesday group").split("\n")[0])
+    assert member.last["text"].startswith(
+        ui(companion, "gr_join_explain", language, group="Tuesday group").split("\n")[0]
+    )
     await member.taps(ui(companion, "button_gr_join", language))
 
 
@@ -123,7 +125,9 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     await schedule(fay, companion, "Tuesday group", "26/11/2026", "18:00", "Room 4, the library")
     assert ui(companion, "gr_session_set") in texts(fay)
     (group_id,) = [g.id for g in await companion.storage.run(lambda tx: groups.groups_of(tx.connection, fay_id))]
-    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[0].id
+    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[
+        0
+    ].id
     utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
     assert await pending(companion) == [
         (mia_id, "session", f"session:{session_id}", "d1", utc(2026, 11, 25, 17, 0)),
@@ -151,15 +155,23 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     assert tally.sent == 2
     documents = {int(c.params["chat_id"]): c for c in calls if c.method == "sendDocument"}
     assert set(documents) == {mia.id, bo.id}
-    assert documents[mia.id].params["caption"].startswith("A reminder: Tuesday group meets on Thursday 26 November at 18:00.")
+    assert (
+        documents[mia.id]
+        .params["caption"]
+        .startswith("A reminder: Tuesday group meets on Thursday 26 November at 18:00.")
+    )
     assert "Where: Room 4, the library" in documents[mia.id].params["caption"]
-    assert documents[bo.id].params["caption"].startswith("En påminnelse: Tuesday group träffas torsdag 26 november klockan 18:00.")
-    (filename, ics), = documents[mia.id].files.values()
+    assert (
+        documents[bo.id]
+        .params["caption"]
+        .startswith("En påminnelse: Tuesday group träffas torsdag 26 november klockan 18:00.")
+    )
+    ((filename, ics),) = documents[mia.id].files.values()
     assert filename == "session.ics"
     event = Calendar.from_ical(ics).walk("VEVENT")[0]
     assert event.decoded("dtstart") == utc(2026, 11, 26, 17, 0)
     assert str(event.get("location")) == "Room 4, the library"
-    assert list(documents[bo.id].files.values())[0][0] == "traff.ics"
+    assert next(iter(documents[bo.id].files.values()))[0] == "traff.ics"
     # A redelivery of the same run sends nothing twice.
     tally, calls = await dispatch(harness, companion, clock)
     assert tally.sent == 0
@@ -187,12 +199,17 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     await fay.taps("⬜ Bo")
     assert shown(fay.last)[:2] == ["✅ Mia", "✅ Bo"]
     await fay.taps("✅ Bo")  # a mistake, undone in place
-    assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {mia_id}
+    assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {
+        mia_id
+    }
     # A double tap (the same button pressed twice) ticks once.
     twice = fay.update_press("⬜ Bo")
     await harness.process(twice)
     await harness.process(harness.updates.press(fay.user, fay.last, twice.callback_query.data))
-    assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {mia_id, bo_id}
+    assert await companion.storage.run(lambda tx: group_activity.attended(tx.connection, fay_id, session_id)) == {
+        mia_id,
+        bo_id,
+    }
 
     # /report before anyone answered: attendance, and no feedback yet.
     await fay.says("/report")
@@ -218,7 +235,7 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     assert "Right level? About right: 2" in report
     assert "Most useful:\n• Practising what to say\n• Rollspelet" in report
     assert "Least useful:\n• The long video" in report
-    feedback_part = report[report.index("Feedback answers"):]
+    feedback_part = report[report.index("Feedback answers") :]
     assert "Mia" not in feedback_part and "Bo" not in feedback_part
 
     # Each member's answers stay on their own record too (their /mydata), and the report's data has no person ids.
@@ -252,7 +269,9 @@ async def test_a_message_to_the_whole_group_goes_through_the_dispatcher(
     assert tally.sent == 0
 
 
-async def test_changing_reminder_times_replans_every_member(harness: TelegramHarness, companion: Companion, clock: Clock) -> None:
+async def test_changing_reminder_times_replans_every_member(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
     fay = harness.person(9201, "Fay")
     await make_facilitator(fay, companion)
     payload = await create_group(fay, companion, "Tuesday group", "UK (London time)")
@@ -268,7 +287,9 @@ async def test_changing_reminder_times_replans_every_member(harness: TelegramHar
     assert leads == ["d2", "m120"]
 
 
-async def test_a_member_can_say_not_now_and_a_bad_link_is_explained(harness: TelegramHarness, companion: Companion) -> None:
+async def test_a_member_can_say_not_now_and_a_bad_link_is_explained(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     fay = harness.person(9301, "Fay")
     await make_facilitator(fay, companion)
     payload = await create_group(fay, companion, "Tuesday group", "UK (London time)")
@@ -296,7 +317,9 @@ async def test_a_member_can_say_not_now_and_a_bad_link_is_explained(harness: Tel
 # ---------------------------------------------------------------------- access rules
 
 
-async def test_a_service_user_gets_a_kind_answer_and_nothing_else(harness: TelegramHarness, companion: Companion) -> None:
+async def test_a_service_user_gets_a_kind_answer_and_nothing_else(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     fay = harness.person(9401, "Fay")
     fay_id = await make_facilitator(fay, companion)
     await create_group(fay, companion, "Tuesday group", "UK (London time)")
@@ -318,7 +341,9 @@ async def test_a_service_user_gets_a_kind_answer_and_nothing_else(harness: Teleg
     assert await companion.person(Who("telegram", str(ann.id))) is None
 
 
-async def test_a_facilitator_cannot_touch_another_facilitators_group(harness: TelegramHarness, companion: Companion, clock: Clock) -> None:
+async def test_a_facilitator_cannot_touch_another_facilitators_group(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
     fay, gus = harness.person(9501, "Fay"), harness.person(9502, "Gus")
     fay_id = await make_facilitator(fay, companion)
     gus_id = await make_facilitator(gus, companion)
@@ -328,7 +353,9 @@ async def test_a_facilitator_cannot_touch_another_facilitators_group(harness: Te
     mia_id = await person_id(companion, mia)
     await schedule(fay, companion, "Tuesday group", "23/11/2026", "09:00", "Room 1")
     (group_id,) = [g.id for g in await companion.storage.run(lambda tx: groups.groups_of(tx.connection, fay_id))]
-    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[0].id
+    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[
+        0
+    ].id
     await gus.says("/groups")
     before = await pending(companion)
     clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -372,7 +399,9 @@ async def test_a_member_cannot_mute_or_give_feedback_for_a_group_they_are_not_in
     await create_group(fay, companion, "Tuesday group", "UK (London time)")
     await schedule(fay, companion, "Tuesday group", "23/11/2026", "09:00", "Room 1")
     (group_id,) = [g.id for g in await companion.storage.run(lambda tx: groups.groups_of(tx.connection, fay_id))]
-    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[0].id
+    session_id = (await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)))[
+        0
+    ].id
     clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
     sam = harness.person(9602, "Sam")
     await agree(sam, companion)
@@ -388,7 +417,9 @@ async def test_a_member_cannot_mute_or_give_feedback_for_a_group_they_are_not_in
     assert saved is False
 
 
-async def test_a_member_can_see_their_groups_unmute_and_leave(harness: TelegramHarness, companion: Companion, clock: Clock) -> None:
+async def test_a_member_can_see_their_groups_unmute_and_leave(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
     fay = harness.person(9701, "Fay")
     await make_facilitator(fay, companion)
     payload = await create_group(fay, companion, "Tuesday group", "UK (London time)")
@@ -426,7 +457,7 @@ async def test_a_session_can_be_moved_or_cancelled_and_its_reminders_follow(
     await fay.says("/groups")
     await fay.taps("Tuesday group")
     await fay.taps(ui(companion, "button_gr_change"))
-    when = [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row][0]
+    when = next(label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row)
     await fay.taps(when)
     await fay.taps(ui(companion, "button_gr_move"))
     await fay.says("3/12/2026")
@@ -434,19 +465,25 @@ async def test_a_session_can_be_moved_or_cancelled_and_its_reminders_follow(
     await fay.says("https://video.example/room")
     assert ui(companion, "gr_session_moved") in texts(fay)
     (moved,) = await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))
-    assert (moved.id, moved.starts_at, moved.place) == (session.id, utc(2026, 12, 3, 9, 0), "https://video.example/room")
+    assert (moved.id, moved.starts_at, moved.place) == (
+        session.id,
+        utc(2026, 12, 3, 9, 0),
+        "https://video.example/room",
+    )
     before = [row for row in await pending(companion) if row[1] == "session"]
     assert (mia_id, "session", f"session:{session.id}", "d1", utc(2026, 12, 2, 9, 0)) in before
     assert all(due >= utc(2026, 12, 2) for *_, due in before)  # nothing left at the old time
 
     # Cancel it: asked first; then no reminders before it and nothing after it.
     await fay.taps(ui(companion, "button_gr_change"))
-    await fay.taps([label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row][0])
+    await fay.taps(next(label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row))
     await fay.taps(ui(companion, "button_gr_cancel_session"))
     assert fay.last["text"].startswith("Cancel the session on")
     await fay.taps(ui(companion, "button_gr_cancel_yes"))
     assert fay.last["text"] == ui(companion, "gr_session_cancelled")
-    assert [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row] == [ui(companion, "button_gr_message")]
+    assert [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row] == [
+        ui(companion, "button_gr_message")
+    ]
     assert await pending(companion) == []
     assert await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)) == []
 

@@ -41,7 +41,9 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
         assert sharing.access(c, coordinator_id, sam_id, "summary", now)
         group, token = groups.create_group(c, facilitator_id, "Tuesday group", "Europe/London", now)
         assert groups.join(c, sam_id, token, consented=True, now=now) is not None
-        session = group_activity.schedule(c, facilitator_id, group.id, dt.datetime(2026, 11, 24, 18, 0), place=None, now=now)
+        session = group_activity.schedule(
+            c, facilitator_id, group.id, dt.datetime(2026, 11, 24, 18, 0), place=None, now=now
+        )
         later = session.starts_at + dt.timedelta(hours=3)
         group_activity.set_attended(c, facilitator_id, session.id, sam_id, True, later)
         assert group_activity.save_feedback(c, sam_id, session.id, {"level": "about_right"}, later)
@@ -52,25 +54,37 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
     touched = {name for name, count in before.items() if count}
     # Every table that can refer to a person is exercised here (else this test would prove less than it says).
     expected = {f"{table.name}.{column.name}" for table, column in person_columns()} | {"people.id"}
-    untouched = expected - touched - {
-        "role_invites.redeemed_by",  # Sam was never invited to a role
-        "roles.person_id",  # ...so holds none
-        "groups.facilitator_id",  # ...and runs no group
-        "shares.coordinator_id",  # Sam is the one sharing, not the coordinator
-        "access_log.actor_id",  # ...and looked at nobody
-        "code_failures.person_id",  # Sam typed no wrong codes
-        "blocked_chats.person_id",  # Sam did not block the bot
-        "chat_pace.person_id",  # nothing was sent by the dispatcher yet
-    }
+    untouched = (
+        expected
+        - touched
+        - {
+            "role_invites.redeemed_by",  # Sam was never invited to a role
+            "roles.person_id",  # ...so holds none
+            "groups.facilitator_id",  # ...and runs no group
+            "shares.coordinator_id",  # Sam is the one sharing, not the coordinator
+            "access_log.actor_id",  # ...and looked at nobody
+            "code_failures.person_id",  # Sam typed no wrong codes
+            "blocked_chats.person_id",  # Sam did not block the bot
+            "chat_pace.person_id",  # nothing was sent by the dispatcher yet
+        }
+    )
     assert untouched == set(), f"tables this test does not fill: {sorted(untouched)}"
 
     # /mydata: the file holds the answers and every other record, minus secrets.
     calls = await sam.says("/mydata")
     (document,) = [call for call in calls if call.method == "sendDocument"]
-    (_, (_, data)), = document.files.items()
+    ((_, (_, data)),) = document.files.items()
     exported = json.loads(data)
     other = exported["other_records"]
-    assert {"shares", "access_log", "group_members", "session_attendance", "session_feedback", "appointments", "reminders"} <= set(other)
+    assert {
+        "shares",
+        "access_log",
+        "group_members",
+        "session_attendance",
+        "session_feedback",
+        "appointments",
+        "reminders",
+    } <= set(other)
     assert other["appointments"][0]["note"] == "Room 2"
     assert "about_right" in json.dumps(other["session_feedback"])
     assert "hash" not in json.dumps(other)

@@ -43,10 +43,17 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     await application.shutdown()
 
 
-async def set_appointment(sam: Person, companion: Companion, day: str, time: str, note: str | None, remind: str) -> None:
+async def set_appointment(
+    sam: Person, companion: Companion, day: str, time: str, note: str | None, remind: str
+) -> None:
     """Through the menu, as a person would: My next appointment."""
     await sam.says("/menu")
-    label = next(label for row in sam.last["reply_markup"]["inline_keyboard"] for label in [row[0]["text"]] if label.startswith("My next appointment"))
+    label = next(
+        label
+        for row in sam.last["reply_markup"]["inline_keyboard"]
+        for label in [row[0]["text"]]
+        if label.startswith("My next appointment")
+    )
     await sam.taps(label)
     await sam.says(day)
     await sam.says(time)
@@ -63,7 +70,9 @@ async def test_the_appointment_journey(harness: TelegramHarness, companion: Comp
     await agree(sam, companion)
     sam_id = await person_id(companion, sam)
     # Something on the summary, so the day-before reminder has a PDF to bring.
-    await companion.storage.run(lambda tx: tx.add_completed_run(sam_id, "goals", {"areas": ["home", "work"]}, clock.now))
+    await companion.storage.run(
+        lambda tx: tx.add_completed_run(sam_id, "goals", {"areas": ["home", "work"]}, clock.now)
+    )
 
     # Monday 30 November 2026 at 10:30 in London (GMT, so 10:30 UTC).
     await set_appointment(sam, companion, "30/11/2026", "10:30", "Bring my sister", "Yes")
@@ -87,7 +96,7 @@ async def test_the_appointment_journey(harness: TelegramHarness, companion: Comp
     tally, calls = await dispatch(harness, companion, clock)
     (document,) = [c for c in calls if c.method == "sendDocument"]
     assert document.params["caption"].startswith("Your appointment is tomorrow, Monday 30 November at 10:30.")
-    (filename, data), = document.files.values()
+    ((filename, data),) = document.files.values()
     assert filename == ui(companion, "tg_summary_filename") and data.startswith(b"%PDF")
     assert "Work or study" in "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -110,10 +119,14 @@ async def test_an_empty_summary_is_not_promised(harness: TelegramHarness, compan
     clock.now = utc(2026, 11, 23, 15, 1)
     _, calls = await dispatch(harness, companion, clock)
     assert [c.method for c in calls] == ["sendMessage"]
-    assert sam.last["text"].startswith("Your appointment is tomorrow, Tuesday 24 November at 15:00. Your summary is still empty.")
+    assert sam.last["text"].startswith(
+        "Your appointment is tomorrow, Tuesday 24 November at 15:00. Your summary is still empty."
+    )
 
 
-async def test_saying_no_to_reminders_cancels_them(harness: TelegramHarness, companion: Companion, clock: Clock) -> None:
+async def test_saying_no_to_reminders_cancels_them(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
     sam = harness.person(8201, "Sam")
     await agree(sam, companion)
     await set_appointment(sam, companion, "30/11/2026", "10:30", None, "Yes")
@@ -135,7 +148,9 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_unblocked_when_they_wr
     tally, _ = await dispatch(harness, companion, clock)
     assert tally.blocked == 1 and tally.sent == 0
     statuses = await companion.storage.run(
-        lambda tx: tx.connection.execute(select(Reminder.__table__.c.lead, Reminder.__table__.c.status).order_by(Reminder.__table__.c.due_at)).all()
+        lambda tx: tx.connection.execute(
+            select(Reminder.__table__.c.lead, Reminder.__table__.c.status).order_by(Reminder.__table__.c.due_at)
+        ).all()
     )
     assert [tuple(r) for r in statuses] == [("d3", "blocked"), ("d1", "blocked"), ("d-1@10:00", "blocked")]
     # Nothing is tried while blocked.
@@ -157,13 +172,17 @@ async def test_a_person_who_blocked_the_bot_is_marked_and_unblocked_when_they_wr
 async def test_the_dispatcher_starts_and_stops_with_the_application(companion: Companion, clock: Clock) -> None:
     """The same hooks, in the same order, as Application.run_polling: initialize, post_init, start ... stop, post_stop, shutdown."""
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=[telegram_reminders.make_extension])
+    application = build_application(
+        companion, TOKEN, request=request, rate_limit=False, extensions=[telegram_reminders.make_extension]
+    )
     service = telegram_reminders.run_dispatcher_inside(application, companion, clock=clock, limits=FAST, idle=0.01)
     sam_id = await companion.storage.run(lambda tx: tx.create_person("telegram", "8401", "en", clock.now).id)
     from bot.reminders import appointments
 
     await companion.storage.run(
-        lambda tx: appointments.set_appointment(tx.connection, sam_id, dt.datetime(2026, 11, 24, 9, 0), "Europe/London", None, clock.now)
+        lambda tx: appointments.set_appointment(
+            tx.connection, sam_id, dt.datetime(2026, 11, 24, 9, 0), "Europe/London", None, clock.now
+        )
     )
     clock.now = utc(2026, 11, 23, 9, 1)  # the day-before reminder is due
 

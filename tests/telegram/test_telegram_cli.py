@@ -16,7 +16,7 @@ def test_run_without_a_token_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch
     result = CliRunner().invoke(app, ["run"])
     assert result.exit_code == 2
     assert "@BotFather" in result.output and "companion chat" in result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception, SystemExit)
 
 
 def test_webhook_mode_refuses_to_start_without_a_secret(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -56,7 +56,9 @@ def seen(harness: TelegramHarness) -> list:
     return harness.application.bot_data["companion"].extensions[0].seen
 
 
-async def test_a_start_link_opened_before_consent_runs_after_agreeing(harness: TelegramHarness, companion: Companion) -> None:
+async def test_a_start_link_opened_before_consent_runs_after_agreeing(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     kim = harness.person(700, "Kim")
     await kim.says("/start j_abc123")
     assert seen(harness) == []  # nothing runs before consent

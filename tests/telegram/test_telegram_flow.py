@@ -91,7 +91,9 @@ async def test_user_text_is_escaped_where_it_is_echoed(harness: TelegramHarness,
         assert prompt is not None
         if prompt.kind is StepType.text:
             break
-        await bob.taps(next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done")))
+        await bob.taps(
+            next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done"))
+        )
     calls = await bob.says(OWN_QUESTION)
     # The Bot API parsed the HTML we sent without complaint.
     assert all(call.method != "sendMessage" or "<food>" not in (call.text or "") for call in calls)
@@ -99,7 +101,7 @@ async def test_user_text_is_escaped_where_it_is_echoed(harness: TelegramHarness,
     for _ in range(20):
         prompt = (await companion.current(who)).prompt
         assert prompt is not None
-        if any(OWN_QUESTION == b.label for b in prompt.options):
+        if any(b.label == OWN_QUESTION for b in prompt.options):
             break
         nxt = next(b for b in (*prompt.options, *prompt.navigation) if b.id in ("~enough", "~skip", "~next", "~done"))
         await bob.taps(nxt.label)

@@ -25,7 +25,9 @@ def test_the_engine_shares_content_only_prompts_and_not_quoting_ones(test_engine
 
 
 def test_a_revisited_question_showing_an_earlier_answer_is_not_shared(test_engine: Engine) -> None:
-    turn = test_engine.show(Position(flow="kinds", step="name", answers={"name": "Åsa Private"}, revisiting=True), CONTEXT)
+    turn = test_engine.show(
+        Position(flow="kinds", step="name", answers={"name": "Åsa Private"}, revisiting=True), CONTEXT
+    )
     assert turn.prompt is not None and not turn.prompt.shared
 
 

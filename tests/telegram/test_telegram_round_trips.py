@@ -28,7 +28,9 @@ class SlowRequest(RecordingRequest):
         super().__init__()
         self.spans: list[tuple[str, float, float]] = []
 
-    async def do_request(self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
         started = time.perf_counter()
         await asyncio.sleep(NETWORK_SECONDS)
         result = await super().do_request(url, method, request_data, *args, **kwargs)

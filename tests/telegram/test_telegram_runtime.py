@@ -108,7 +108,10 @@ async def test_webhook_refuses_requests_without_the_secret_and_handles_the_right
         await application.updater.start_webhook(**options.arguments())
         await application.start()
         try:
-            assert any(call.method == "setWebhook" and call.params.get("secret_token") == options.secret_token for call in request.calls)
+            assert any(
+                call.method == "setWebhook" and call.params.get("secret_token") == options.secret_token
+                for call in request.calls
+            )
             request.take()
             async with httpx.AsyncClient() as client:
                 missing = await client.post(url, json=body)
@@ -116,7 +119,9 @@ async def test_webhook_refuses_requests_without_the_secret_and_handles_the_right
                 assert (missing.status_code, wrong.status_code) == (403, 403)
                 await asyncio.sleep(0.2)
                 assert request.take() == []
-                right = await client.post(url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": options.secret_token})
+                right = await client.post(
+                    url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": options.secret_token}
+                )
                 assert right.status_code == 200
             for _ in range(100):
                 if any(call.method == "sendMessage" for call in request.calls):
@@ -141,10 +146,19 @@ async def test_commands_are_registered_in_english_and_swedish(harness: TelegramH
     calls = [call for call in harness.request.take() if call.method == "setMyCommands"]
     assert [call.params.get("language_code") for call in calls] == [None, "sv"]
     ui = companion.catalog.ui
-    for call, language in zip(calls, ("en", "sv")):
+    for call, language in zip(calls, ("en", "sv"), strict=False):
         commands = call.params["commands"]
         commands = json.loads(commands) if isinstance(commands, str) else commands
-        assert [c["command"] for c in commands] == ["start", "menu", "summary", "help", "cancel", "language", "mydata", "delete"]
+        assert [c["command"] for c in commands] == [
+            "start",
+            "menu",
+            "summary",
+            "help",
+            "cancel",
+            "language",
+            "mydata",
+            "delete",
+        ]
         assert commands[0]["description"] == ui.get("tg_command_start", language)
 
 

@@ -80,7 +80,9 @@ async def test_agreeing_creates_the_person_and_a_redelivered_agree_is_handled_on
     assert person is not None and person.language == "sv"
 
 
-async def test_start_with_an_unknown_deep_link_payload_does_not_crash(harness: TelegramHarness, companion: Companion) -> None:
+async def test_start_with_an_unknown_deep_link_payload_does_not_crash(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     erin = harness.person(2003, "Erin")
     calls = await erin.says("/start join-XYZ_unknown")
     assert [call.method for call in calls] == ["sendMessage"]
@@ -95,7 +97,17 @@ async def test_start_with_an_unknown_deep_link_payload_does_not_crash(harness: T
     [
         {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 10, "height": 10}]},
         {"voice": {"file_id": "v1", "file_unique_id": "u2", "duration": 3}},
-        {"sticker": {"file_id": "s1", "file_unique_id": "u3", "width": 5, "height": 5, "is_animated": False, "is_video": False, "type": "regular"}},
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "u3",
+                "width": 5,
+                "height": 5,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
         {"document": {"file_id": "d1", "file_unique_id": "u4", "file_name": "x.pdf"}},
         {"location": {"latitude": 59.3, "longitude": 18.0}},
     ],
@@ -126,7 +138,9 @@ async def test_text_over_the_limit_is_asked_again_not_cut(harness: TelegramHarne
         assert prompt is not None
         if prompt.kind is StepType.text:
             break
-        await gus.taps(next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done")))
+        await gus.taps(
+            next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done"))
+        )
     assert prompt.max_length is not None
     before = await position(companion, who)
     await gus.says("x" * (prompt.max_length + 1))
@@ -208,14 +222,18 @@ async def test_crisis_text_gets_the_card_first_then_the_same_question_and_is_not
     assert "kill" not in json.dumps(data)
 
 
-async def test_crisis_before_consent_gets_the_card_and_stores_nothing(harness: TelegramHarness, companion: Companion) -> None:
+async def test_crisis_before_consent_gets_the_card_and_stores_nothing(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     kim = harness.person(2009, "Kim", language_code="sv")
     await kim.says("jag vill inte leva längre")
     assert kim.last["text"] == companion.crisis.card("sv")
     assert (await rows(companion, Who("telegram", "2009")))["all_people"] == 0
 
 
-async def test_idiomatic_side_effect_is_recorded_not_treated_as_crisis(harness: TelegramHarness, companion: Companion) -> None:
+async def test_idiomatic_side_effect_is_recorded_not_treated_as_crisis(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     lee = harness.person(2010, "Lee")
     who = Who("telegram", "2010")
     await agree(lee, harness)
@@ -225,7 +243,9 @@ async def test_idiomatic_side_effect_is_recorded_not_treated_as_crisis(harness: 
         assert prompt is not None
         if prompt.kind is StepType.text:
             break
-        await lee.taps(next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done")))
+        await lee.taps(
+            next(b.label for b in (*prompt.options, *prompt.navigation) if b.id in ("~skip", "~next", "~done"))
+        )
     text = "this medicine is killing my sex drive"
     calls = await lee.says(text)
     assert companion.crisis.card("en") not in [call.text for call in calls]
@@ -265,7 +285,7 @@ async def test_mydata_sends_everything_as_json(harness: TelegramHarness, compani
     documents = [call for call in calls if call.method == "sendDocument"]
     assert len(documents) == 1
     assert documents[0].params["caption"] == ui.get("tg_mydata_caption", "en")
-    (filename, content), = documents[0].files.values()
+    ((filename, content),) = documents[0].files.values()
     assert filename == "my-data.json"
     assert json.loads(content) == await companion.export(who)
     assert json.loads(content)["person"]["id"] == "2012"
@@ -278,7 +298,13 @@ async def test_delete_confirms_erases_everything_and_says_so(harness: TelegramHa
     await agree(oli, harness)
     await open_flow(oli, companion)
     await oli.taps(shown_labels(oli.last)[0])
-    await oli.taps(next(l for l in shown_labels(oli.last) if l == "Done ✓" or l.startswith(ui.get("button_done", "en"))))
+    await oli.taps(
+        next(
+            label
+            for label in shown_labels(oli.last)
+            if label == "Done ✓" or label.startswith(ui.get("button_done", "en"))
+        )
+    )
     person = await companion.person(who)
     assert person is not None
     counts = await companion.storage.run(lambda tx: tx.count_rows(person.id))

@@ -12,9 +12,8 @@ from tests.telegram.harness import Call, TelegramHarness, keyboard_of
 from tests.telegram.talk import agree, finish
 
 
-
 def pdf_text(call: Call) -> str:
-    (_, (filename, data)), = call.files.items()
+    ((_, (filename, data)),) = call.files.items()
     assert filename == "my-summary.pdf"
     assert data.startswith(b"%PDF")
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
@@ -24,14 +23,18 @@ def sent(calls: list[Call], method: str) -> list[Call]:
     return [call for call in calls if call.method == method]
 
 
-async def test_summary_with_nothing_answered_says_what_to_do_first(harness: TelegramHarness, companion: Companion) -> None:
+async def test_summary_with_nothing_answered_says_what_to_do_first(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     sam = harness.person(501, "Sam")
     await agree(sam, companion)
     calls = await sam.says("/summary")
     assert sent(calls, "sendDocument") == []
     assert sam.last["text"].startswith("There is nothing on your summary yet.")
     # The menu comes with it, so the first step is one tap away.
-    assert any(label.startswith("What matters to me") for row in keyboard_of(sam.last["reply_markup"]) for label, _ in row)
+    assert any(
+        label.startswith("What matters to me") for row in keyboard_of(sam.last["reply_markup"]) for label, _ in row
+    )
 
 
 async def test_summary_sends_a_pdf_and_a_preview(harness: TelegramHarness, companion: Companion) -> None:
@@ -49,7 +52,9 @@ async def test_summary_sends_a_pdf_and_a_preview(harness: TelegramHarness, compa
     assert [label for row in preview.buttons for label, _ in row] == ["What's missing?", "Name on my summary"]
 
 
-async def test_whats_missing_lists_flows_not_done_and_starts_one(harness: TelegramHarness, companion: Companion) -> None:
+async def test_whats_missing_lists_flows_not_done_and_starts_one(
+    harness: TelegramHarness, companion: Companion
+) -> None:
     sam = harness.person(503, "Sam")
     await agree(sam, companion)
     await finish(companion, Who("telegram", "503"), "questions")
