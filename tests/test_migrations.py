@@ -8,7 +8,9 @@ PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -52,7 +54,9 @@ async def test_migrations_build_the_models_schema(database_url: str) -> None:
 async def test_a_database_made_before_migrations_keeps_its_rows(database_url: str) -> None:
     database = await _empty(database_url)
     try:
-        await database.create_schema()  # the old way: tables, no version recorded
+        # The old way: the tables as they were, no version recorded.
+        await database.run(lambda connection: command.upgrade(migrate.config(connection), migrate.BASELINE))
+        await database.run(lambda connection: connection.exec_driver_sql("DROP TABLE alembic_version"))
         storage = Storage(database)
         await storage.run(lambda tx: tx.create_person("console", "me", "sv", NOW))
         assert await database.run(migrate.current) is None
@@ -98,6 +102,64 @@ async def test_claimed_updates_survive_the_move_to_a_without_rowid_table(databas
                 lambda c: c.execute(text("SELECT sql FROM sqlite_master WHERE name = 'processed_updates'")).scalar_one()
             )
             assert "WITHOUT ROWID" in ddl
+    finally:
+        await database.drop_schema()
+        await database.dispose()
+
+
+async def test_the_upgrade_that_stops_id_reuse_keeps_everyones_rows_and_drops_orphaned_notes(database_url: str) -> None:
+    """Migration 0003 remakes ``people`` on SQLite (AUTOINCREMENT) without its cascades
+    emptying anything, and removes runs about someone no longer in the database."""
+    from sqlalchemy import text
+
+    database = await _empty(database_url)
+    try:
+        await database.run(lambda connection: command.upgrade(migrate.config(connection), "5b0f3c7d9a21"))
+
+        def before(connection) -> None:  # type: ignore[no-untyped-def]
+            def person(external_id: str) -> int:
+                return connection.execute(
+                    text(
+                        "INSERT INTO people (channel, external_id, language, timezone, consented_at, created_at, version)"
+                        " VALUES ('telegram', :e, 'en', 'Europe/London', :now, :now, 1) RETURNING id"
+                    ),
+                    {"e": external_id, "now": NOW},
+                ).scalar_one()
+
+            def run(owner: int, about: dict, status: str) -> int:  # type: ignore[type-arg]
+                position = json.dumps({"flow": "what_we_agreed", "step": "will_do", "answers": {}, "about": about})
+                run_id = connection.execute(
+                    text(
+                        "INSERT INTO runs (person_id, flow_id, status, position, started_at, updated_at)"
+                        " VALUES (:p, 'what_we_agreed', :s, :pos, :now, :now) RETURNING id"
+                    ),
+                    {"p": owner, "s": status, "pos": position, "now": NOW},
+                ).scalar_one()
+                connection.execute(
+                    text(
+                        "INSERT INTO answers (run_id, person_id, flow_id, key, value, answered_at)"
+                        " VALUES (:r, :p, 'what_we_agreed', 'will_do', '\"notes\"', :now)"
+                    ),
+                    {"r": run_id, "p": owner, "now": NOW},
+                )
+                return run_id
+
+            coordinator, kept, gone = person("1"), person("2"), person("3")
+            run(coordinator, {"person_id": kept}, "completed")
+            run(coordinator, {"person_id": gone}, "in_progress")
+            connection.execute(text("DELETE FROM people WHERE id = :g"), {"g": gone})
+
+        await database.run(before)
+        await database.migrate()
+        assert await database.run(migrate.current) == migrate.head()
+        assert await database.run(_differences) == []
+        rows = await database.run(
+            lambda c: c.execute(text("SELECT person_id, about_person_id FROM runs ORDER BY id")).all()
+        )
+        people = await database.run(lambda c: c.execute(text("SELECT id FROM people ORDER BY id")).scalars().all())
+        assert [tuple(row) for row in rows] == [(people[0], people[1])]  # the orphaned notes are gone, the rest kept
+        answers = await database.run(lambda c: c.execute(text("SELECT count(*) FROM answers")).scalar_one())
+        assert answers == 1
     finally:
         await database.drop_schema()
         await database.dispose()

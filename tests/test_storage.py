@@ -499,3 +499,30 @@ async def test_a_stale_turn_is_refused_and_moves_nothing(storage: Storage) -> No
     conversation = await storage.run(lambda tx: tx.conversation("console", "me"))
     assert conversation.run.position == {"step": "b"} and conversation.person.version == read.version + 1
     assert await storage.run(lambda tx: tx.answers([run_id])) == {run_id: {}}
+
+
+async def test_the_id_of_an_erased_person_is_never_given_again(storage: Storage) -> None:
+    first = await storage.run(lambda tx: tx.create_person("telegram", "1", "en", NOW))
+    last = await storage.run(lambda tx: tx.create_person("telegram", "2", "en", NOW))
+    await storage.run(lambda tx: tx.erase_person(last.id))
+    after = await storage.run(lambda tx: tx.create_person("telegram", "3", "en", NOW))
+    assert after.id not in (first.id, last.id)
+    assert after.id > last.id
+
+
+async def test_erasing_a_person_ends_every_run_about_them(test_companion: Companion, storage: Storage) -> None:
+    """A colleague's unfinished notes about someone go with that someone, answers and all."""
+    subject = Who("console", "subject")
+    await test_companion.join(ME)
+    await test_companion.join(subject)
+    subject_record = await test_companion.person(subject)
+    await test_companion.open(ME, "kinds", about={"person_id": subject_record.id})
+    await test_companion.act(ME, Pressed("~next"))
+    await test_companion.act(ME, Typed("Notes about them"))
+    me = await test_companion.person(ME)
+    assert (await storage.run(lambda tx: tx.count_rows(me.id)))["answers"] == 1
+    await test_companion.erase(subject)
+    assert await storage.run(lambda tx: tx.count_rows(me.id)) == {"people": 1, "runs": 0, "answers": 0}
+    assert (await test_companion.current(ME)).status == "idle"
+    references = await storage.run(lambda tx: tx.rows_referring_to(subject_record.id))
+    assert set(references.values()) == {0}

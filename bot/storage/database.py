@@ -103,7 +103,14 @@ class Database:
     async def create_schema(self) -> None:
         """Create the tables straight from the models: quick, for tests and benchmarks on
         empty databases. Real databases use :meth:`migrate`, which a test keeps equal."""
-        await self.run_alone(lambda connection: Base.metadata.create_all(connection))
+        from bot.storage.migrate import stamp_head
+
+        def create(connection: Connection) -> None:
+            Base.metadata.create_all(connection)
+            # The tables are the models' own, so they are at the newest migration.
+            stamp_head(connection)
+
+        await self.run_alone(create)
 
     async def drop_schema(self) -> None:
         def drop(connection: Connection) -> None:
@@ -149,6 +156,29 @@ class SqliteDatabase(Database):
             raise
         self._commit(connection)
         return result
+
+    async def migrate(self) -> None:
+        """Migrate with foreign keys off, then check them, as SQLite asks for remaking a table.
+
+        A migration that remakes a table (copy, drop, rename) would otherwise
+        run the ON DELETE CASCADE of every row on the DROP and empty the tables
+        that refer to it. The pragma only takes effect outside a transaction.
+        """
+        from bot.storage.migrate import upgrade
+
+        driver = self._connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+
+            def checked(connection: Connection) -> None:
+                upgrade(connection)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"a migration left a row in {broken[0]} that refers to nothing")
+
+            await self.run_alone(checked)
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
 
     async def _take_write_lock(self, connection: Connection) -> None:
         """``BEGIN IMMEDIATE`` without blocking the event loop.

@@ -50,6 +50,11 @@ def upgrade(connection: Connection) -> None:
     command.upgrade(settings, "head")
 
 
+def stamp_head(connection: Connection) -> None:
+    """Record that this database is at the newest migration (its tables were made from the models)."""
+    command.stamp(config(connection), "head")
+
+
 def current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 

@@ -53,7 +53,13 @@ class Person(Base):
     """Bumped by every turn. A turn saves only if the version it read is still current,
     so two concurrent turns for one person cannot both win."""
 
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_people_identity"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_people_identity"),
+        # Never reuse the id of someone who was deleted: anything still naming
+        # that id (a share, a colleague's unfinished notes) must never reach
+        # whoever signs up next. PostgreSQL's sequences never reuse ids anyway.
+        {"sqlite_autoincrement": True},
+    )
 
 
 class Run(Base):
@@ -70,6 +76,11 @@ class Run(Base):
     started_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    about_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), default=None, index=True
+    )
+    """The person this run is about when that is not its owner (a care coordinator's
+    notes with someone): when that person is erased, the run goes with them."""
 
     __table_args__ = (
         Index("ix_runs_person_flow", "person_id", "flow_id"),
@@ -99,6 +110,31 @@ class Answer(Base):
     answered_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("run_id", "key", name="uq_answers_run_key"),)
+
+
+class AnswerMark(Base):
+    """Something about an answer the clinician should see first, e.g. that the person
+    wrote they have stopped a medicine ("stopping_medicine"). Holds no text."""
+
+    __tablename__ = "answer_marks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mark: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    marked_at: Mapped[dt.datetime]
+
+
+class SafetyRecord(Base):
+    """What the safety policy remembers about a person between messages (flows.safety.SafetyState):
+    when recent signs were seen, whether the safety question is resting, when the
+    not-suddenly message was last shown. Times only, never what the person wrote."""
+
+    __tablename__ = "safety_states"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime]
 
 
 class ProcessedUpdate(Base):

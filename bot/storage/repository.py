@@ -23,13 +23,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
 
 from bot.storage.database import Database, open_database
-from bot.storage.models import Answer, Base, Person, ProcessedUpdate, Run
+from bot.storage.models import Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
 from bot.storage.prepared import Prepared, driver_for
 
 people = Person.__table__
 runs = Run.__table__
 answers = Answer.__table__
 processed = ProcessedUpdate.__table__
+answer_marks = AnswerMark.__table__
+safety_states = SafetyRecord.__table__
 
 T = TypeVar("T")
 
@@ -231,6 +233,12 @@ def _prepared(key: str, dialect: Dialect) -> Prepared:
     return found
 
 
+def _about_person(position: dict[str, Any]) -> int | None:
+    """The person a run is about, when that is not its owner (Position.about["person_id"])."""
+    subject = (position.get("about") or {}).get("person_id")
+    return subject if isinstance(subject, int) else None
+
+
 def person_columns() -> list[tuple[Any, Any]]:
     """(table, column) for every column in the schema that refers to a person."""
     found = []
@@ -329,7 +337,8 @@ class Transaction:
         )
 
     def erase_person(self, person_id: int) -> None:
-        """Delete the person and, by cascade, every run and answer of theirs."""
+        """Delete the person, every run and answer of theirs, and (by cascade) everything
+        else that refers to them, including other people's runs about them."""
         self.connection.execute(delete(answers).where(answers.c.person_id == person_id))
         self.connection.execute(delete(runs).where(runs.c.person_id == person_id))
         self.connection.execute(delete(people).where(people.c.id == person_id))
@@ -423,6 +432,7 @@ class Transaction:
                     started_at=now,
                     updated_at=now,
                     completed_at=completed_at,
+                    about_person_id=_about_person(position),
                 )
                 .returning(runs.c.id)
             )
@@ -482,6 +492,43 @@ class Transaction:
             for key, value in saved.items()
         ]
         self._execute_many("upsert_answer", rows)
+
+    # --------------------------------------------------------------- safety
+
+    def safety_state(self, person_id: int) -> dict[str, Any] | None:
+        """What the safety policy remembers about the person (times only), or None."""
+        return self.connection.execute(
+            select(safety_states.c.state).where(safety_states.c.person_id == person_id)
+        ).scalar_one_or_none()
+
+    def save_safety_state(self, person_id: int, state: dict[str, Any], now: dt.datetime) -> None:
+        statement = self._insert(safety_states).values(person_id=person_id, state=state, updated_at=now)
+        self.connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[safety_states.c.person_id],
+                set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+            )
+        )
+
+    def mark_answers(self, person_id: int, run_id: int, keys: Iterable[str], mark: str, now: dt.datetime) -> None:
+        """Mark answers for the clinician's attention (e.g. "stopping_medicine"); marking twice is harmless."""
+        rows = [{"run_id": run_id, "key": key, "mark": mark, "person_id": person_id, "marked_at": now} for key in keys]
+        if rows:
+            self.connection.execute(self._insert(answer_marks).on_conflict_do_nothing(), rows)
+
+    def marks(self, run_ids: Iterable[int]) -> dict[int, dict[str, frozenset[str]]]:
+        """Marks by run id: step id -> marks."""
+        ids = list(run_ids)
+        found: dict[int, dict[str, set[str]]] = {}
+        if ids:
+            rows = self.connection.execute(
+                select(answer_marks.c.run_id, answer_marks.c.key, answer_marks.c.mark).where(
+                    answer_marks.c.run_id.in_(ids)
+                )
+            )
+            for run_id, key, mark in rows:
+                found.setdefault(run_id, {}).setdefault(key, set()).add(mark)
+        return {run_id: {key: frozenset(marks) for key, marks in by_key.items()} for run_id, by_key in found.items()}
 
     # --------------------------------------------------------------- reading records
 

@@ -274,11 +274,40 @@ async def test_a_person_who_deletes_everything_mid_review_leaves_nothing_behind(
     await alex.says("Walk more")
     await alex.taps(ui(companion, "button_skip"))
     await alex.taps(ui(companion, "button_no"))
+    alex_id = await person_id(companion, alex)
     await robin.says("/delete")
     await robin.taps(ui(companion, "button_tg_delete_yes"))
-    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
-    assert alex.last["text"] == ui(companion, "roles_agreed_not_saved")
-    assert messages_to(calls, 982) == []
-    alex_id = await person_id(companion, alex)
+    # The coordinator's unfinished notes about Robin went with Robin, at once.
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
-    assert (await audit(companion))[-1] == (alex_id, None, "agreement", False)
+    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert messages_to(calls, 982) == []
+    assert alex.chat[-2]["text"] != ui(companion, "roles_agreed_sent", name="Robin")
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
+
+
+async def test_an_erased_persons_id_and_notes_never_reach_the_next_person(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator's unfinished notes about Q must not land on N's record when N signs up after Q left."""
+    alex = await make_coordinator(harness, companion, clock, 991, "Alex Morgan")
+    quinn = harness.person(992, "Quinn")
+    await agree(quinn, companion)
+    await link(harness, companion, clock, quinn, alex)
+    quinn_id = await person_id(companion, quinn)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Quinn will halve the dose")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    await quinn.says("/delete")
+    await quinn.taps(ui(companion, "button_tg_delete_yes"))
+
+    nico = harness.person(993, "Nico")
+    await agree(nico, companion)
+    nico_id = await person_id(companion, nico)
+    assert nico_id != quinn_id
+    await link(harness, companion, clock, nico, alex)
+    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert all("halve the dose" not in call.params.get("text", "") for call in messages_to(calls, 993))
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, nico_id))

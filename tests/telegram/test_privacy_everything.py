@@ -48,6 +48,22 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
         group_activity.set_attended(c, facilitator_id, session.id, sam_id, True, later)
         assert group_activity.save_feedback(c, sam_id, session.id, {"level": "about_right"}, later)
         appointments.set_appointment(c, sam_id, dt.datetime(2026, 12, 10, 14, 30), "Europe/London", "Room 2", now)
+        # What the safety policy remembers, a mark on an answer, and a coordinator's notes about Sam.
+        tx.save_safety_state(sam_id, {"signals": [now.isoformat()]}, now)
+        questions = tx.latest_completed(sam_id)["questions"]
+        tx.mark_answers(sam_id, questions.id, ["own"], "stopping_medicine", now)
+        coordinator = tx.person_by_id(coordinator_id)
+        about = {"flow": "what_we_agreed", "step": "will_do", "answers": {}, "about": {"person_id": sam_id}}
+        tx.save_turn(
+            coordinator,
+            run_id=None,
+            flow_id="what_we_agreed",
+            position=about,
+            status="active",
+            active_flow="what_we_agreed",
+            saved={"will_do": "Notes"},
+            now=now,
+        )
 
     await companion.storage.run(everything)
     before = await companion.storage.run(lambda tx: tx.rows_referring_to(sam_id))
@@ -84,7 +100,10 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
         "session_feedback",
         "appointments",
         "reminders",
+        "safety_states",
+        "answer_marks",
     } <= set(other)
+    assert "runs" not in other  # a coordinator's notes about Sam are the coordinator's, not exported to Sam
     assert other["appointments"][0]["note"] == "Room 2"
     assert "about_right" in json.dumps(other["session_feedback"])
     assert "hash" not in json.dumps(other)
