@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.conversation import Companion, FlowProgress, Reply, Who
+from bot.safety import SafetyChoice
 from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed, list_number
 from flows.schema import StepType
 
@@ -88,29 +89,42 @@ class ConsoleChat:
             if answer in ("2", options[1].lower()) or answer in self._words("words_no"):
                 self._say(self._t("declined"))
                 return False
-            if not self._crisis_card(answer):
+            outside = self.companion.outside(answer, self.language)
+            if outside is not None:
+                await self._converse(outside)
+                self._say(self._t("consent_question"))
+            else:
                 self._say(self._t("console_unknown_menu"))
 
     async def _menu(self) -> str | None:
-        flows = await self.companion.menu(self.who)
-        self._say("")
-        self._say(self._t("menu_intro"))
-        self._numbered([self._menu_line(flow) for flow in flows])
-        self._say(self._t("console_quit"))
         while True:
-            answer = self._read().strip().lower()
-            if answer in self._words("words_quit"):
-                return None
-            number = list_number(answer)
-            if number is not None and 1 <= number <= len(flows):
-                return flows[number - 1].flow_id
-            if not self._crisis_card(answer):
+            flows = await self.companion.menu(self.who)
+            self._say("")
+            self._say(self._t("menu_intro"))
+            self._numbered([self._menu_line(flow) for flow in flows])
+            self._say(self._t("console_quit"))
+            while True:
+                line = self._read().strip()
+                answer = line.lower()
+                if answer in self._words("words_quit"):
+                    return None
+                number = list_number(answer)
+                if number is not None and 1 <= number <= len(flows):
+                    return flows[number - 1].flow_id
+                # Words typed at the menu are read for signs of risk like any other.
+                reply = await self.companion.act(self.who, Typed(line)) if line else Reply()
+                if reply.crisis or reply.safety is not None or reply.messages:
+                    await self._converse(reply)
+                    break
                 self._say(self._t("console_unknown_menu"))
 
     async def _converse(self, reply: Reply) -> None:
         """Show replies and read answers until the flow is paused or finished."""
         while True:
             self._show(reply)
+            if reply.safety is not None:
+                reply = await self._answer_safety(reply)
+                continue
             if reply.prompt is None or reply.status in ("paused", "finished", "idle"):
                 return
             action = self._action(self._read(), reply.prompt)
@@ -134,6 +148,32 @@ class ConsoleChat:
             return Pressed(numbered[number - 1].id)
         return Typed(text)
 
+    async def _answer_safety(self, reply: Reply) -> Reply:
+        """Read the person's choice under a card or the safety question (a number, yes or no)."""
+        safety = reply.safety
+        assert safety is not None
+        registered = await self.companion.person(self.who) is not None
+        ids = [button.id for button in safety.buttons]
+        while True:
+            line = self._read().strip()
+            lowered = line.lower()
+            number = list_number(lowered)
+            choice: str | None = None
+            if number is not None and 1 <= number <= len(ids):
+                choice = ids[number - 1]
+            elif lowered in self._words("words_yes") and SafetyChoice.YES in ids:
+                choice = SafetyChoice.YES
+            elif lowered in self._words("words_no") and SafetyChoice.NO in ids:
+                choice = SafetyChoice.NO
+            if choice is not None:
+                if not registered:
+                    return self.companion.outside_answer(SafetyChoice(choice), self.language)
+                return await self.companion.answer_safety(self.who, SafetyChoice(choice), safety.token)
+            if line and registered:
+                # Something else typed: it is read like any message (what was held is let go).
+                return await self.companion.act(self.who, Typed(line))
+            self._say(self._t("console_unknown_menu"))
+
     def _read(self) -> str:
         if self.interactive:
             self.stdout.write("> ")
@@ -145,13 +185,6 @@ class ConsoleChat:
 
     # ------------------------------------------------------------------ output
 
-    def _crisis_card(self, text: str) -> bool:
-        """Typed text outside a question (consent, menu) is checked for crisis language too."""
-        if not self.companion.crisis.is_crisis(text):
-            return False
-        self._show(Reply(messages=[self.companion.crisis.card(self.language)], crisis=True))
-        return True
-
     def _show(self, reply: Reply) -> None:
         for index, message in enumerate(reply.messages):
             self._say("")
@@ -161,6 +194,11 @@ class ConsoleChat:
                 self._say(f"{rule}\n{message}\n{rule}")
                 continue
             self._say(message)
+        if reply.safety is not None:
+            self._say("")
+            self._say(reply.safety.text)
+            self._numbered([button.label for button in reply.safety.buttons])
+            return
         prompt = reply.prompt
         if prompt is None:
             return

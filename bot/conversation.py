@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
 from bot.storage.repository import (
     COMPLETED,
     IN_PROGRESS,
+    ActiveRun,
     Conversation,
     PersonRecord,
     RunRecord,
@@ -32,9 +34,12 @@ from bot.storage.repository import (
 )
 from flows.crisis import CrisisDetector
 from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn, Typed
-from flows.schema import LANGUAGES, quoted_flows
+from flows.safety import NOTHING, Answer, Assessment, Decision, Response, SafetyState, answered, decide
+from flows.schema import LANGUAGES, StepType, quoted_flows
 
 MAX_ATTEMPTS = 8
+STOPPING_MEDICINE = "stopping_medicine"
+"""The mark on an answer in which the person says they have stopped, or are stopping, a medicine."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +97,12 @@ class Reply:
     outcomes: list[Any] = field(default_factory=list)
     """What listeners returned when this turn finished a flow (see FinishedListener)."""
     crisis: bool = False
-    """The typed text was crisis language: ``messages[0]`` is the crisis card, nothing
-    of the text was saved, and ``prompt`` (if any) is the same question asked again."""
+    """``messages[0]`` is a card (the crisis card, or the card for someone worried about
+    another person) that stands apart, before anything else."""
+    safety: SafetyPrompt | None = None
+    """A safety question, or what follows the card, with its buttons: shown after
+    ``messages`` instead of ``prompt`` (the flow's question comes back once the person
+    has chosen). The message that brought it was not saved (see bot.safety)."""
     language: str | None = None
     """The person's language, when the turn read it (saves adapters a query)."""
 
@@ -117,16 +126,20 @@ class Companion:
         engine: Engine,
         *,
         clock: Callable[[], dt.datetime] = utcnow,
+        crisis: CrisisDetector | None = None,
     ) -> None:
         self.storage = storage
         self.engine = engine
         self.catalog = engine.catalog
         self.clock = clock
         self._quotes = {flow_id: quoted_flows(flow) for flow_id, flow in self.catalog.flows.items()}
-        self.crisis = CrisisDetector.from_catalog(self.catalog)
+        # Every language's lexicon must be there: a companion that cannot read
+        # crisis language in one of its languages must not start.
+        self.crisis = crisis or CrisisDetector.from_catalog(self.catalog, required=LANGUAGES)
+        self.safety_words = SafetyWords(self.catalog.ui, self.crisis)
         self.retries = 0
-        self._finished: dict[str, list[FinishedListener]] = {}
         """How many turns had to be retried because another turn won (for tests and metrics)."""
+        self._finished: dict[str, list[FinishedListener]] = {}
 
     def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
         """Run ``listener`` in the same transaction whenever someone finishes ``flow_id``."""
@@ -262,12 +275,12 @@ class Companion:
             existing = tx.run_in_progress(person.id, flow_id)
             if existing is not None and (existing.position.get("about") or {}) == subject:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
-                return self._save(tx, conversation, existing.id, flow_id, turn, now)
+                return self._save(tx, conversation, existing.id, flow_id, turn, now)[0]
             turn = self.engine.start(flow_id, context)
             turn.position.about = subject
             if existing is not None:
                 turn.status = "restarted"
-            return self._save(tx, conversation, existing.id if existing else None, flow_id, turn, now)
+            return self._save(tx, conversation, existing.id if existing else None, flow_id, turn, now)[0]
 
         return await self._turn(who, update_id, step)
 
@@ -281,25 +294,84 @@ class Companion:
     ) -> Reply:
         """Apply a button press or typed text to the person's current question.
 
-        Typed text is checked for crisis language before anything else. With
-        ``expect`` (flow id, step -> bool) a button from an older question is
-        recognised inside the same transaction and changes nothing.
+        Typed text is read for signs of risk before anything else (see
+        :mod:`flows.safety`): a card or the safety question comes first, and the
+        text is held until the person chooses. With ``expect`` (flow id, step ->
+        bool) a button from an older question is recognised inside the same
+        transaction and changes nothing.
         """
-        in_crisis = isinstance(action, Typed) and self.crisis.is_crisis(action.text)
+        assessment = self.crisis.assess(action.text) if isinstance(action, Typed) else NOTHING
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
-            run = conversation.run
-            if in_crisis:
-                return self._crisis_reply(tx, conversation, now)
-            if expect is not None and (run is None or not expect(run.flow_id, run.position.get("step", ""))):
-                return self._moved_on(tx, conversation, now)
-            if run is None:
-                return Reply(status="idle", language=conversation.person.language)
-            context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
-            turn = self.engine.take(Position.from_dict(run.position), action, context)
-            return self._save(tx, conversation, run.id, run.flow_id, turn, now)
+            if assessment == NOTHING:
+                return self._apply(tx, conversation, now, action, expect)[0]
+            assert isinstance(action, Typed)
+            return self._safety_turn(tx, conversation, now, action.text, assessment)
 
         return await self._turn(who, update_id, step)
+
+    async def answer_safety(
+        self, who: Who, choice: SafetyChoice, token: str = "", update_id: int | None = None
+    ) -> Reply:
+        """The person pressed a button under a card or the safety question.
+
+        Yes and "I'd rather not say" always bring the card, however old the
+        button. No thanks them, rests the question and keeps their message as
+        their answer. "Keep it as my answer" saves the held message only if
+        ``token`` is the one it was held with.
+        """
+
+        def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
+            person, run = conversation.person, conversation.run
+            language = person.language
+            words = self.safety_words
+            held = Held.from_position(run.position, token) if run is not None and token else None
+            if choice in (SafetyChoice.YES, SafetyChoice.RATHER_NOT):
+                safety = words.after_card(language, held, in_flow=run is not None)
+                return self._safety_reply(conversation, [words.card(language)], safety, crisis=True)
+            if choice is SafetyChoice.NO:
+                state = SafetyState.from_dict(tx.safety_state(person.id))
+                tx.save_safety_state(person.id, answered(Answer.NO, state, now)[1].to_dict(), now)
+                if held is not None:
+                    return self._keep(tx, conversation, now, held, "safety_thanks_kept")
+                return self._current(tx, conversation, now, [words.text("safety_thanks", language)])
+            if choice is SafetyChoice.SAVE:
+                if held is not None:
+                    return self._keep(tx, conversation, now, held, "safety_saved")
+                return self._current(tx, conversation, now, [words.text("safety_not_held", language)])
+            if choice is SafetyChoice.PAUSE and run is not None:
+                return self._apply(tx, conversation, now, Pressed(PAUSE), None)[0]
+            if run is not None and HELD in run.position:
+                # Carry on: what was held is let go, unsaved.
+                unheld = {key: value for key, value in run.position.items() if key != HELD}
+                tx.save_turn(
+                    person,
+                    run_id=run.id,
+                    flow_id=run.flow_id,
+                    position=unheld,
+                    status="active",
+                    active_flow=run.flow_id,
+                    saved={},
+                    now=now,
+                )
+            return self._current(tx, conversation, now, [])
+
+        return await self._turn(who, update_id, step)
+
+    def outside(self, text: str, language: str) -> Reply | None:
+        """Signs of risk in text that is not part of a conversation turn (before consent,
+        an edited message, a photo's caption): the card or the question, nothing stored."""
+        decision = decide(self.crisis.assess(text), SafetyState(), self.clock(), self.clock().date())
+        if decision.response in (Response.NONE, Response.HELP_LINE):
+            return None
+        return self._interruption(decision, language, None, in_flow=False)
+
+    def outside_answer(self, choice: SafetyChoice, language: str) -> Reply:
+        """A safety button pressed by someone with no record: nothing is stored."""
+        words = self.safety_words
+        if choice in (SafetyChoice.YES, SafetyChoice.RATHER_NOT):
+            return Reply(messages=[words.card(language)], crisis=True, language=language)
+        return Reply(messages=[words.text("safety_thanks", language)], status="idle", language=language)
 
     async def pause(self, who: Who, update_id: int | None = None) -> Reply:
         return await self.act(who, Pressed(PAUSE), update_id)
@@ -325,17 +397,131 @@ class Companion:
 
     # ------------------------------------------------------------------ internals
 
-    def _crisis_reply(self, tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
-        """The crisis card first, then the same question again; nothing of the text is saved."""
-        language = conversation.person.language
-        reply = self._moved_on(tx, conversation, now)
-        messages = [self.crisis.card(language)]
-        if reply.prompt is not None:
-            messages.append(self.crisis.carry_on(language))
-        status = "active" if reply.prompt is not None else "idle"
+    def _apply(
+        self,
+        tx: Transaction,
+        conversation: Conversation,
+        now: dt.datetime,
+        action: Action,
+        expect: Callable[[str, str], bool] | None,
+    ) -> tuple[Reply, int | None, dict[str, Any]]:
+        """One ordinary turn: the reply, the run it was saved on, and the answers saved
+        (empty when the input did not fit the question and it is asked again)."""
+        run = conversation.run
+        if expect is not None and (run is None or not expect(run.flow_id, run.position.get("step", ""))):
+            return self._moved_on(tx, conversation, now), None, {}
+        if run is None:
+            return Reply(status="idle", language=conversation.person.language), None, {}
+        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        turn = self.engine.take(Position.from_dict(run.position), action, context)
+        reply, run_id = self._save(tx, conversation, run.id, run.flow_id, turn, now)
+        return reply, run_id, turn.saved
+
+    def _safety_turn(
+        self, tx: Transaction, conversation: Conversation, now: dt.datetime, text: str, assessment: Assessment
+    ) -> Reply:
+        """Typed text with a sign of risk (or of stopping a medicine) in it."""
+        person = conversation.person
+        state = SafetyState.from_dict(tx.safety_state(person.id))
+        decision = decide(assessment, state, now, self._local_date(now, person))
+        if decision.state != state:
+            tx.save_safety_state(person.id, decision.state.to_dict(), now)
+        words = self.safety_words
+        if decision.interrupts:
+            run = conversation.run
+            held = None
+            if run is not None and self._takes_text(run):
+                held = Held.new(
+                    text,
+                    stopping_medicine=assessment.stopping_medicine,
+                    medicine_warning=decision.medicine_warning and decision.response is not Response.CARD,
+                )
+                tx.save_turn(
+                    person,
+                    run_id=run.id,
+                    flow_id=run.flow_id,
+                    position={**run.position, HELD: held.to_dict()},
+                    status="active",
+                    active_flow=run.flow_id,
+                    saved={},
+                    now=now,
+                )
+            reply = self._interruption(decision, person.language, held, in_flow=run is not None)
+            reply.flow_id = run.flow_id if run is not None else None
+            reply.status = "active" if run is not None else "idle"
+            return reply
+        reply, run_id, saved = self._apply(tx, conversation, now, Typed(text), None)
+        if decision.response is Response.HELP_LINE:
+            reply.messages.insert(0, words.help_line(person.language))
+        if decision.medicine_warning:
+            reply.messages.append(words.medicine(person.language))
+        if assessment.stopping_medicine and run_id is not None and saved:
+            tx.mark_answers(person.id, run_id, saved, STOPPING_MEDICINE, now)
+        return reply
+
+    def _interruption(self, decision: Decision, language: str, held: Held | None, *, in_flow: bool) -> Reply:
+        """The card, the supporter's card or the safety question, before anything else."""
+        words = self.safety_words
+        messages: list[str] = []
+        if decision.response is Response.CARD:
+            messages.append(words.card(language))
+            safety = words.after_card(language, held, in_flow=in_flow)
+        else:
+            if decision.response is Response.SUPPORTER:
+                messages.append(words.supporter_card(language))
+            safety = words.question(decision.response, language, held)
+        if decision.medicine_warning and (held is None or not held.medicine_warning):
+            messages.append(words.medicine(language))
         return Reply(
-            messages=messages, prompt=reply.prompt, status=status, flow_id=reply.flow_id, crisis=True, language=language
+            messages=messages,
+            safety=safety,
+            crisis=decision.response in (Response.CARD, Response.SUPPORTER),
+            language=language,
         )
+
+    def _keep(self, tx: Transaction, conversation: Conversation, now: dt.datetime, held: Held, key: str) -> Reply:
+        """Save a held message as the answer it was typed as, and go on."""
+        language = conversation.person.language
+        reply, run_id, saved = self._apply(tx, conversation, now, Typed(held.text), None)
+        if not saved:
+            # The question could not take it as typed (too long, say): its own re-ask explains why.
+            if key == "safety_thanks_kept":
+                reply.messages.insert(0, self.safety_words.text("safety_thanks", language))
+            return reply
+        reply.messages.insert(0, self.safety_words.text(key, language))
+        if held.medicine_warning:
+            reply.messages.insert(1, self.safety_words.medicine(language))
+        if held.stopping_medicine and run_id is not None and saved:
+            tx.mark_answers(conversation.person.id, run_id, saved, STOPPING_MEDICINE, now)
+        return reply
+
+    def _current(self, tx: Transaction, conversation: Conversation, now: dt.datetime, messages: list[str]) -> Reply:
+        """The question the person is on, after ``messages``; nothing written."""
+        reply = self._moved_on(tx, conversation, now)
+        reply.messages = [*messages, *reply.messages]
+        reply.status = "active" if reply.prompt is not None else "idle"
+        return reply
+
+    @staticmethod
+    def _safety_reply(
+        conversation: Conversation, messages: list[str], safety: SafetyPrompt | None, *, crisis: bool
+    ) -> Reply:
+        run = conversation.run
+        return Reply(
+            messages=messages,
+            safety=safety,
+            crisis=crisis,
+            status="active" if run is not None else "idle",
+            flow_id=run.flow_id if run is not None else None,
+            language=conversation.person.language,
+        )
+
+    def _takes_text(self, run: ActiveRun) -> bool:
+        """Whether the person's current question is answered by typing (so their words can be kept)."""
+        flow = self.catalog.flows.get(run.flow_id)
+        step_id = str(run.position.get("step", ""))
+        step = next((s for s in flow.steps if s.id == step_id), None) if flow else None
+        return step is not None and step.type is StepType.text
 
     def _moved_on(self, tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
         """The current question as it stands, with nothing written."""
@@ -412,7 +598,7 @@ class Companion:
             flow_id=flow_id,
             language=conversation.person.language,
             outcomes=outcomes,
-        )
+        ), run_id
 
     def _context(
         self, person: PersonRecord, now: dt.datetime, earlier: dict[str, dict[str, Any]] | None = None

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from flows.catalog import Catalog, Problem
+from flows.safety import NOTHING, Assessment, Tier
 
 CRISIS_FILE = "crisis/{language}.yaml"
 GAP_WORDS = 3
@@ -260,6 +261,14 @@ class CrisisDetector:
 
     def is_crisis(self, text: str) -> bool:
         return self.detect(text) is not None
+
+    def assess(self, text: str) -> Assessment:
+        """What one message holds, for the safety policy (see flows.safety)."""
+        found = self.detect(text)
+        return Assessment(Tier.DEFINITE, frozenset({"crisis"})) if found else NOTHING
+
+    def supporter_card(self, language: str) -> str:
+        return self._lexicon(language).card
 
     def card(self, language: str) -> str:
         return self._lexicon(language).card

@@ -48,6 +48,7 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("content")
     shutil.copytree(ROOT / "content" / "ui", folder / "ui")
     shutil.copytree(ROOT / "content" / "summary", folder / "summary")
+    shutil.copytree(ROOT / "content" / "crisis", folder / "crisis")  # never a chat without crisis detection
     shutil.copytree(ROOT / "tests" / "content" / "flows", folder / "flows")
     return folder
 

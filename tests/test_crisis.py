@@ -170,6 +170,7 @@ def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
 
 async def test_the_console_and_every_adapter_get_the_card_through_the_service(companion) -> None:  # type: ignore[no-untyped-def]
     from bot.conversation import Who
+    from bot.safety import SafetyChoice
     from flows.engine import Typed
 
     who = Who("console", "crisis")
@@ -177,8 +178,11 @@ async def test_the_console_and_every_adapter_get_the_card_through_the_service(co
     flow_id = companion.catalog.ordered_flows()[0].id
     opened = await companion.open(who, flow_id)
     reply = await companion.act(who, Typed("I want to kill myself"))
-    assert reply.crisis and reply.messages[0] == companion.crisis.card("en")
-    assert reply.messages[1] == companion.crisis.carry_on("en")
+    assert reply.crisis and reply.messages == [companion.crisis.card("en")]
+    # The flow's question waits until the person chooses to carry on.
+    assert reply.prompt is None and reply.safety is not None
+    assert [button.id for button in reply.safety.buttons][-2:] == [SafetyChoice.CARRY_ON, SafetyChoice.PAUSE]
+    reply = await companion.answer_safety(who, SafetyChoice.CARRY_ON, reply.safety.token)
     assert reply.prompt == opened.prompt
     idle = Who("console", "idle")
     await companion.join(idle)

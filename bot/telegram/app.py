@@ -31,7 +31,6 @@ from bot.telegram.extensions import ExtensionFactory
 from bot.telegram.handlers import COMMANDS, TelegramCompanion, on_error
 from bot.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from bot.telegram.sending import CompanionBot
-from flows.crisis import CrisisDetector
 from flows.schema import LANGUAGES
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
@@ -93,8 +92,7 @@ def build_application(
 ) -> Application:
     """The companion as a PTB Application (not started), with feature extensions added."""
     quiet_logs()
-    crisis = CrisisDetector.from_catalog(companion.catalog, required=LANGUAGES)
-    handlers = TelegramCompanion(companion, Signer(token.encode()), crisis)
+    handlers = TelegramCompanion(companion, Signer(token.encode()))
     bot = CompanionBot(
         token,
         base_url=base_url or "https://api.telegram.org/bot",

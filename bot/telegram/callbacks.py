@@ -8,8 +8,9 @@ on *in the same transaction* as the turn. A button from an older question, or
 data somebody made up, changes nothing: it fails the check.
 
 Other buttons are not tied to a question: consent (``c:``), the menu (``m:``),
-language (``l:``), the erase confirmation (``d:``) and the summary's
-follow-ups (``s:``).
+language (``l:``), the erase confirmation (``d:``), the summary's
+follow-ups (``s:``) and the safety question and card (``k:<choice>:<token>``,
+the token tying "keep it as my answer" to the message it keeps; see bot.safety).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CALLBACK_DATA_LIMIT = 64
 TOKEN_LENGTH = 8
 TOKENS_KEPT = 8192
 
-CONSENT, MENU, LANGUAGE, DELETE, FLOW, SUMMARY = "c", "m", "l", "d", "f", "s"
+CONSENT, MENU, LANGUAGE, DELETE, FLOW, SUMMARY, SAFETY = "c", "m", "l", "d", "f", "s", "k"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,6 @@ def parse(data: str | None, extra_kinds: Iterable[str] = ()) -> Callback | None:
         if len(token) != TOKEN_LENGTH or not button:
             return None
         return Callback(FLOW, button, token)
-    if (kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY) or kind in extra_kinds) and rest:
+    if (kind in (CONSENT, MENU, LANGUAGE, DELETE, SUMMARY, SAFETY) or kind in extra_kinds) and rest:
         return Callback(kind, rest)
     return None

@@ -6,8 +6,8 @@ the database; commands are thin. Rules kept here:
 
 - Nothing is stored before the person taps "agree": until then no person row
   exists and no update id is recorded for them. ``/help`` works regardless.
-- Typed text (and photo captions, and edits) is checked for crisis language
-  before anything else.
+- Typed text (and photo captions, and edits) is read for signs of risk
+  before anything else, by the service (see bot.safety).
 - A redelivered update is answered once (update ids go through the service).
 - Logs name the kind of problem and the update id, never what anyone wrote.
 """
@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.conversation import Companion, NotRegistered, Reply, Who
+from bot.safety import SafetyChoice, SafetyPrompt
 from bot.summary.build import build_summary, missing_flows
 from bot.summary.name import NAME_FLOW
 from bot.summary.pdf import render_pdf
@@ -38,7 +39,6 @@ from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
 from bot.telegram.render import Rendered, buttons, escape, prompt_message, text_message
 from bot.telegram.sending import CompanionBot
-from flows.crisis import CrisisDetector
 from flows.engine import Button, Pressed, Prompt, Typed
 from flows.schema import LANGUAGES, StepType
 
@@ -62,14 +62,13 @@ def telegram_language(code: str | None) -> str:
 
 
 class TelegramCompanion:
-    """The handlers, sharing one Companion service, signer and crisis detector."""
+    """The handlers, sharing one Companion service (which reads every message for risk) and signer."""
 
-    def __init__(self, companion: Companion, signer: Signer, crisis: CrisisDetector) -> None:
+    def __init__(self, companion: Companion, signer: Signer) -> None:
         self.bot: Any = None
         """Set by build_application: the application's (rate-limited) CompanionBot."""
         self.companion = companion
         self.signer = signer
-        self.crisis = crisis
         self.ui = companion.catalog.ui
         self.extensions: list[Extension] = []
         self._buttons: dict[str, ButtonFunction] = {}
@@ -89,6 +88,7 @@ class TelegramCompanion:
             callbacks.DELETE,
             callbacks.FLOW,
             callbacks.SUMMARY,
+            callbacks.SAFETY,
         }
         clash = (set(extension.buttons) & (core | set(self._buttons))) or (
             set(extension.commands) & (set(COMMANDS) | {c for e in self.extensions for c in e.commands})
@@ -111,8 +111,9 @@ class TelegramCompanion:
             reply = await self.companion.act(who, Typed(message.text), update.update_id)
         except NotRegistered:
             language = telegram_language(user.language_code)
-            if self.crisis.is_crisis(message.text):
-                await self._send(message.chat_id, text_message([self.crisis.card(language)]))
+            outside = self.companion.outside(message.text, language)
+            if outside is not None:
+                await self._show(message.chat_id, who, outside, language)
                 return
             await self._send_consent(message.chat_id, language, first=False)
             return
@@ -123,10 +124,13 @@ class TelegramCompanion:
         message = update.edited_message
         user = update.effective_user
         text = (message.text or message.caption) if message else None
-        if message is None or user is None or not text or not self.crisis.is_crisis(text):
+        if message is None or user is None or not text:
             return
-        language = await self._language(Who(CHANNEL, str(user.id)), user.language_code)
-        await self._send(message.chat_id, text_message([self.crisis.card(language)]))
+        who = Who(CHANNEL, str(user.id))
+        language = await self._language(who, user.language_code)
+        outside = self.companion.outside(text, language)
+        if outside is not None:
+            await self._show(message.chat_id, who, outside, language)
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Photos, voice notes, stickers, files, locations: only text and buttons are read."""
@@ -136,8 +140,9 @@ class TelegramCompanion:
             return
         who = Who(CHANNEL, str(user.id))
         language = await self._language(who, user.language_code)
-        if message.caption and self.crisis.is_crisis(message.caption):
-            await self._send(message.chat_id, text_message([self.crisis.card(language)]))
+        outside = self.companion.outside(message.caption, language) if message.caption else None
+        if outside is not None:
+            await self._show(message.chat_id, who, outside, language)
         person = await self.companion.person(who)
         if person is None:
             await self._send_consent(message.chat_id, language, first=False)
@@ -173,6 +178,8 @@ class TelegramCompanion:
             await self._on_menu_choice(update, query, who, parsed.value)
         elif parsed.kind == callbacks.SUMMARY:
             await self._on_summary_button(update, query, who, parsed.value)
+        elif parsed.kind == callbacks.SAFETY:
+            await self._on_safety(update, query, who, parsed.value)
         elif parsed.kind in self._buttons:
             await self._buttons[parsed.kind](update, query, who, parsed.value)
         else:
@@ -229,6 +236,35 @@ class TelegramCompanion:
             self._show_reply(chat_id, who, reply, language),
         )
 
+    async def _on_safety(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
+        """A button under the safety question or a card. "Yes" always brings the card."""
+        name, _, token = value.partition(":")
+        try:
+            choice = SafetyChoice(name)
+        except ValueError:
+            await self._moved_on(query, who, query.from_user.language_code)
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        try:
+            reply = await self.companion.answer_safety(who, choice, token, update.update_id)
+        except NotRegistered:
+            language = telegram_language(query.from_user.language_code)
+            reply = self.companion.outside_answer(choice, language)
+            chat_id = message.chat_id if message else query.from_user.id
+            await self._answer(query)
+            if message is not None:
+                await self._close(message, self._pressed_label(message, query.data), language)
+            if reply.crisis:
+                await self._show(chat_id, who, reply, language)
+            else:
+                await self._send_consent(chat_id, language, first=False, before=reply.messages)
+            return
+        if reply.status == "duplicate":
+            await self._answer(query)
+            return
+        language = reply.language or await self._language(who)
+        await self._close_and_reply(message, query, who, reply, language)
+
     def _same_question(self, parsed: Callback, flow_id: str, prompt: Prompt) -> bool:
         return self.signer.matches(parsed, flow_id, prompt.step)
 
@@ -273,9 +309,11 @@ class TelegramCompanion:
             return
         await self._send_menu(message.chat_id, who, person.language)
 
-    async def _send_consent(self, chat_id: int, language: str, *, first: bool, payload: str = "") -> None:
+    async def _send_consent(
+        self, chat_id: int, language: str, *, first: bool, payload: str = "", before: Sequence[str] = ()
+    ) -> None:
         keys = ["welcome", "not_for_emergencies", "privacy"] if first else ["tg_consent_first"]
-        texts = [self.ui.get(key, language) for key in keys] + [self.ui.get("consent_question", language)]
+        texts = [*before, *(self.ui.get(key, language) for key in keys), self.ui.get("consent_question", language)]
         agree = callbacks.simple(callbacks.CONSENT, "yes")
         if payload and self._payload_handler(payload) is not None:
             # Carry the start link through the consent button, so it runs right after "yes".
@@ -539,6 +577,9 @@ class TelegramCompanion:
         if reply.crisis and messages:
             # The card stands alone, first, before anything else.
             await self._send(chat_id, text_message([messages.pop(0)]))
+        if reply.safety is not None:
+            await self._send(chat_id, self._safety_prompt(reply.safety, messages))
+            return
         if reply.prompt is not None and reply.flow_id is not None:
             await self._send(chat_id, self._prompt(reply.flow_id, reply.prompt, language, messages))
             return
@@ -558,6 +599,14 @@ class TelegramCompanion:
             return self.signer.flow_button(flow_id, prompt.step, button.id)
 
         return prompt_message(prompt, lambda key, **params: self.ui.get(key, language, **params), data, before)
+
+    @staticmethod
+    def _safety_prompt(safety: SafetyPrompt, before: Sequence[str]) -> Rendered:
+        pairs = [
+            (button.label, callbacks.simple(callbacks.SAFETY, f"{button.id}:{safety.token}"))
+            for button in safety.buttons
+        ]
+        return text_message([*before, safety.text], buttons(pairs))
 
     async def _send_menu(self, chat_id: int, who: Who, language: str, before: Sequence[str] = ()) -> None:
         flows = await self.companion.menu(who)

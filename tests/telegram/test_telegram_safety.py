@@ -214,9 +214,15 @@ async def test_crisis_text_gets_the_card_first_then_the_same_question_and_is_not
     calls = await jo.says("honestly I want to kill myself")
     sent = [call for call in calls if call.method == "sendMessage"]
     card = companion.crisis.card("en")
+    ui = companion.catalog.ui
     assert len(sent) == 2
     assert jo.chat[-2]["text"] == card
-    assert jo.last["text"] == companion.crisis.carry_on("en") + "\n\n" + prompt_text(prompt)
+    # Then a way on that the person chooses, not the flow's question straight away.
+    assert shown_labels(jo.last)[-2:] == [ui.get("button_safety_carry_on", "en"), ui.get("button_safety_pause", "en")]
+    data = await companion.export(who)
+    assert "kill" not in json.dumps(data)
+    await jo.taps(ui.get("button_safety_carry_on", "en"))
+    assert jo.last["text"] == prompt_text(prompt)
     assert await position(companion, who) == before
     data = await companion.export(who)
     assert "kill" not in json.dumps(data)
