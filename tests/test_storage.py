@@ -104,11 +104,10 @@ async def test_a_failed_transaction_writes_nothing(storage: Storage) -> None:
     assert await storage.run(lambda tx: tx.person("console", "me")) is None
 
 
-async def test_a_turn_written_only_on_the_driver_is_rolled_back_on_failure_and_kept_on_success(
+async def test_a_turn_is_rolled_back_whole_on_failure_and_kept_whole_on_success(
     storage: Storage,
 ) -> None:
-    """A turn's hot statements bypass SQLAlchemy (prepared.py); its transaction must
-    still end in exactly one ROLLBACK or COMMIT, whether SQLAlchemy took part or not."""
+    """A turn's transaction ends in exactly one ROLLBACK or COMMIT, whatever it ran."""
 
     def claimed_then_crash(tx) -> None:
         assert tx.claim_update("telegram", 7, NOW)
@@ -120,8 +119,8 @@ async def test_a_turn_written_only_on_the_driver_is_rolled_back_on_failure_and_k
     assert await storage.run(lambda tx: tx.claim_update("telegram", 7, NOW)) is False  # the second was kept
 
     def both(tx) -> None:
-        tx.claim_update("telegram", 8, NOW)  # on the driver
-        tx.create_person("console", "both", "en", NOW)  # through SQLAlchemy
+        tx.claim_update("telegram", 8, NOW)  # one of a turn's statements
+        tx.create_person("console", "both", "en", NOW)  # and any other
 
     await storage.run(both)
     assert await storage.run(lambda tx: tx.person("console", "both")) is not None

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine, RootTransaction, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.storage.checkpointer import SAFETY_NET_PAGES, Checkpointer
@@ -148,13 +148,17 @@ class SqliteDatabase(Database):
         """Run ``work`` in a transaction of its own: for work that begins or commits
         itself (Alembic does), which must never share a transaction with turns."""
         connection = self._connection
-        await self._take_write_lock(connection)
+        transaction = await self._take_write_lock(connection)
         try:
             result = work(connection)
         except BaseException:
             self._roll_back(connection)
             raise
-        self._commit(connection)
+        if transaction.is_active:
+            transaction.commit()
+        elif connection.connection.driver_connection.in_transaction:
+            # The work ended SQLAlchemy's transaction itself and began another on the driver.
+            connection.connection.driver_connection.commit()
         return result
 
     async def migrate(self) -> None:
@@ -180,7 +184,7 @@ class SqliteDatabase(Database):
         finally:
             driver.execute("PRAGMA foreign_keys=ON")
 
-    async def _take_write_lock(self, connection: Connection) -> None:
+    async def _take_write_lock(self, connection: Connection) -> RootTransaction:
         """``BEGIN IMMEDIATE`` without blocking the event loop.
 
         While another process holds SQLite's write lock, wait here with
@@ -193,8 +197,7 @@ class SqliteDatabase(Database):
         wait, deadline = FIRST_LOCK_WAIT_SECONDS, None
         while True:
             try:
-                self._begin_immediate(connection)
-                return
+                return self._begin_immediate(connection)
             except sqlite3.OperationalError as error:
                 if not _is_busy(error):
                     raise
@@ -206,13 +209,16 @@ class SqliteDatabase(Database):
             wait = min(wait * 2, LAST_LOCK_WAIT_SECONDS)
 
     @staticmethod
-    def _begin_immediate(connection: Connection) -> None:
-        """Take the write lock now, or raise SQLite's busy error."""
-        driver = connection.connection.driver_connection
-        if driver.in_transaction:
-            # Left open by a failure nothing rolled back: never build on it.
-            driver.rollback()
-        driver.execute("BEGIN IMMEDIATE")
+    def _begin_immediate(connection: Connection) -> RootTransaction:
+        """Take the write lock now (or raise SQLite's busy error), then begin SQLAlchemy's
+        transaction on it, so every statement, savepoint and the commit are SQLAlchemy's own.
+
+        The lock is taken with the driver's own ``execute`` because a failure inside
+        SQLAlchemy's "begin" event would leave the Connection half-begun.
+        """
+        SqliteDatabase._roll_back(connection)  # left open by a failure: never build on it
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        return connection.begin()
 
     @property
     def _group(self) -> _GroupCommit:
@@ -222,17 +228,12 @@ class SqliteDatabase(Database):
         return group
 
     @staticmethod
-    def _commit(connection: Connection) -> None:
-        """COMMIT, by SQLAlchemy if an ordinary statement made it join the transaction."""
-        if connection.in_transaction():
-            connection.commit()
-        else:
-            connection.connection.driver_connection.commit()
-
-    @staticmethod
     def _roll_back(connection: Connection) -> None:
-        if connection.in_transaction():
-            connection.rollback()
+        # A transaction whose COMMIT failed is no longer active but still held:
+        # rolling it back is what lets the Connection begin again.
+        transaction = connection.get_transaction()
+        if transaction is not None:
+            transaction.rollback()
         driver = connection.connection.driver_connection
         if driver.in_transaction:
             driver.rollback()
@@ -313,7 +314,7 @@ class _GroupCommit:
             return  # failed already (the database was closed)
         try:
             connection = self.database._connection
-            self.database._begin_immediate(connection)
+            transaction = self.database._begin_immediate(connection)
         except Exception as error:
             if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
                 self._lock_wait = asyncio.get_running_loop().create_task(self._wait_then_commit(connection))
@@ -321,15 +322,15 @@ class _GroupCommit:
                 # The file could not be opened, the disk failed...: every caller hears it.
                 self._fail_all(error)
             return
-        self._commit_group(connection)
+        self._commit_group(connection, transaction)
 
     async def _wait_then_commit(self, connection: Connection) -> None:
         try:
-            await self.database._take_write_lock(connection)
+            transaction = await self.database._take_write_lock(connection)
         except Exception as error:
             self._fail_all(error)
             return
-        self._commit_group(connection)
+        self._commit_group(connection, transaction)
 
     def _fail_all(self, error: BaseException) -> None:
         group, self._waiting = self._waiting, []
@@ -337,34 +338,31 @@ class _GroupCommit:
             if not future.done():
                 future.set_exception(error)
 
-    def _commit_group(self, connection: Connection) -> None:
+    def _commit_group(self, connection: Connection, transaction: RootTransaction) -> None:
         group, self._waiting = self._waiting[:GROUP_LIMIT], self._waiting[GROUP_LIMIT:]
         if self._waiting:
             # The rest form the next group, straight after this one.
             asyncio.get_running_loop().call_soon(self._start)
         group = [(work, future) for work, future in group if not future.cancelled()]
-        driver = connection.connection.driver_connection
         alone = len(group) == 1
         kept: list[tuple[asyncio.Future[Any], Any]] = []
         running: asyncio.Future[Any] | None = None
         try:
             for work, running in group:
-                if not alone:
-                    driver.execute("SAVEPOINT turn")
+                savepoint = None if alone else connection.begin_nested()
                 try:
                     result = work(connection)
                 except Exception as error:
-                    if alone:
+                    if savepoint is None:
                         raise
-                    driver.execute("ROLLBACK TO turn")
-                    driver.execute("RELEASE turn")
+                    savepoint.rollback()
                     running.set_exception(error)
                     continue
-                if not alone:
-                    driver.execute("RELEASE turn")
+                if savepoint is not None:
+                    savepoint.commit()
                 kept.append((running, result))
             running = None
-            SqliteDatabase._commit(connection)
+            transaction.commit()
         except BaseException as error:
             # A piece raised past its savepoint (alone, or not an Exception), or the
             # savepoints or the COMMIT failed: nothing of the group is kept. The piece
@@ -454,8 +452,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # SqliteDatabase.run has taken the write lock already; anything else
-        # (a bare engine.begin()) takes it here. Straight on the driver: this runs
-        # before every turn, and exec_driver_sql would add SQLAlchemy's machinery.
+        # (a bare engine.begin()) takes it here.
         driver = connection.connection.driver_connection
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")

@@ -5,9 +5,10 @@ their active run in one query, and writes the new position, the answers and
 the processed update id in the same transaction, so an answer is committed
 before the companion replies, and a redelivered update is handled once.
 
-The hot path uses SQLAlchemy Core statements on the ORM's tables, built once:
-a turn is a handful of statements and costs a fraction of a millisecond on
-SQLite, where they run prepared on the driver (prepared.py).
+Everything is SQLAlchemy Core on the models' tables, through one path on
+both backends. The statements every turn runs are built once (SQLAlchemy
+then reuses their compiled form): a turn is a handful of statements and costs
+a fraction of a millisecond on SQLite.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
 from bot.storage.database import Database, open_database
 from bot.storage.models import Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
-from bot.storage.prepared import Prepared, driver_for
 
 people = Person.__table__
 runs = Run.__table__
@@ -168,7 +168,7 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         value=bindparam("value", type_=answers.c.value.type),
         answered_at=bindparam("now", type_=answers.c.answered_at.type),
     )
-    statements = {
+    return {
         "claim": claim.on_conflict_do_nothing(),
         "upsert_answer": upsert.on_conflict_do_update(
             index_elements=[answers.c.run_id, answers.c.key],
@@ -179,58 +179,10 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         "bump_version": _BUMP_VERSION,
         "update_run": _UPDATE_RUN,
     }
-    if insert_for is postgresql_insert:
-        # PostgreSQL runs an INSERT inside a WITH: the claim and the read are one
-        # round trip. The count of claimed rows is the last column.
-        claimed = claim.on_conflict_do_nothing().returning(literal_column("1")).cte("claimed")
-        statements["claim_and_read"] = _SELECT_CONVERSATION.add_columns(
-            select(func.count()).select_from(claimed).scalar_subquery().label("claimed")
-        )
-        # And every write of the turn in one more: the version bump, the new position
-        # and the answers (given as one JSON object, one row per key). The run moves
-        # and the answers are kept only if the bump matched.
-        bumped = _BUMP_VERSION.returning(people.c.id).cte("bumped")
-        matched = select(bumped.c.id).exists()
-        moved = _UPDATE_RUN.where(matched).returning(runs.c.id).cte("moved")
-        each = func.json_each(bindparam("saved", type_=answers.c.value.type)).table_valued("key", "value")
-        answered = postgresql_insert(answers).from_select(
-            ["run_id", "person_id", "flow_id", "key", "value", "answered_at"],
-            select(
-                bindparam("run_id"),
-                bindparam("person_id"),
-                bindparam("flow_id"),
-                each.c.key,
-                each.c.value,
-                bindparam("now", type_=answers.c.answered_at.type),
-            ).where(matched),
-        )
-        answered = (
-            answered.on_conflict_do_update(
-                index_elements=[answers.c.run_id, answers.c.key],
-                set_={"value": answered.excluded.value, "answered_at": answered.excluded.answered_at},
-            )
-            .returning(answers.c.id)
-            .cte("answered")
-        )
-        statements["write_turn"] = select(
-            select(func.count()).select_from(bumped).scalar_subquery().label("bumped"),
-            select(func.count()).select_from(moved).scalar_subquery().label("moved"),
-            select(func.count()).select_from(answered).scalar_subquery().label("answered"),
-        )
-    return statements
 
 
 _STATEMENTS = {"postgresql": _dialect_statements(postgresql_insert), "sqlite": _dialect_statements(sqlite_insert)}
-"""Every statement a turn runs, by dialect. They run prepared on the driver (see prepared.py)."""
-_PREPARED: dict[tuple[str, str], Prepared] = {}
-
-
-def _prepared(key: str, dialect: Dialect) -> Prepared:
-    bucket = "postgresql" if dialect.name == "postgresql" else "sqlite"
-    found = _PREPARED.get((bucket, key))
-    if found is None:
-        found = _PREPARED[(bucket, key)] = Prepared(_STATEMENTS[bucket][key], dialect)
-    return found
+"""Every statement a turn runs, by dialect (the upserts differ), built once."""
 
 
 def _about_person(position: dict[str, Any]) -> int | None:
@@ -269,24 +221,15 @@ class Transaction:
         self.connection = connection
         self._dialect = connection.dialect.name
         self._statements = _STATEMENTS["postgresql" if self._dialect == "postgresql" else "sqlite"]
-        # The driver connection, for the prepared hot statements (same transaction).
-        self._driver = driver_for(connection)
 
     def _execute(self, key: str, params: dict[str, Any]) -> int:
         """Run one of a turn's statements; return how many rows it changed."""
-        if self._driver is not None:
-            return _prepared(key, self.connection.dialect).execute(self._driver, params)
         return self.connection.execute(self._statements[key], params).rowcount
 
     def _execute_many(self, key: str, rows: list[dict[str, Any]]) -> None:
-        if self._driver is not None:
-            _prepared(key, self.connection.dialect).execute_many(self._driver, rows)
-        else:
-            self.connection.execute(self._statements[key], rows)
+        self.connection.execute(self._statements[key], rows)
 
     def _first(self, key: str, params: dict[str, Any]) -> Any:
-        if self._driver is not None:
-            return _prepared(key, self.connection.dialect).first(self._driver, params)
         return self.connection.execute(self._statements[key], params).first()
 
     # --------------------------------------------------------------- updates
@@ -351,21 +294,12 @@ class Transaction:
         """Record the update id (if any) and read the person's conversation.
 
         Returns (new update, conversation); the first is False for a redelivery.
-        On PostgreSQL both happen in one statement. When the person is unknown
-        the claim's result is not read: the caller rolls the transaction back.
+        When the person is unknown the caller rolls the transaction back, so the
+        claim is not kept.
         """
-        if update_id is None:
-            return True, self.conversation(channel, external_id)
-        if "claim_and_read" not in self._statements:
-            if not self.claim_update(channel, update_id, now):
-                return False, None
-            return True, self.conversation(channel, external_id)
-        row = self._first(
-            "claim_and_read", {"channel": channel, "update_id": update_id, "now": now, "external_id": external_id}
-        )
-        if row is None:
-            return True, None
-        return row[-1] == 1, _conversation(row[:-1])
+        if update_id is not None and not self.claim_update(channel, update_id, now):
+            return False, None
+        return True, self.conversation(channel, external_id)
 
     def conversation(self, channel: str, external_id: str) -> Conversation | None:
         """The person and their active run, in one query."""
@@ -409,14 +343,6 @@ class Transaction:
             "now": now,
             "completed_at": completed_at,
         }
-        if run_id is not None and status != "restarted" and "write_turn" in self._statements:
-            # PostgreSQL: the version bump, the position and the answers in one round
-            # trip; nothing moves unless the bump matched.
-            written = {**self._bump(person, active_flow), **moving, "flow_id": flow_id, "saved": saved}
-            bumped, _, _ = self._first("write_turn", written)
-            if bumped != 1:
-                raise StaleConversation(person.id)
-            return run_id
         self.set_active_flow(person, active_flow)
         if status == "restarted" and run_id is not None:
             self.connection.execute(update(runs).where(runs.c.id == run_id).values(status=RESTARTED, updated_at=now))
@@ -618,8 +544,7 @@ class Storage:
     hand-off at most:
 
     - PostgreSQL: on an asyncpg connection through ``AsyncConnection.run_sync``;
-    - SQLite: on the event loop, on a kept sqlite3 connection, with a turn's
-      hot statements prepared on the driver (see prepared.py). Turns handed
+    - SQLite: on the event loop, on a kept sqlite3 connection. Turns handed
       over together share one commit, each in its own savepoint: to the
       caller it is still its own transaction, kept whole or not at all.
     """
