@@ -625,12 +625,12 @@ class TelegramCompanion:
         bot: CompanionBot = self.bot
         last = len(rendered.parts) - 1
         for index, part in enumerate(rendered.parts):
-            await bot.send_html(chat_id, part, rendered.keyboard_json if index == last else None)
+            await bot.send_html(chat_id, part, rendered.keyboard if index == last else None)
 
     async def _edit(self, message: Message, rendered: Rendered) -> None:
         """Change a one-part message in place (a checklist tick): text and keyboard."""
         try:
-            await self.bot.edit_html(message.chat_id, message.message_id, rendered.parts[0], rendered.keyboard_json)
+            await self.bot.edit_html(message.chat_id, message.message_id, rendered.parts[0], rendered.keyboard)
         except BadRequest as error:
             if "not modified" not in str(error).lower():
                 raise

@@ -13,9 +13,8 @@ buttons carry the numbers.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -40,13 +39,6 @@ class Rendered:
 
     parts: tuple[str, ...]
     keyboard: InlineKeyboardMarkup | None = None
-    keyboard_json: str | None = field(default=None, compare=False)
-    """The keyboard as Telegram receives it, serialised once (a rendered question is
-    cached and sent many times). Made from ``keyboard`` when not given."""
-
-    def __post_init__(self) -> None:
-        if self.keyboard is not None and self.keyboard_json is None:
-            object.__setattr__(self, "keyboard_json", json.dumps(self.keyboard.to_dict()))
 
     def after(self, texts: Sequence[str]) -> Rendered:
         """The same message with plain texts (escaped here) said first; the keyboard is reused."""
