@@ -102,6 +102,19 @@ class SummaryDocument:
     title: str = ""
     """The document's title (PDF metadata, HTML <title>)."""
 
+    def parts(self) -> tuple[Section, ...]:
+        """The top third (as a section of its own, first) and then the sections: for walking
+        through the summary one part at a time, as a care coordinator does with the person."""
+        if self.glance is None or not self.glance.items:
+            return self.sections
+        entries = []
+        for item in self.glance.items:
+            for entry in item.entries:
+                label = f"{item.label}: {entry.label}" if entry.label else item.label
+                entries.append(Entry(label, entry.items, entry.own_words))
+        first = Section("at_a_glance", self.glance.title, None, "", tuple(entries))
+        return (first, *self.sections)
+
     @property
     def is_empty(self) -> bool:
         return not self.sections and not (self.glance and self.glance.items)

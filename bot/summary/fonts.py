@@ -144,8 +144,13 @@ class FontSet:
         self._covered: dict[str, frozenset[int]] = {}
         self._choice: dict[tuple[str, str], tuple[str, bool]] = {}
         self._arabic_forms: dict[str, tuple[str, str]] | None = None
+        self._runs: dict[tuple[str, str], list[Run]] = {}
+        self.unit_widths: dict[tuple[str, str], float] = {}
+        """Width at 1 pt of words measured so far (words repeat: labels, options, dates)."""
+        self._main_chars: dict[str, frozenset[str]] = {}
         for style in (REGULAR, BOLD, ITALIC):
-            self._load(_MAIN[style])
+            font = self._load(_MAIN[style])
+            self._main_chars[style] = frozenset(chr(code) for code in font.face.charToGlyph)
 
     def main(self, style: str) -> str:
         return _MAIN[style].name
@@ -200,6 +205,17 @@ class FontSet:
 
     def runs(self, text: str, style: str) -> list[Run]:
         """Split text (already in visual order) into stretches of one font each."""
+        if self._main_chars[style].issuperset(text):
+            return [(_MAIN[style].name, text, False)]  # the common case, checked at C speed
+        key = (text, style)
+        known = self._runs.get(key)
+        if known is None:
+            if len(self._runs) > 20_000:
+                self._runs.clear()
+            known = self._runs[key] = self._split(text, style)
+        return known
+
+    def _split(self, text: str, style: str) -> list[Run]:
         out: list[Run] = []
         for char in text:
             if char in _INVISIBLE:

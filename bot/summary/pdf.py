@@ -138,12 +138,14 @@ class _Writer:
         self.fonts = font_set
         self.sizes = sizes
         self.layout = layout
-        self._widths: dict[tuple[str, str], float] = {}
+        self._widths = font_set.unit_widths
 
     def width(self, text: str, style: str, size: float) -> float:
         key = (text, style)
         unit = self._widths.get(key)
         if unit is None:
+            if len(self._widths) > 100_000:
+                self._widths.clear()
             shown = visual(text, starts_rtl(text)) if has_rtl(text) else text
             unit = self._widths[key] = self.fonts.width(shown, style, 1000) / 1000
         return unit * size
@@ -431,7 +433,6 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
     canvas.setViewerPreference("DisplayDocTitle", "true")
     total = len(layout.pages)
     marks = 0
-    footer = _Writer(font_set, NORMAL, _Layout())
     for number, ops in enumerate(layout.pages, start=1):
         for op in ops:
             if isinstance(op, _Box):
@@ -471,17 +472,16 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
             text.textOut(op.text)
         canvas.setLineWidth(0.35)
         canvas.drawText(text)
-        _footer(canvas, footer, document, number, total)
+        _footer(canvas, font_set, document, number, total)
         canvas.showPage()
     canvas.showOutline()
     canvas.save()
     return buffer.getvalue()
 
 
-def _footer(canvas: Canvas, writer: _Writer, document: SummaryDocument, number: int, total: int) -> None:
+def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total: int) -> list[_Text]:
     """The foot of each page: what is kept elsewhere and where page 1 goes on (so it stands alone)."""
-    layout = writer.layout
-    layout.pages = [[]]
+    writer = _Writer(font_set, NORMAL, _Layout())
     lines = []
     if document.elsewhere:
         lines.append(document.elsewhere)
@@ -497,14 +497,17 @@ def _footer(canvas: Canvas, writer: _Writer, document: SummaryDocument, number: 
         if number < total:
             side = document.continued.replace("{page}", str(number + 1)) + "   " + side
         w = writer.width(side, BOLD, FOOTER_SIZE + 1)
-        writer.place(
-            WIDTH - w, 5 * mm + len(wrapped) * (FOOTER_SIZE + 1.5) + 1, BOLD, side, FOOTER_SIZE + 1, INK, False
-        )
+        top = 5 * mm + len(wrapped) * (FOOTER_SIZE + 1.5) + 1
+        writer.place(WIDTH - w, top, BOLD, side, FOOTER_SIZE + 1, INK, False)
+    return [op for op in writer.layout.pages[0] if isinstance(op, _Text)]
+
+
+def _footer(canvas: Canvas, font_set: FontSet, document: SummaryDocument, number: int, total: int) -> None:
     text = canvas.beginText()
-    for op in layout.pages[0]:
-        if isinstance(op, _Text):
-            text.setFont(op.font, op.size)
-            text.setFillGray(op.grey)
-            text.setTextOrigin(MARGIN + op.x, op.y)
-            text.textOut(op.text)
+    for op in footer_ops(font_set, document, number, total):
+        text.setFont(op.font, op.size)
+        text.setFillGray(op.grey)
+        text.setTextRenderMode(2 if op.outline else 0)
+        text.setTextOrigin(MARGIN + op.x, op.y)
+        text.textOut(op.text)
     canvas.drawText(text)

@@ -263,3 +263,18 @@ async def test_large_print_is_14_pt_from_the_persons_choice(companion: Companion
     found = positions(render_pdf(document))
     assert top_of(found, POWER["en"]) < PAGE_HEIGHT / 2
     assert "font-size: 13pt" in render_html(document) and 'class="large"' in render_html(document)
+
+
+async def test_the_layout_picture_in_the_readme_is_the_page_as_it_is_drawn(
+    companion: Companion, engine: Engine, clock: Any
+) -> None:
+    """docs/summary-layout.svg is drawn from the ordinary English summary; redraw it with
+    ``python -m tests.summary.draw_layout`` when the layout changes on purpose."""
+    from pathlib import Path
+
+    from bot.summary.sketch import layout_svg
+
+    person_id = await ordinary_person(companion, "en")
+    document = await build_summary(companion.storage, engine, person_id, now=clock())
+    picture = Path(__file__).resolve().parents[2] / "docs" / "summary-layout.svg"
+    assert picture.read_text(encoding="utf-8") == layout_svg(document)
