@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import io
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +25,26 @@ from flows.engine import Engine
 from tests.summary.test_page import ordinary_person
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+AXE = Path(
+    os.environ.get("COMPANION_AXE_JS")
+    or Path(__file__).resolve().parents[2] / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+)
+"""axe-core, installed from npm by .ci/run (or point COMPANION_AXE_JS at axe.min.js)."""
+
+
+def chromium_args(profile: str) -> list[str]:
+    return [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
 
 
 def print_to_pdf(page: str, folder: Path) -> bytes:
@@ -30,21 +52,7 @@ def print_to_pdf(page: str, folder: Path) -> bytes:
     source.write_text(page, encoding="utf-8")
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [
-                str(CHROMIUM),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={target}",
-                source.as_uri(),
-            ],
+            [*chromium_args(profile), "--no-pdf-header-footer", f"--print-to-pdf={target}", source.as_uri()],
             check=True,
             capture_output=True,
             timeout=120,
@@ -133,3 +141,41 @@ async def test_the_html_has_its_language_a_title_headings_in_order_and_strong_co
 
 def test_the_contrast_check_can_fail() -> None:
     assert contrast("#777", "#fff") < 4.5 < contrast("#333", "#eee")
+
+
+_RUN_AXE = """<script>
+axe.run(document, {runOnly: ["wcag2a", "wcag2aa", "wcag21aa", "best-practice"]}).then(function (result) {
+  var out = document.createElement("pre");
+  out.id = "axe-result";
+  out.textContent = JSON.stringify(result.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length};
+  }));
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (.ci/run installs it from npm)")
+@pytest.mark.parametrize("language", ["en", "sv"])
+async def test_axe_core_finds_no_accessibility_violations(
+    companion: Companion, engine: Engine, clock: Any, language: str, tmp_path: Path
+) -> None:
+    person_id = await ordinary_person(companion, language)
+    document = await build_summary(companion.storage, engine, person_id, now=clock())
+    page = render_html(document).replace(
+        "</body>", f"<script>{AXE.read_text(encoding='utf-8')}</script>{_RUN_AXE}</body>"
+    )
+    source = tmp_path / "summary.html"
+    source.write_text(page, encoding="utf-8")
+    with tempfile.TemporaryDirectory() as profile:
+        dumped = subprocess.run(
+            [*chromium_args(profile), "--virtual-time-budget=20000", "--dump-dom", source.as_uri()],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    found = re.search(r'<pre id="axe-result">(.*?)</pre>', dumped, re.S)
+    assert found, "axe-core did not finish"
+    assert json.loads(html.unescape(found.group(1))) == []

@@ -278,3 +278,23 @@ async def test_the_layout_picture_in_the_readme_is_the_page_as_it_is_drawn(
     document = await build_summary(companion.storage, engine, person_id, now=clock())
     picture = Path(__file__).resolve().parents[2] / "docs" / "summary-layout.svg"
     assert picture.read_text(encoding="utf-8") == layout_svg(document)
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+async def test_the_pdf_has_its_language_title_and_an_outline_of_its_headings(
+    companion: Companion, engine: Engine, clock: Any, language: str
+) -> None:
+    person_id = await ordinary_person(companion, language)
+    document = await build_summary(companion.storage, engine, person_id, now=clock())
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(document)))
+    assert reader.trailer["/Root"]["/Lang"] == language
+    assert reader.metadata is not None and reader.metadata.title == f"{document.heading} · Sam"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert document.glance is not None
+    assert titles == [
+        document.heading,
+        document.glance.title,
+        *(s.title for s in document.sections),
+        "Under besöket" if language == "sv" else "During the appointment",
+    ]
