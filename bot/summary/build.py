@@ -36,9 +36,6 @@ from flows.schema import Flow, Step, StepType
 
 _SENTENCE_END = re.compile(r"(?<=[.?!:])\s")
 
-STOPPING_MEDICINE = "stopping_medicine"
-"""The mark the crisis work gives an answer in which a person says they have stopped or are stopping a medicine."""
-
 
 @dataclass(frozen=True, slots=True)
 class Records:
@@ -50,7 +47,9 @@ class Records:
     answers: Mapping[int, Mapping[str, tuple[Any, dt.datetime]]]
     in_progress: frozenset[str]
     marks: Mapping[int, Mapping[str, frozenset[str]]] = field(default_factory=dict)
-    """Run id -> step id -> marks given to that answer (for example ``stopping_medicine``)."""
+    """Run id -> step id -> marks given to that answer, for example ``stopping_medicine`` for an answer
+    in which the person says they have stopped or are stopping a medicine. layout.yaml says which marks
+    put an answer in the urgent part of the top third (printed as written)."""
 
 
 def read_records(tx: Transaction, person_id: int) -> Records:
