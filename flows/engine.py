@@ -346,6 +346,11 @@ class Engine:
         if step.type is StepType.checklist:
             self._checklist(flow, step, turn, action, context)
             return
+        if step.can_say_none and isinstance(action, Typed) and self._says_none(action.text, context):
+            # "Is there anything else?" - "No": nothing to save, and no "No" on the summary.
+            turn.messages.append(self._ui("nothing_to_add", context))
+            self._advance(flow, step, turn, context, leave_loop=True)
+            return
         value, problem, params = self._parse(flow, step, position, action, context)
         if problem is not None:
             self._reask(flow, step, turn, problem, context, **params)
@@ -763,6 +768,10 @@ class Engine:
         for language in self.catalog.ui.languages():
             words.update(w.strip().lower() for w in self.catalog.ui.get(key, language).split(","))
         return {w for w in words if w}
+
+    def _says_none(self, typed: str, context: Context) -> bool:
+        words = " ".join(clean_text(typed).lower().replace(",", " ").split()).rstrip(".!")
+        return words in self._ui_words("words_none", context) or words in self._ui_words("words_no", context)
 
     def _yes_no_words(self, context: Context) -> dict[str, str]:
         mapping = {w: "yes" for w in self._ui_words("words_yes", context)}

@@ -179,6 +179,9 @@ class Step(BaseModel):
     suggest: LocalText | None = None
     """For text: a ready-made answer (may quote earlier answers) the person can keep or rewrite."""
     repeat: Repeat | None = None
+    can_say_none: bool = False
+    """For text: typing "no", "none" or "nothing" (or "nej", "inget", "ingenting") means there is
+    nothing to add, so it is not saved as an answer. For questions worded "Is there …?"."""
     # choice / checklist
     options: list[Option] = Field(default_factory=list)
     options_from: list[str] = Field(default_factory=list)
@@ -209,6 +212,8 @@ class Step(BaseModel):
             raise ValueError("a scale can have at most 11 points (one row of buttons)")
         if self.repeat is not None and kind is not StepType.text:
             raise ValueError("only text steps can repeat")
+        if self.can_say_none and kind is not StepType.text:
+            raise ValueError("only text steps can use can_say_none")
         if self.suggest is not None and kind is not StepType.text:
             raise ValueError("only text steps can suggest an answer")
         if self.max_picks is not None and kind is not StepType.checklist:

@@ -3,7 +3,8 @@
     document = await build_summary(storage, engine, person_id)
     render_pdf(document) -> bytes      # A4, for printing
     render_html(document) -> str       # one standalone page
-    render_text(document) -> str       # a short chat preview
+    render_text(document) -> str       # every part, as plain text for a record or an email
+    render_preview(document) -> str    # a short chat preview
     await missing_flows(storage, engine, person_id)  # for "What's missing?"
 
 Importing this package also adds its content check (layout.yaml) to
@@ -15,7 +16,7 @@ from bot.summary.document import Entry, FillIn, Missing, Section, SummaryDocumen
 from bot.summary.html import render_html
 from bot.summary.layout import check_layout
 from bot.summary.pdf import render_pdf
-from bot.summary.text import render_text
+from bot.summary.text import render_preview, render_text
 from flows.check import EXTRA_CHECKS
 
 if check_layout not in EXTRA_CHECKS:
@@ -33,5 +34,6 @@ __all__ = [
     "read_records",
     "render_html",
     "render_pdf",
+    "render_preview",
     "render_text",
 ]

@@ -39,16 +39,20 @@ def summary_command(
         typer.Option("--out", help="File to write (default: summary.pdf; html and text go to the screen)."),
     ] = None,
     profile: ProfileOption = "default",
+    large: Annotated[bool, typer.Option("--large", help="Large print (14 pt), whatever the person chose.")] = False,
 ) -> None:
-    """Make the printable summary of a person's answers (PDF, HTML or plain text)."""
+    """Make the printable summary of a person's answers (PDF, HTML or plain text with every answer)."""
     from bot.summary import build_summary, render_html, render_pdf, render_text
 
     async def make(companion: object) -> bytes:
         person_id = await _person_id(companion, person, profile)
         document = await build_summary(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
+        print_large = True if large else None  # None: the person's own choice
         if format is Format.pdf:
-            return render_pdf(document)
-        return (render_html(document) if format is Format.html else render_text(document) + "\n").encode("utf-8")
+            return render_pdf(document, large=print_large)
+        if format is Format.html:
+            return render_html(document, large=print_large).encode("utf-8")
+        return render_text(document).encode("utf-8")
 
     data = _run(make)
     target = out or (Path("summary.pdf") if format is Format.pdf else None)

@@ -1,8 +1,8 @@
 """The summary as plain data, already in the person's language.
 
-Every renderer (PDF, HTML, chat preview) draws the same
-:class:`SummaryDocument`, so the three formats cannot drift apart and none of
-them needs the catalog, the engine or the database.
+Every renderer (PDF, HTML, plain text, chat preview) draws the same
+:class:`SummaryDocument`, so the formats cannot drift apart and none of them
+needs the catalog, the engine or the database.
 """
 
 from __future__ import annotations
@@ -28,6 +28,30 @@ class Section:
     answered: str
     """When these answers were given, said in words ("My answers from 20/11/2026")."""
     entries: tuple[Entry, ...]
+    after: tuple[str, ...] = ()
+    """Lines to fill in on paper at the end of the section (did it happen?)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GlanceItem:
+    """One part of the top third of page 1: a label and the answers under it.
+
+    ``in_full`` is set when an answer was shortened here: it says where on the
+    page the whole answer is printed.
+    """
+
+    label: str
+    entries: tuple[Entry, ...]
+    in_full: str | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Glance:
+    """What the appointment needs first, in the top third of page 1."""
+
+    title: str
+    items: tuple[GlanceItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +77,44 @@ class SummaryDocument:
     language: str
     heading: str
     details: tuple[str, ...]
-    """Header lines: chosen name (if any), date prepared, language."""
+    """Header lines: chosen name (if any), the appointment, date prepared."""
     sections: tuple[Section, ...]
     fill_in: FillIn | None
     nothing_yet: str | None
     """When nothing has been answered: what to do first (then ``sections`` is empty)."""
     footer: str
     shortened_note: str
-    """Printed when a renderer had to shorten long answers to fit the page limit."""
+    """Kept for older callers; the renderers say per answer where the rest is."""
     other_script: str
-    """Stands in for writing the PDF font cannot show (the HTML shows it all)."""
+    """Stands in for a character no embedded font can draw (rare: the fonts cover most scripts)."""
     preview_more: str
     """Template with {count}, for the chat preview."""
     missing: tuple[Missing, ...] = field(default_factory=tuple)
     more_items: str = "…+{count}"
-    """Template with {count}: stands for answers left off a squeezed PDF."""
+    """Template with {count}: for the chat preview."""
+    glance: Glance | None = None
+    elsewhere: str | None = None
+    """Says which answers are not printed and where they are kept."""
+    large_print: bool = False
+    continued: str = "Continued on page {page}."
+    """Template with {page}: printed at the foot of a page that runs on."""
+    page_of: str = "Page {page} of {pages}"
+    title: str = ""
+    """The document's title (PDF metadata, HTML <title>)."""
+
+    def parts(self) -> tuple[Section, ...]:
+        """The top third (as a section of its own, first) and then the sections: for walking
+        through the summary one part at a time, as a care coordinator does with the person."""
+        if self.glance is None or not self.glance.items:
+            return self.sections
+        entries = []
+        for item in self.glance.items:
+            for entry in item.entries:
+                label = f"{item.label}: {entry.label}" if entry.label else item.label
+                entries.append(Entry(label, entry.items, entry.own_words))
+        first = Section("at_a_glance", self.glance.title, None, "", tuple(entries))
+        return (first, *self.sections)
 
     @property
     def is_empty(self) -> bool:
-        return not self.sections
+        return not self.sections and not (self.glance and self.glance.items)

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from bot.conversation import Companion, Finished
 from bot.storage.repository import Transaction
+from bot.summary.layout import rules_for
+from flows.catalog import Catalog
 
 NAME_FLOW = "my_name"
+
+
+def print_flow(catalog: Catalog) -> str | None:
+    """The flow that asks about large print (content/summary/layout.yaml names its step), if any."""
+    ref = rules_for(catalog).large_print
+    flow = ref.split(".", 1)[0] if ref else None
+    return flow if flow in catalog.flows else None
 
 
 def remember_name(tx: Transaction, finished: Finished) -> None:

@@ -1,97 +1,73 @@
-"""The summary as an A4 PDF, printable in black and white.
+"""The summary as an A4 PDF: a page a prescriber can read in 30 seconds, printable in black and white.
 
 Drawn straight on a reportlab canvas with a small layout of our own (wrap,
 bullets, headings, page breaks): the page is simple, and this is several
-times faster than reportlab's general layout engine, so a summary takes a few
-milliseconds. Layout runs first without drawing, so when a person wrote the
-maximum everywhere the longest answers can be shortened (with a note saying
-so) until the summary fits the two-page limit, and only then is it drawn.
+times faster than reportlab's general layout engine.
 
-The fonts are PDF's standard Helvetica family, built into reportlab and every
-PDF reader: nothing is installed or embedded, so the file is small and quick
-to make. Their character set (Windows-1252) covers English and Swedish,
-curly quotes, dashes and bullets; :func:`bot.summary.clean.for_font` fits
-anything else to it (plain letters for missing accents, a placeholder for
-other scripts, emoji dropped). Body text is 11 pt.
+The page reads like a clinical letter. The heading, the person's name, the
+appointment and the date; then, in a box, what the appointment needs first
+(``document.glance``: the power statement, the one thing they most want to
+say, the top three questions, whether they feel ready to decide, anything
+urgent); then what was agreed last time; then the sections; then lines to
+fill in together. Nothing is shortened except in the box, which then says
+where the whole answer is. Longer answers run on to page 2; page 1 always
+starts with the box, so it stands alone, and its foot says where it goes on.
+
+Fonts are embedded (see :mod:`bot.summary.fonts`), so any script prints as
+written; right-to-left text is shaped and reordered (:mod:`bot.summary.direction`).
+The document has its language, title and an outline of its headings. Body
+text is 11 pt, or 14 pt in large print.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from bot.summary.clean import for_font, shorten
+from bot.summary.clean import clean
+from bot.summary.direction import has_rtl, starts_rtl, visual
 from bot.summary.document import Entry, SummaryDocument
+from bot.summary.fonts import BOLD, ITALIC, REGULAR, FontSet, fonts
 
-MAX_PAGES = 2
-BODY_SIZE = 11
-LEADING = 14.5
-FOOTER_SIZE = 8.5
-"""The footer line in the bottom margin (not body text) may be smaller."""
+INK, SOFT = 0.0, 0.25
+"""Grey levels: black for text, dark grey for dates and notes (prints clearly in black and white)."""
+BOX = 0.93
+"""The light grey behind the "most important today" box."""
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 14 * mm
+WIDTH = PAGE_WIDTH - 2 * MARGIN
+TOP = PAGE_HEIGHT - 11 * mm
+BOTTOM = 8 * mm + 12 * mm
+"""Room under the last line for the footer (the note on what is kept elsewhere, page numbers)."""
+FOOTER_SIZE = 9.0
+"""The footer in the bottom margin (not body text) may be smaller."""
+PAD = 2.5 * mm
 
 
 @dataclass(frozen=True, slots=True)
-class Fit:
-    """How hard to squeeze: longest answer, most answers per label, everything on one line."""
+class Sizes:
+    body: float
+    leading: float
+    heading: float
+    title: float
 
-    length: int | None = None
-    items: int | None = None
-    compact: bool = False
-
-
-SHORTEN_STEPS = (
-    Fit(),
-    *(Fit(length) for length in (1200, 900, 700, 500, 400, 300, 220, 160)),
-    Fit(120, 8),
-    Fit(100, 6, compact=True),
-    Fit(80, 5, compact=True),
-    Fit(80, 4, compact=True),
-    Fit(60, 3, compact=True),
-    Fit(50, 2, compact=True),
-)
-"""Tried in order (by binary search) until the summary fits MAX_PAGES; the first
-that fits wins, so nobody's words are shortened more than needed. If even the
-last does not fit, the summary stops at the end of page MAX_PAGES."""
-INLINE_ITEM = 40
-"""Chosen options this short are printed on one line after their label, to save space."""
-
-REGULAR, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
-ENCODING = "cp1252"
-"""What the standard fonts can show (reportlab writes them with WinAnsiEncoding)."""
-INK, SOFT = 0.0, 0.3
-"""Grey levels: black for text, dark grey for dates and notes (prints clearly in black and white)."""
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN = 16 * mm
-WIDTH = PAGE_WIDTH - 2 * MARGIN
-TOP = PAGE_HEIGHT - MARGIN
-BOTTOM = MARGIN + 4 * mm
-BULLET_INDENT = 13.0
+    @property
+    def bullet_indent(self) -> float:
+        return self.body * 1.2
 
 
-@lru_cache(maxsize=1)
-def covered_characters() -> frozenset[str]:
-    """The printable characters the standard fonts can draw."""
-    covered = set()
-    for code in range(0x20, 0x2200):
-        char = chr(code)
-        try:
-            char.encode(ENCODING)
-        except UnicodeEncodeError:
-            continue
-        if char.isprintable():
-            covered.add(char)
-    return frozenset(covered)
-
-
-# ---------------------------------------------------------------------- layout
+NORMAL = Sizes(body=11.0, leading=12.7, heading=12.5, title=17.0)
+LARGE = Sizes(body=14.0, leading=16.8, heading=16.0, title=20.0)
+BODY_SIZE = NORMAL.body
+# Kept for callers of the earlier module.
+MAX_PAGES = 99
 
 
 @dataclass(slots=True)
@@ -102,7 +78,8 @@ class _Text:
     size: float
     text: str
     grey: float = INK
-    align_right: bool = False
+    outline: bool = False
+    """Drawn with a thin outline: bold for a face that has no bold weight."""
 
 
 @dataclass(slots=True)
@@ -114,10 +91,28 @@ class _Rule:
 
 
 @dataclass(slots=True)
+class _Box:
+    y_top: float
+    y_bottom: float
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A heading: an outline entry for the PDF's table of contents."""
+
+    title: str
+    y: float
+    level: int
+
+
+_Op = _Text | _Rule | _Box | _Mark
+
+
+@dataclass(slots=True)
 class _Layout:
     """Drawing operations, page by page, and where the next line goes."""
 
-    pages: list[list[_Text | _Rule]] = field(default_factory=lambda: [[]])
+    pages: list[list[_Op]] = field(default_factory=lambda: [[]])
     y: float = TOP
 
     def room(self) -> float:
@@ -132,254 +127,387 @@ class _Layout:
         if height > self.room() and self.y < TOP:
             self.new_page()
 
-    def add(self, op: _Text | _Rule) -> None:
+    def add(self, op: _Op) -> None:
         self.pages[-1].append(op)
 
 
-Run = tuple[str, str]
-"""(font, text): a stretch of text in one font."""
+class _Writer:
+    """Wraps and places text in the embedded fonts."""
 
+    def __init__(self, font_set: FontSet, sizes: Sizes, layout: _Layout) -> None:
+        self.fonts = font_set
+        self.sizes = sizes
+        self.layout = layout
+        self._widths = font_set.unit_widths
 
-_widths: dict[tuple[str, str], float] = {}
-"""Width at 1 pt of each word measured so far: words repeat (labels, options) and
-measuring is the layout's main cost."""
+    def width(self, text: str, style: str, size: float) -> float:
+        key = (text, style)
+        unit = self._widths.get(key)
+        if unit is None:
+            if len(self._widths) > 100_000:
+                self._widths.clear()
+            shown = visual(text, starts_rtl(text)) if has_rtl(text) else text
+            unit = self._widths[key] = self.fonts.width(shown, style, 1000) / 1000
+        return unit * size
 
+    # ------------------------------------------------------------------ lines
 
-def _width(text: str, font: str, size: float) -> float:
-    key = (text, font)
-    unit = _widths.get(key)
-    if unit is None:
-        if len(_widths) > 100_000:
-            _widths.clear()
-        unit = _widths[key] = pdfmetrics.stringWidth(text, font, 1000) / 1000
-    return unit * size
+    def wrap(self, runs: list[tuple[str, str]], size: float, width: float) -> list[list[tuple[float, str, str]]]:
+        """Break (style, text) runs into lines no wider than ``width``: each line is [(x, style, text)].
 
-
-def _wrap(runs: list[Run], size: float, width: float) -> list[list[tuple[float, str, str]]]:
-    """Break runs into lines no wider than ``width``: each line is [(x, font, text)].
-
-    Words longer than a line are split; newlines in the text are kept.
-    """
-    lines: list[list[tuple[float, str, str]]] = [[]]
-    x = 0.0
-    space = {font: _width(" ", font, size) for font in {font for font, _ in runs}}
-
-    def place(font: str, word: str) -> None:
-        nonlocal x
-        current = lines[-1]
-        gap = space[font] if current else 0.0
-        w = _width(word, font, size)
-        if current and x + gap + w > width:
-            lines.append([])
-            current, gap, x = lines[-1], 0.0, 0.0
-        if w > width:
-            for piece in _split_word(word, font, size, width - x, width):
-                if lines[-1] and x > 0:
+        Words longer than a line are split; newlines in the text are kept.
+        """
+        lines: list[list[tuple[float, str, str]]] = [[]]
+        x = 0.0
+        for style, text in runs:
+            space = self.width(" ", style, size)
+            for number, paragraph in enumerate(text.split("\n")):
+                if number:
                     lines.append([])
                     x = 0.0
-                lines[-1].append((x, font, piece))
-                x = _width(piece, font, size)
-            return
-        if current and current[-1][1] == font and gap:
-            start, _, text = current[-1]
-            current[-1] = (start, font, text + " " + word)
-        else:
-            current.append((x + gap, font, word))
-        x += gap + w
+                for word in paragraph.split(" "):
+                    if not word:
+                        continue
+                    w = self.width(word, style, size)
+                    gap = space if lines[-1] else 0.0
+                    if lines[-1] and x + gap + w > width:
+                        lines.append([])
+                        gap, x = 0.0, 0.0
+                    if w > width:
+                        for piece in self._split_word(word, style, size, width - x - gap, width):
+                            if lines[-1] and x > 0:
+                                lines.append([])
+                                x = 0.0
+                            lines[-1].append((x, style, piece))
+                            x = self.width(piece, style, size)
+                        continue
+                    line = lines[-1]
+                    if line and line[-1][1] == style and gap:
+                        start, _, before = line[-1]
+                        line[-1] = (start, style, before + " " + word)
+                    else:
+                        line.append((x + gap, style, word))
+                    x += gap + w
+        return [line for line in lines if line] or [[]]
 
-    for font, text in runs:
-        for number, paragraph in enumerate(text.split("\n")):
-            if number:
-                lines.append([])
-                x = 0.0
-            for word in paragraph.split(" "):
-                if word:
-                    place(font, word)
-    return [line for line in lines if line] or [[]]
+    def _split_word(self, word: str, style: str, size: float, first: float, width: float) -> list[str]:
+        limit = max(first, size)
+        pieces, piece = [], ""
+        for char in word:
+            if piece and self.width(piece + char, style, size) > limit:
+                pieces.append(piece)
+                piece, limit = "", width
+            piece += char
+        if piece:
+            pieces.append(piece)
+        return pieces
+
+    def place(self, x: float, y: float, style: str, text: str, size: float, grey: float, rtl: bool) -> float:
+        """Draw one line fragment at (x, y); returns its width. Right-to-left text is shaped and
+        reordered, and its pieces are written in reading order so the text layer reads as written."""
+        shown = visual(text, rtl) if has_rtl(text) else text
+        placed = []
+        for name, part, outline in self.fonts.runs(shown, style):
+            placed.append(_Text(x, y, name, size, part, grey, outline))
+            x += pdfmetrics.stringWidth(part, name, size)
+        if has_rtl(text):
+            placed = _reading_order(placed)
+        for op in placed:
+            self.layout.add(op)
+        return sum(pdfmetrics.stringWidth(op.text, op.font, op.size) for op in placed)
+
+    def paragraph(
+        self,
+        runs: list[tuple[str, str]],
+        *,
+        size: float | None = None,
+        leading: float | None = None,
+        indent: float = 0.0,
+        grey: float = INK,
+        bullet: str | None = None,
+        right: float = 0.0,
+    ) -> None:
+        size = size or self.sizes.body
+        leading = leading or self.sizes.leading
+        text = "".join(part for _, part in runs)
+        rtl = starts_rtl(text)
+        available = WIDTH - indent - right
+        lines = self.wrap(runs, size, available)
+        lift = (leading - size) / 2 + 0.22 * size
+        for number, line in enumerate(lines):
+            self.layout.need(leading)
+            self.layout.y -= leading
+            y = self.layout.y + lift
+            if bullet and number == 0:
+                self.place(indent - self.sizes.bullet_indent + 1, y, REGULAR, bullet, size, grey, False)
+            if rtl and len({style for _, style, _ in line}) == 1 and line:
+                # A right-to-left paragraph: the line is right-aligned and reordered as a whole.
+                words = " ".join(part for _, _, part in line)
+                style = line[0][1]
+                w = self.width(words, style, size)
+                self.place(indent + available - w, y, style, words, size, grey, True)
+                continue
+            for x, style, part in line:
+                self.place(indent + x, y, style, part, size, grey, False)
 
 
-def _split_word(word: str, font: str, size: float, first_width: float, width: float) -> Iterator[str]:
-    """Pieces of a very long word, each fitting a line (the first fits what is left)."""
-    limit = max(first_width, size)
-    piece = ""
-    for char in word:
-        if piece and _width(piece + char, font, size) > limit:
-            yield piece
-            piece, limit = "", width
-        piece += char
-    if piece:
-        yield piece
+def _reading_order(ops: list[_Text]) -> list[_Text]:
+    """Runs of right-to-left pieces written last-drawn-first, so a text layer reads them as written."""
+    out: list[_Text] = []
+    group: list[_Text] = []
+    for op in ops:
+        rtl = any(unicodedata.bidirectional(char) in ("R", "AL") for char in op.text)
+        neutral = not any(char.isalnum() for char in op.text)
+        if rtl or (group and neutral):
+            group.append(op)
+            continue
+        out += group[::-1]
+        group = []
+        out.append(op)
+    return out + group[::-1]
 
 
-def _paragraph(
-    layout: _Layout,
-    runs: list[Run],
-    *,
-    size: float = BODY_SIZE,
-    leading: float = LEADING,
-    indent: float = 0.0,
-    grey: float = INK,
-    bullet: bool = False,
-) -> None:
-    lines = _wrap(runs, size, WIDTH - indent)
-    lift = (leading - size) / 2 + 0.2 * size
-    for number, line in enumerate(lines):
-        layout.need(leading)
-        layout.y -= leading
-        if bullet and number == 0:
-            layout.add(_Text(indent - BULLET_INDENT + 2, layout.y + lift, REGULAR, size, "•", grey))
-        for x, font, text in line:
-            layout.add(_Text(indent + x, layout.y + lift, font, size, text, grey))
+# ---------------------------------------------------------------------- the page
 
 
-def _heading(layout: _Layout, title: str, aside: str, keep: float) -> None:
-    """A heading with a note on the right (when the answers are from), over a rule."""
-    size, leading = 14.0, 18.0
-    title_width = _width(title, BOLD, size)
-    aside_width = _width(aside, ITALIC, BODY_SIZE) if aside else 0.0
-    side_by_side = title_width + aside_width + 18 <= WIDTH
-    height = leading + (0 if side_by_side or not aside else LEADING) + 5 + keep
-    layout.y -= 4 * mm
-    layout.need(height)
-    for line in _wrap([(BOLD, title)], size, WIDTH):
-        layout.y -= leading
-        for x, font, text in line:
-            layout.add(_Text(x, layout.y + 4, font, size, text))
-    if aside:
-        if not side_by_side:
-            layout.y -= LEADING
-        layout.add(_Text(WIDTH, layout.y + 4, ITALIC, BODY_SIZE, aside, SOFT, align_right=True))
-    layout.y -= 3
-    layout.add(_Rule(0, WIDTH, layout.y, 0.8))
-    layout.y -= 3
+def _label_text(label: str | None) -> str:
+    if not label:
+        return ""
+    return label if label.rstrip()[-1:] in "?!:." else label + ":"
 
 
-def _entry(layout: _Layout, entry: Entry, items: list[str], compact: bool = False) -> None:
-    """A label with its answers: on one line when short (or squeezed), else a bulleted list."""
+def _joined(items: list[str]) -> str:
+    """Short chosen options on one line: a comma between them, or a dot after a question mark."""
+    if any(item.rstrip()[-1:] in "?!." for item in items):
+        return "  ·  ".join(items)
+    return ", ".join(items)
+
+
+def _entry(writer: _Writer, entry: Entry, *, indent: float = 0.0, numbered: bool = False) -> None:
+    """A label with its answers: on one line when short, else the label and then a bulleted list."""
+    items = [item for item in (clean(item) for item in entry.items) if item]
     if not items:
         return
-    label = entry.label or ""
-    if label and label.rstrip()[-1:] not in "?!:.":
-        label += ":"
-    if compact or len(items) == 1 or (not entry.own_words and all(len(item) <= INLINE_ITEM for item in items)):
-        runs: list[Run] = [(BOLD, label)] if label else []
-        runs.append((REGULAR, (" · " if compact and entry.own_words else ", ").join(items)))
-        _paragraph(layout, runs)
+    label = _label_text(entry.label)
+    one_line = len(items) == 1 or (not entry.own_words and sum(len(item) for item in items) <= 160)
+    if numbered:
+        one_line = False
+    if one_line and not any(has_rtl(item) for item in items):
+        runs = [(BOLD, label + " ")] if label else []
+        runs.append((REGULAR, items[0] if len(items) == 1 else _joined(items)))
+        writer.paragraph(runs, indent=indent)
         return
     if label:
-        layout.need(2 * LEADING)
-        _paragraph(layout, [(BOLD, entry.label or "")])
-    for item in items:
-        _paragraph(layout, [(REGULAR, item)], indent=BULLET_INDENT, bullet=True)
+        writer.layout.need(2 * writer.sizes.leading)
+        writer.paragraph([(BOLD, label)], indent=indent)
+    for number, item in enumerate(items, start=1):
+        bullet = f"{number}." if numbered else "•"
+        writer.paragraph([(REGULAR, item)], indent=indent + writer.sizes.bullet_indent, bullet=bullet)
 
 
-def _lay_out(document: SummaryDocument, covered: frozenset[str], squeeze: Fit = Fit()) -> _Layout:
-    layout = _Layout()
-
-    def fit(text: str) -> str:
-        return for_font(text, covered, document.other_script)
-
-    _paragraph(layout, [(BOLD, fit(document.heading))], size=20, leading=24)
+def _heading(writer: _Writer, title: str, aside: str | None, keep: float) -> None:
+    """A section heading with a note on the right (when the answers are from), over a rule."""
+    sizes = writer.sizes
+    size, leading = sizes.heading, sizes.heading * 1.2
+    layout = writer.layout
+    layout.y -= 1.6 * mm
+    layout.need(leading + 4 + keep)
+    aside_width = writer.width(aside, ITALIC, sizes.body) if aside else 0.0
+    title_width = writer.width(title, BOLD, size)
+    side_by_side = title_width + aside_width + 18 <= WIDTH
+    layout.y -= leading
+    layout.add(_Mark(title, layout.y + leading, 0))
+    for line in writer.wrap([(BOLD, title)], size, WIDTH):
+        for x, style, part in line:
+            writer.place(x, layout.y + 3, style, part, size, INK, starts_rtl(part))
+    if aside:
+        if not side_by_side:
+            layout.y -= sizes.leading
+        writer.place(WIDTH - aside_width, layout.y + 3, ITALIC, aside, sizes.body, SOFT, False)
     layout.y -= 2
-    _paragraph(layout, [(REGULAR, "  ·  ".join(fit(line) for line in document.details))], grey=SOFT)
-    if squeeze != Fit():
-        _paragraph(layout, [(ITALIC, fit(document.shortened_note))], grey=SOFT)
+    layout.add(_Rule(0, WIDTH, layout.y, 0.8))
+    layout.y -= 1
+
+
+def _glance(writer: _Writer, document: SummaryDocument) -> None:
+    glance = document.glance
+    if glance is None:
+        return
+    layout, sizes = writer.layout, writer.sizes
+    layout.y -= 2 * mm
+    top = layout.y
+    layout.add(_Mark(glance.title, top, 0))
+    box_page, box_index = len(layout.pages) - 1, len(layout.pages[-1])
+    layout.add(_Box(top, top))
+    layout.y -= PAD
+    writer.paragraph([(BOLD, glance.title)], size=sizes.heading, leading=sizes.heading * 1.3, indent=PAD)
+    for item in glance.items:
+        layout.y -= 1
+        entries = [entry for entry in item.entries if entry.items]
+        if len(entries) == 1 and (entries[0].label is None or item.urgent):
+            entry = entries[0]
+            label = f"{_label_text(item.label)} {_label_text(entry.label)}" if entry.label else item.label
+            numbered = len(entry.items) > 1 and entry.label is None
+            _entry(writer, Entry(label, entry.items, entry.own_words), indent=PAD, numbered=numbered)
+        else:
+            writer.paragraph([(BOLD, _label_text(item.label))], indent=PAD)
+            for entry in entries:
+                _entry(writer, entry, indent=PAD + sizes.bullet_indent)
+        if item.in_full:
+            writer.paragraph([(ITALIC, item.in_full)], indent=PAD + sizes.bullet_indent, grey=SOFT)
+    layout.y -= PAD
+    box = layout.pages[box_page][box_index]
+    if isinstance(box, _Box):
+        box.y_bottom = layout.y if len(layout.pages) - 1 == box_page else BOTTOM
+
+
+def _lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: bool | None = None) -> _Layout:
+    layout = _Layout()
+    sizes = LARGE if (document.large_print if large is None else large) else NORMAL
+    writer = _Writer(font_set or fonts(), sizes, layout)
+    writer.paragraph([(BOLD, document.heading)], size=sizes.title, leading=sizes.title * 1.2)
+    layout.add(_Mark(document.heading, TOP, 0))
+    writer.paragraph([(REGULAR, "   ·   ".join(clean(line) for line in document.details))], grey=SOFT)
     if document.nothing_yet:
         layout.y -= 10 * mm
-        _paragraph(layout, [(REGULAR, fit(document.nothing_yet))])
+        writer.paragraph([(REGULAR, document.nothing_yet)])
         return layout
+    _glance(writer, document)
     for section in document.sections:
-        _heading(layout, fit(section.title), fit(section.answered), keep=2 * LEADING)
+        _heading(writer, section.title, section.answered, keep=2 * sizes.leading)
         if section.intro:
-            _paragraph(layout, [(ITALIC, fit(section.intro))])
+            writer.paragraph([(ITALIC, section.intro)])
         for entry in section.entries:
-            items = [item for item in (fit(item) for item in entry.items) if item]
-            if squeeze.length is not None:
-                items = [shorten(item, squeeze.length) for item in items]
-            if squeeze.items is not None and len(items) > squeeze.items:
-                more = document.more_items.replace("{count}", str(len(items) - squeeze.items + 1))
-                items = [*items[: squeeze.items - 1], fit(more)]
-            label = fit(entry.label) if entry.label else None
-            _entry(layout, Entry(label, (), entry.own_words), items, squeeze.compact)
+            _entry(writer, entry)
+        for line in section.after:
+            writer.paragraph([(BOLD, line)])
     if document.fill_in is not None:
         fill = document.fill_in
-        row = 10 * mm
-        _heading(layout, fit(fill.title), fit(fill.intro or ""), keep=row * len(fill.lines))
-        for line in fill.lines:
+        row = sizes.leading * 1.7
+        # Two to a row: room to write, and the page stays one page.
+        pairs = [fill.lines[i : i + 2] for i in range(0, len(fill.lines), 2)]
+        _heading(writer, fill.title, fill.intro, keep=row * len(pairs))
+        half = (WIDTH - 8 * mm) / 2
+        for pair in pairs:
+            layout.need(row)
             layout.y -= row
-            layout.add(_Text(0, layout.y + 3, BOLD, BODY_SIZE, fit(line)))
-            layout.add(_Rule(0, WIDTH, layout.y, 0.5))
+            for column, line in enumerate(pair):
+                x = column * (half + 8 * mm)
+                writer.place(x, layout.y + 3, BOLD, line, sizes.body, INK, False)
+                layout.add(_Rule(x + writer.width(line, BOLD, sizes.body) + 4, x + half, layout.y + 2, 0.5))
     return layout
 
 
 # ---------------------------------------------------------------------- drawing
 
 
-def render_pdf(document: SummaryDocument) -> bytes:
-    """The summary as PDF bytes: one page for most people, never more than two."""
-    covered = covered_characters()
-    return _draw(document, _fitted(document, covered), covered)
+def render_pdf(document: SummaryDocument, *, large: bool | None = None) -> bytes:
+    """The summary as PDF bytes: one page for most people; longer answers run on to page 2.
+
+    ``large`` forces large print on or off (default: the person's own choice).
+    """
+    font_set = fonts()
+    return _draw(document, _lay_out(document, font_set, large), font_set)
 
 
-def page_count(document: SummaryDocument) -> int:
+def page_count(document: SummaryDocument, *, large: bool | None = None) -> int:
     """How many pages the PDF of this document has (without drawing it)."""
-    return len(_fitted(document, covered_characters()).pages)
+    return len(_lay_out(document, fonts(), large).pages)
 
 
-def _fitted(document: SummaryDocument, covered: frozenset[str]) -> _Layout:
-    """The layout with the least shortening that fits MAX_PAGES (a binary search: fewer pages
-    the more answers are shortened)."""
-    layout = _lay_out(document, covered, SHORTEN_STEPS[0])
-    if len(layout.pages) <= MAX_PAGES:
-        return layout
-    low, high = 1, len(SHORTEN_STEPS) - 1
-    best = _lay_out(document, covered, SHORTEN_STEPS[high])
-    if len(best.pages) > MAX_PAGES:
-        # Content no squeeze can fit (never with the shipped flows): stop at the page limit.
-        del best.pages[MAX_PAGES:]
-        return best
-    while low < high:
-        middle = (low + high) // 2
-        candidate = _lay_out(document, covered, SHORTEN_STEPS[middle])
-        if len(candidate.pages) <= MAX_PAGES:
-            best, high = candidate, middle
-        else:
-            low = middle + 1
-    return best
-
-
-def _draw(document: SummaryDocument, layout: _Layout, covered: frozenset[str]) -> bytes:
+def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> bytes:
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, lang=document.language)
-    canvas.setTitle(for_font(document.heading, covered, document.other_script))
+    regular = font_set.main(REGULAR)
+    canvas = Canvas(
+        buffer,
+        pagesize=A4,
+        pageCompression=1,
+        lang=document.language,
+        initialFontName=regular,
+        initialFontSize=BODY_SIZE,
+    )
+    canvas.setTitle(document.title or document.heading)
     canvas.setAuthor("")
+    canvas.setSubject(document.heading)
     canvas.setCreator("SDM Companion")
-    footer = for_font(document.footer, covered, document.other_script)
+    canvas.setViewerPreference("DisplayDocTitle", "true")
     total = len(layout.pages)
+    marks = 0
     for number, ops in enumerate(layout.pages, start=1):
+        for op in ops:
+            if isinstance(op, _Box):
+                canvas.setFillGray(BOX)
+                canvas.rect(MARGIN - PAD, op.y_bottom, WIDTH + 2 * PAD, op.y_top - op.y_bottom, stroke=0, fill=1)
         # One text object per page: far cheaper than a drawString call per fragment.
         text = canvas.beginText()
-        font, grey = None, None
+        current: tuple[str, float] | None = None
+        grey: float | None = None
+        outlined = False
+        canvas.setLineWidth(0.35)
         for op in ops:
             if isinstance(op, _Rule):
+                canvas.setStrokeGray(INK)
                 canvas.setLineWidth(op.width)
                 canvas.line(MARGIN + op.x1, op.y, MARGIN + op.x2, op.y)
                 continue
-            if (op.font, op.size) != font:
+            if isinstance(op, _Mark):
+                key = f"h{marks}"
+                marks += 1
+                canvas.bookmarkHorizontal(key, MARGIN, op.y)
+                canvas.addOutlineEntry(op.title, key, level=op.level)
+                continue
+            if not isinstance(op, _Text):
+                continue
+            if (op.font, op.size) != current:
                 text.setFont(op.font, op.size)
-                font = (op.font, op.size)
+                current = (op.font, op.size)
             if op.grey != grey:
                 text.setFillGray(op.grey)
+                text.setStrokeGray(op.grey)
                 grey = op.grey
-            x = op.x - _width(op.text, op.font, op.size) if op.align_right else op.x
-            text.setTextOrigin(MARGIN + x, op.y)
+            if op.outline != outlined:
+                text.setTextRenderMode(2 if op.outline else 0)
+                outlined = op.outline
+            text.setTextOrigin(MARGIN + op.x, op.y)
             text.textOut(op.text)
+        canvas.setLineWidth(0.35)
         canvas.drawText(text)
-        canvas.setFont(ITALIC, FOOTER_SIZE)
-        canvas.setFillGray(SOFT)
-        canvas.drawString(MARGIN, MARGIN / 2, footer)
-        if total > 1:
-            canvas.drawRightString(PAGE_WIDTH - MARGIN, MARGIN / 2, f"{number} / {total}")
+        _footer(canvas, font_set, document, number, total)
         canvas.showPage()
+    canvas.showOutline()
     canvas.save()
     return buffer.getvalue()
+
+
+def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total: int) -> list[_Text]:
+    """The foot of each page: what is kept elsewhere and where page 1 goes on (so it stands alone)."""
+    writer = _Writer(font_set, NORMAL, _Layout())
+    lines = []
+    if document.elsewhere:
+        lines.append(document.elsewhere)
+    lines.append(document.footer)
+    wrapped = [piece for line in lines for piece in writer.wrap([(ITALIC, line)], FOOTER_SIZE, WIDTH)]
+    y = 5 * mm + (len(wrapped) - 1) * (FOOTER_SIZE + 1.5)
+    for line in wrapped:
+        for x, style, part in line:
+            writer.place(x, y, style, part, FOOTER_SIZE, SOFT, starts_rtl(part))
+        y -= FOOTER_SIZE + 1.5
+    if total > 1:
+        side = document.page_of.replace("{page}", str(number)).replace("{pages}", str(total))
+        if number < total:
+            side = document.continued.replace("{page}", str(number + 1)) + "   " + side
+        w = writer.width(side, BOLD, FOOTER_SIZE + 1)
+        top = 5 * mm + len(wrapped) * (FOOTER_SIZE + 1.5) + 1
+        writer.place(WIDTH - w, top, BOLD, side, FOOTER_SIZE + 1, INK, False)
+    return [op for op in writer.layout.pages[0] if isinstance(op, _Text)]
+
+
+def _footer(canvas: Canvas, font_set: FontSet, document: SummaryDocument, number: int, total: int) -> None:
+    text = canvas.beginText()
+    for op in footer_ops(font_set, document, number, total):
+        text.setFont(op.font, op.size)
+        text.setFillGray(op.grey)
+        text.setTextRenderMode(2 if op.outline else 0)
+        text.setTextOrigin(MARGIN + op.x, op.y)
+        text.textOut(op.text)
+    canvas.drawText(text)

@@ -244,8 +244,8 @@ class Coordinators:
         if person is None:
             return
         document = await build_summary(self.companion.storage, self.companion.engine, person.id, now=self._now())
-        if document.sections:
-            listed = [f"• {section.title}" for section in document.sections]
+        if not document.is_empty:
+            listed = [f"• {section.title}" for section in document.parts()]
             sections = "\n".join([*listed, self.t("roles_share_sections_later", language)])
         else:
             sections = self.t("roles_share_sections_empty", language)
@@ -535,13 +535,12 @@ class Coordinators:
                 chat_id, text_message([self.t("roles_review_empty", language, name=name)], buttons([agree]))
             )
             return
-        total = len(document.sections)
+        parts = document.parts()
+        total = len(parts)
         shown = min(max(index or 0, 0), total - 1)
         blocks = [escape(self.t("roles_review_intro", language, name=name))] if index is None else []
-        heading = self.t(
-            "roles_review_part", language, number=shown + 1, total=total, title=document.sections[shown].title
-        )
-        blocks += section_blocks(heading, document.sections[shown])
+        heading = self.t("roles_review_part", language, number=shown + 1, total=total, title=parts[shown].title)
+        blocks += section_blocks(heading, parts[shown])
         pairs: list[tuple[str, str]] = []
         if shown > 0:
             pairs.append(
@@ -660,7 +659,8 @@ class Coordinators:
 
 def section_blocks(heading: str, section: Section) -> list[str]:
     """One summary section as HTML blocks: heading, when answered, then each entry (all escaped)."""
-    blocks = [f"<b>{escape(heading)}</b>\n<i>{escape(section.answered)}</i>"]
+    when = f"\n<i>{escape(section.answered)}</i>" if section.answered else ""
+    blocks = [f"<b>{escape(heading)}</b>{when}"]
     for entry in section.entries:
         lines = [f"<b>{escape(entry.label)}</b>"] if entry.label else []
         lines += [f"• {escape(item)}" for item in entry.items]

@@ -31,9 +31,9 @@ from telegram.ext import ContextTypes
 from bot.conversation import Companion, NotRegistered, Reply, Who
 from bot.safety import SafetyChoice, SafetyPrompt
 from bot.summary.build import build_summary, missing_flows
-from bot.summary.name import NAME_FLOW
+from bot.summary.name import NAME_FLOW, print_flow
 from bot.summary.pdf import render_pdf
-from bot.summary.text import render_text
+from bot.summary.text import render_preview
 from bot.telegram import callbacks
 from bot.telegram.callbacks import Callback, Signer
 from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
@@ -44,7 +44,7 @@ from flows.schema import LANGUAGES, StepType
 
 CHANNEL = "telegram"
 COMMANDS = ("start", "menu", "summary", "help", "cancel", "language", "mydata", "delete")
-SUMMARY_MISSING, SUMMARY_NAME = "missing", "name"
+SUMMARY_MISSING, SUMMARY_NAME, SUMMARY_PRINT = "missing", "name", "print"
 RENDER_CACHE_SIZE = 4096
 """Rendered questions kept (a few kilobytes each)."""
 LANGUAGE_NAMES = {"en": "button_tg_english", "sv": "button_tg_swedish"}
@@ -404,6 +404,16 @@ class TelegramCompanion:
                     callbacks.simple(callbacks.SUMMARY, SUMMARY_MISSING),
                 ),
                 (self.ui.get("button_tg_summary_name", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_NAME)),
+                *(
+                    [
+                        (
+                            self.ui.get("button_tg_summary_print", language),
+                            callbacks.simple(callbacks.SUMMARY, SUMMARY_PRINT),
+                        )
+                    ]
+                    if print_flow(self.companion.catalog)
+                    else []
+                ),
             ]
         )
         if document.is_empty:
@@ -415,7 +425,7 @@ class TelegramCompanion:
             filename=self.ui.get("tg_summary_filename", language),
             caption=self.ui.get("tg_summary_caption", language),
         )
-        await self._send(chat_id, text_message([render_text(document)], follow_ups))
+        await self._send(chat_id, text_message([render_preview(document)], follow_ups))
 
     async def _on_summary_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         await self._answer(query)
@@ -425,8 +435,9 @@ class TelegramCompanion:
             await self._send_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
             return
         language = person.language
-        if value == SUMMARY_NAME and NAME_FLOW in self.companion.catalog.flows:
-            reply = await self.companion.open(who, NAME_FLOW, update.update_id)
+        chosen = {SUMMARY_NAME: NAME_FLOW, SUMMARY_PRINT: print_flow(self.companion.catalog)}.get(value)
+        if chosen is not None and chosen in self.companion.catalog.flows:
+            reply = await self.companion.open(who, chosen, update.update_id)
             await self._show_reply(chat_id, who, reply, language)
             return
         if not await self.companion.claim(who, update.update_id):

@@ -76,3 +76,42 @@ def test_unknown_person_is_told_kindly(cli_env: int) -> None:
     result = CliRunner().invoke(app, ["summary", "--person", "987654", "--format", "text"])
     assert result.exit_code == 2
     assert "Nobody found" in result.output
+
+
+def test_summary_text_is_the_whole_summary_and_large_print_is_14_pt(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("COMPANION_DATABASE_URL", database_url)
+
+    async def main() -> None:
+        storage = await _fresh_storage(database_url)
+        try:
+            companion = Companion(storage, Engine(load_catalog()))
+            who = Who("console", "default")
+            await companion.join(who, "en")
+            own = [f"My own question number {n}?" for n in range(1, 7)]
+            plan = {"about_medicine": ["what_for", "how_long", "side_effects", "missed_dose", "alcohol"], "own": own}
+            await play(companion, who, "questions", plan)
+        finally:
+            await storage.close()
+
+    asyncio.run(main())
+    result = CliRunner().invoke(app, ["summary", "--format", "text"])
+    assert result.exit_code == 0, result.output
+    assert "About my medicine:\n- What is it for?\n- How long will I take it?\n" in result.output
+    assert "My own questions:" in result.output
+    for number in range(1, 7):
+        assert f"- My own question number {number}?" in result.output  # every item, none "on the page"
+    assert "more on the page" not in result.output
+
+    out = tmp_path / "large.pdf"
+    assert CliRunner().invoke(app, ["summary", "--large", "--out", str(out)]).exit_code == 0
+    sizes: set[float] = set()
+
+    def visit(text: str, cm: object, tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            sizes.add(round(size * tm[3], 1))
+
+    for page in pypdf.PdfReader(io.BytesIO(out.read_bytes())).pages:
+        page.extract_text(visitor_text=visit)
+    assert 14.0 in sizes and 11.0 not in sizes

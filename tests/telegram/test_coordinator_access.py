@@ -192,6 +192,7 @@ async def test_stopping_sharing_mid_review_keeps_nothing(harness: TelegramHarnes
     await link(harness, companion, clock, robin, alex)
     await alex.says("/people")
     await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_next"))  # past the top third of the summary
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Something Robin said")
     alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)

@@ -157,7 +157,7 @@ async def test_the_persons_journey_share_see_who_and_stop(
             ui(
                 companion,
                 "roles_share_explain",
-                sections="• My questions\n" + ui(companion, "roles_share_sections_later"),
+                sections="• Most important today\n• My questions\n" + ui(companion, "roles_share_sections_later"),
             ),
             ui(companion, "roles_share_no_name"),
             ui(companion, "roles_share_question"),
@@ -203,7 +203,8 @@ async def test_the_persons_journey_share_see_who_and_stop(
     calls = await alex.taps(ui(companion, "button_roles_summary"), people_message)
     assert sent(calls, "sendDocument") == []
     assert alex.last["text"] == ui(companion, "roles_no_access")
-    calls = await alex.taps(ui(companion, "button_roles_agree"), walk)
+    # The walk starts with the top third (Next only): press its "what we agreed" as an old button would.
+    calls = await harness.process(harness.updates.press(alex.user, walk, f"co:a:{await person_id(companion, robin)}"))
     assert alex.last["text"] == ui(companion, "roles_no_access")
     assert (await companion.current(Who("telegram", "811"))).status == "idle"  # no notes were started
     await harness.process(harness.updates.press(alex.user, walk, f"co:r:{await person_id(companion, robin)}:0"))

@@ -49,7 +49,11 @@ async def test_summary_sends_a_pdf_and_a_preview(harness: TelegramHarness, compa
     preview = sent(calls, "sendMessage")[-1]
     assert preview.text.startswith("Before my appointment")
     assert "MY QUESTIONS" in preview.text
-    assert [label for row in preview.buttons for label, _ in row] == ["What's missing?", "Name on my summary"]
+    assert [label for row in preview.buttons for label, _ in row] == [
+        "What's missing?",
+        "Name on my summary",
+        "Large print",
+    ]
 
 
 async def test_whats_missing_lists_flows_not_done_and_starts_one(
@@ -103,3 +107,33 @@ async def test_summary_before_consent_asks_for_consent_and_sends_nothing(
     assert sent(calls, "sendDocument") == []
     assert stranger.last["text"].endswith(companion.catalog.ui.get("consent_question", "en"))
     assert await companion.person(Who("telegram", "505")) is None
+
+
+async def test_the_person_chooses_large_print_under_the_summary(harness: TelegramHarness, companion: Companion) -> None:
+    sam = harness.person(506, "Sam")
+    who = Who("telegram", "506")
+    await agree(sam, companion)
+    await finish(companion, who, "questions")
+    calls = await sam.says("/summary")
+    normal = pdf_sizes(sent(calls, "sendDocument")[0])
+    await sam.taps("Large print")
+    assert sam.last["text"].startswith("Would you like your summary in large print?")
+    await sam.taps(companion.catalog.ui.get("button_yes", "en"))
+    calls = await sam.says("/summary")
+    large = pdf_sizes(sent(calls, "sendDocument")[0])
+    assert 11.0 in normal and 14.0 not in normal  # body text (the footer line is smaller)
+    assert 14.0 in large and 11.0 not in large
+
+
+def pdf_sizes(call: Call) -> set[float]:
+    """The font sizes of the text in a sent PDF (read back with pypdf)."""
+    ((_, (_filename, data)),) = call.files.items()
+    sizes: set[float] = set()
+
+    def visit(text: str, cm: object, tm: list[float], font: object, size: float) -> None:
+        if text.strip():
+            sizes.add(round(size * tm[3], 1))
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return sizes
