@@ -267,3 +267,22 @@ async def test_keeping_words_the_question_cannot_take_says_so_and_never_claims_t
     assert ui(safety, "safety_saved") not in kept.messages
     assert kept.prompt is not None and kept.prompt.step == "name"
     assert LONG not in await answers(safety)
+
+
+async def test_an_answer_marked_stopping_medicine_is_at_the_top_of_the_summary(companion: Companion) -> None:
+    """The mark the service gives (tx.mark_answers) reaches the summary's urgent part, words as written."""
+    from bot.summary.build import build_summary
+    from tests.telegram.talk import finish
+
+    said = "I stopped my lithium on Monday"
+    await companion.join(ME)
+    await finish(companion, ME, "personal_medicine", own_words=said)
+    person = await companion.person(ME)
+    run = (await companion.storage.run(lambda tx: tx.latest_completed(person.id)))["personal_medicine"]
+    await companion.storage.run(
+        lambda tx: tx.mark_answers(person.id, run.id, ["more_to_say"], STOPPING_MEDICINE, companion.clock())
+    )
+    document = await build_summary(companion.storage, companion.engine, person.id, now=companion.clock())
+    assert document.glance is not None
+    urgent = [item for item in document.glance.items if item.urgent]
+    assert urgent and any(said in entry_text for item in urgent for entry_text in map(str, item.entries))

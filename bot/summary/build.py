@@ -58,7 +58,8 @@ def read_records(tx: Transaction, person_id: int) -> Records:
         raise LookupError(f"no person with id {person_id}")
     latest = tx.latest_completed(person_id)
     in_progress = frozenset(run.flow_id for run in tx.runs(person_id) if run.status == IN_PROGRESS)
-    return Records(person, latest, tx.answers(run.id for run in latest.values()), in_progress)
+    run_ids = [run.id for run in latest.values()]
+    return Records(person, latest, tx.answers(run_ids), in_progress, marks=tx.marks(run_ids))
 
 
 async def build_summary(
