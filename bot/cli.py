@@ -16,11 +16,11 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from bot.content import load_catalog, read_documents
+from bot.content import load_catalog
 from bot.settings import Settings
 from flows.catalog import Catalog, ContentError
 
@@ -49,13 +49,18 @@ def chat(
     language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
+    from bot.checks import checked_catalog
     from bot.console import ConsoleChat
     from bot.runtime import open_companion
 
     settings = Settings()
+    try:
+        catalog = checked_catalog(settings.content_dir)
+    except ContentError as error:
+        _refuse_to_start(error)
 
     async def main() -> int:
-        companion = await open_companion(settings)
+        companion = await open_companion(settings, catalog)
         try:
             console = ConsoleChat(
                 companion,
@@ -74,9 +79,16 @@ def chat(
     except KeyboardInterrupt:
         typer.echo("")
         raise typer.Exit(0) from None
-    except ContentError as error:
-        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
-        raise typer.Exit(1) from None
+
+
+def _refuse_to_start(error: ContentError) -> NoReturn:
+    """The check's own lines, so the editor sees what `companion content check` would say."""
+    typer.echo(
+        f"The content has problems, so the companion cannot start:\n{error}\n\n"
+        "Fix them, then check again with: companion content check",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _checked_catalog(directory: Path | None) -> Catalog:
@@ -124,8 +136,7 @@ def run(
     try:
         run_telegram(settings, webhook)
     except ContentError as error:
-        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
-        raise typer.Exit(1) from None
+        _refuse_to_start(error)
     except InvalidToken:
         typer.echo(TOKEN_REFUSED, err=True)
         raise typer.Exit(2) from None
@@ -140,15 +151,13 @@ def content_check(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
     """Check every flow and text; exit status 1 if anything needs fixing."""
-    import bot.summary  # noqa: F401  (registers the summary layout check)
-    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
-    from flows.check import check_documents
+    from bot.checks import check_folder
 
     folder = directory or Settings().content_dir
     if not folder.is_dir():
         typer.echo(f"{folder} is not a folder.", err=True)
         raise typer.Exit(2)
-    problems = check_documents(read_documents(folder))
+    problems = check_folder(folder)
     for problem in problems:
         typer.echo(str(problem))
     if problems:

@@ -11,6 +11,7 @@ import logging
 
 from telegram.ext import Application
 
+from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_companion
 from bot.settings import Settings
@@ -65,12 +66,16 @@ def _settle_memory_once_started(application: Application) -> None:
 
 
 def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
-    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
+    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN).
+
+    Raises ContentError, before the database or Telegram is touched, when the
+    content fails ``companion content check``."""
     assert settings.telegram_bot_token is not None
+    catalog = checked_catalog(settings.content_dir)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    companion = loop.run_until_complete(open_companion(settings))
+    companion = loop.run_until_complete(open_companion(settings, catalog))
     application = build_application(
         companion,
         settings.telegram_bot_token.get_secret_value(),
