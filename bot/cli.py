@@ -28,9 +28,22 @@ app = typer.Typer(
     help="SDM Companion: get ready for appointments about your medicine.",
     no_args_is_help=True,
     add_completion=False,
+    # A traceback's local variables can hold the bot token or what a person wrote.
+    pretty_exceptions_show_locals=False,
 )
 content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
 app.add_typer(content_app, name="content")
+
+
+@app.callback()
+def _guard_output(context: typer.Context) -> None:
+    """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
+    from bot import logs
+
+    token = Settings().telegram_bot_token
+    logs.install()
+    logs.keep_secret(token.get_secret_value() if token is not None else None)
+    context.call_on_close(logs.guard_streams())
 
 
 def _language_from_environment() -> str:
@@ -116,14 +129,16 @@ def run(
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
     from telegram.error import InvalidToken, NetworkError
 
+    from bot import logs
     from bot.telegram.app import WebhookOptions
-    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED
+    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
     from bot.telegram.runner import run as run_telegram
 
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         typer.echo(NO_TOKEN, err=True)
         raise typer.Exit(2)
+    logs.keep_secret(webhook_secret, "[webhook secret]")
     webhook = None
     if webhook_url:
         try:
@@ -137,8 +152,8 @@ def run(
         run_telegram(settings, webhook)
     except ContentError as error:
         _refuse_to_start(error)
-    except InvalidToken:
-        typer.echo(TOKEN_REFUSED, err=True)
+    except InvalidToken as error:
+        typer.echo(refusal_message(error), err=True)
         raise typer.Exit(2) from None
     except NetworkError as error:
         # Only the kind of failure: messages from the network layer can hold the URL, and it holds the token.
