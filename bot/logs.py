@@ -125,22 +125,43 @@ def _make_safe(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
+class _Shown(str):
+    """What stands in for a withheld value; the same with %s and %r (no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _describe(value: object, raw: bool) -> tuple[object, bool]:
     """(what the log may show of an argument, whether something was withheld)."""
+    shown, hidden = _described(value, raw)
+    return (_Shown(shown) if hidden else shown), hidden
+
+
+def _described(value: object, raw: bool) -> tuple[object, bool]:
     if isinstance(value, TelegramObject):
         update_id = getattr(value, "update_id", None)
         kind = "update" if isinstance(update_id, int) else type(value).__name__
         return f"<{kind}{f' {update_id}' if isinstance(update_id, int) else ''}, content withheld>", True
     if isinstance(value, Mapping):
-        update_id = value.get("update_id")
-        if isinstance(update_id, int) and not isinstance(update_id, bool):
-            return f"<update {update_id}, content withheld>", True
+        update_id = _update_id(value)
+        return (WITHHELD if update_id is None else f"<update {update_id}, content withheld>"), True
+    if isinstance(value, list | tuple):
+        ids = [_update_id(item) for item in value]
+        if ids and all(update_id is not None for update_id in ids):  # updates as received
+            return f"<updates {', '.join(str(update_id) for update_id in ids)}, content withheld>", True
         return WITHHELD, True
-    if isinstance(value, list | tuple | set | frozenset | bytes | bytearray | memoryview):
+    if isinstance(value, set | frozenset | bytes | bytearray | memoryview):
         return WITHHELD, True
     if raw and not isinstance(value, int | float | BaseException):
         return WITHHELD, True
     return value, False
+
+
+def _update_id(value: object) -> int | None:
+    """The id of an update as received (a dict), if it has a whole number there."""
+    update_id = value.get("update_id") if isinstance(value, Mapping) else None
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
 
 
 def _types_only(error: BaseException) -> str:

@@ -21,13 +21,20 @@ class LocalBotApi:
     """Answers getMe with a bot, getUpdates with no updates and everything else with True, or with ``failure``
     (status, description); ``refuse_everything`` fails getMe too (a revoked token). With ``page`` a failure
     is a web page naming the path asked for, as some web servers answer a wrong address (the path holds
-    the token)."""
+    the token). ``updates`` are handed out by the first getUpdates: a list as its result, or a string
+    sent as the whole body (to send what does not parse)."""
 
     def __init__(
-        self, failure: tuple[int, str] | None = None, *, refuse_everything: bool = False, page: bool = False
+        self,
+        failure: tuple[int, str] | None = None,
+        *,
+        refuse_everything: bool = False,
+        page: bool = False,
+        updates: list[Any] | str | None = None,
     ) -> None:
         calls: list[tuple[str, dict[str, Any]]] = []
         self.calls = calls
+        waiting = [updates] if updates is not None else []
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -40,6 +47,9 @@ class LocalBotApi:
                     status, body = failure[0], {"ok": False, "error_code": failure[0], "description": failure[1]}
                     if page:
                         kind, body = "text/html", f"<pre>Cannot POST {self.path}</pre>"
+                elif method == "getUpdates" and waiting:
+                    given = waiting.pop()
+                    status, body = 200, given if isinstance(given, str) else {"ok": True, "result": given}
                 else:
                     result: Any = BOT if method == "getMe" else [] if method == "getUpdates" else True
                     status, body = 200, {"ok": True, "result": result}
