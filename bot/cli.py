@@ -36,14 +36,16 @@ app.add_typer(content_app, name="content")
 
 
 @app.callback()
-def _guard_output(context: typer.Context) -> None:
+def _guard_output() -> None:
     """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
     from bot import logs
 
     token = Settings().telegram_bot_token
     logs.install()
     logs.keep_secret(token.get_secret_value() if token is not None else None)
-    context.call_on_close(logs.guard_streams())
+    # Kept until the process ends: the traceback of an uncaught exception is
+    # printed after the command has returned.
+    logs.guard_streams()
 
 
 def _language_from_environment() -> str:

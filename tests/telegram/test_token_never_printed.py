@@ -181,3 +181,63 @@ def test_a_traceback_printed_outside_logging_holds_no_token(capsys: pytest.Captu
     captured = capsys.readouterr()
     assert "was rejected by the server" in captured.err and "/getMe" in captured.out
     assert_no_token(captured.out + captured.err)
+
+
+@pytest.mark.parametrize("command", [["dispatch", "--once"], ["invite", "coordinator"]])
+def test_other_commands_that_call_telegram_never_print_the_token(command: list[str], tmp_path: Path) -> None:
+    """`companion dispatch` and `companion invite` talk to Telegram too: a refused token
+    gets the same plain message, and no traceback that quotes it."""
+    api = LocalBotApi((401, "Unauthorized"), refuse_everything=True)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *command],
+            capture_output=True,
+            text=True,
+            env=environment(api, tmp_path),
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        api.close()
+    output = result.stdout + result.stderr
+    assert api.calls, "the Bot API was never asked, so this test would prove nothing"
+    assert_no_token(output)
+    assert result.returncode == 2, output
+    assert "Telegram did not accept the bot token" in result.stderr
+    assert "Traceback" not in output
+
+
+UNCAUGHT = """
+import sys
+from telegram.error import InvalidToken
+from bot.cli import app
+
+token = sys.argv[-1]
+
+@app.command("fail")
+def fail() -> None:
+    raise InvalidToken("The token `" + token + "` was rejected by the server.")
+
+sys.argv = ["companion", "fail"]
+app()
+"""
+
+
+def test_an_uncaught_exception_quoting_the_token_prints_without_it(tmp_path: Path) -> None:
+    """Should a command ever let such an exception through, Typer prints its traceback
+    after the command has ended; the guard on stderr is still there."""
+    api = LocalBotApi()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", UNCAUGHT, TOKEN],
+            capture_output=True,
+            text=True,
+            env=environment(api, tmp_path),
+            timeout=60,
+            cwd=ROOT,
+        )
+    finally:
+        api.close()
+    assert result.returncode == 1
+    assert "InvalidToken: The token `[bot token]`" in result.stderr  # the traceback was printed
+    assert_no_token(result.stdout + result.stderr)
