@@ -38,7 +38,8 @@ from telegram import TelegramObject
 
 TOKEN_NAME = "[bot token]"
 SECRET_HALF_MINIMUM = 8
-"""A secret part shorter than this is not redacted alone (it would match ordinary words)."""
+"""A secret (or a token's secret half) shorter than this is not redacted alone: it would match
+ordinary words. Telegram's tokens have 35 characters after the colon."""
 WITHHELD = "<content withheld>"
 RAW_DATA_LOGGERS = ("telegram.request",)
 """Loggers that only ever see raw requests and responses."""
@@ -55,8 +56,8 @@ def keep_secret(value: str | None, name: str = TOKEN_NAME) -> None:
     A bot token's secret half (after the colon) is kept secret on its own too,
     since some messages quote only the part of a URL that holds it.
     """
-    if not value:
-        return
+    if not value or (len(value) < SECRET_HALF_MINIMUM and ":" not in value):
+        return  # a very short secret (a one-letter webhook secret) would blank out ordinary words
     parts = [value]
     if ":" in value:
         half = value.split(":", 1)[1]

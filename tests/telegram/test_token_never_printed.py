@@ -241,3 +241,12 @@ def test_an_uncaught_exception_quoting_the_token_prints_without_it(tmp_path: Pat
     assert result.returncode == 1
     assert "InvalidToken: The token `[bot token]`" in result.stderr  # the traceback was printed
     assert_no_token(result.stdout + result.stderr)
+
+
+def test_secrets_are_redacted_but_a_very_short_one_leaves_ordinary_words_alone() -> None:
+    logs.keep_secret("a-webhook-secret-of-some-length", "[webhook secret]")
+    logs.keep_secret("abc", "[webhook secret]")  # one too short to tell from a word
+    assert logs.redact("sent a-webhook-secret-of-some-length") == "sent [webhook secret]"
+    assert logs.redact("abc def") == "abc def"
+    logs.keep_secret("555:short")  # a token is always kept whole, even with a short secret half
+    assert logs.redact("bot555:short/getMe, short") == "bot[bot token]/getMe, short"
