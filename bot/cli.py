@@ -16,11 +16,11 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from bot.content import load_catalog, read_documents
+from bot.content import load_catalog
 from bot.settings import Settings
 from flows.catalog import Catalog, ContentError
 
@@ -28,9 +28,24 @@ app = typer.Typer(
     help="SDM Companion: get ready for appointments about your medicine.",
     no_args_is_help=True,
     add_completion=False,
+    # A traceback's local variables can hold the bot token or what a person wrote.
+    pretty_exceptions_show_locals=False,
 )
 content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
 app.add_typer(content_app, name="content")
+
+
+@app.callback()
+def _guard_output() -> None:
+    """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
+    from bot import logs
+
+    token = Settings().telegram_bot_token
+    logs.install()
+    logs.keep_secret(token.get_secret_value() if token is not None else None)
+    # Kept until the process ends: the traceback of an uncaught exception is
+    # printed after the command has returned.
+    logs.guard_streams()
 
 
 def _language_from_environment() -> str:
@@ -49,13 +64,18 @@ def chat(
     language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
+    from bot.checks import checked_catalog
     from bot.console import ConsoleChat
     from bot.runtime import open_companion
 
     settings = Settings()
+    try:
+        catalog = checked_catalog(settings.content_dir)
+    except ContentError as error:
+        _refuse_to_start(error)
 
     async def main() -> int:
-        companion = await open_companion(settings)
+        companion = await open_companion(settings, catalog)
         try:
             console = ConsoleChat(
                 companion,
@@ -74,9 +94,16 @@ def chat(
     except KeyboardInterrupt:
         typer.echo("")
         raise typer.Exit(0) from None
-    except ContentError as error:
-        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
-        raise typer.Exit(1) from None
+
+
+def _refuse_to_start(error: ContentError) -> NoReturn:
+    """The check's own lines, so the editor sees what `companion content check` would say."""
+    typer.echo(
+        f"The content has problems, so the companion cannot start:\n{error}\n\n"
+        "Fix them, then check again with: companion content check",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def _checked_catalog(directory: Path | None) -> Catalog:
@@ -104,14 +131,16 @@ def run(
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
     from telegram.error import InvalidToken, NetworkError
 
+    from bot import logs
     from bot.telegram.app import WebhookOptions
-    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, TOKEN_REFUSED
+    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
     from bot.telegram.runner import run as run_telegram
 
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         typer.echo(NO_TOKEN, err=True)
         raise typer.Exit(2)
+    logs.keep_secret(webhook_secret, "[webhook secret]")
     webhook = None
     if webhook_url:
         try:
@@ -124,10 +153,9 @@ def run(
     try:
         run_telegram(settings, webhook)
     except ContentError as error:
-        typer.echo(f"The content has problems, so the companion cannot start:\n{error}", err=True)
-        raise typer.Exit(1) from None
-    except InvalidToken:
-        typer.echo(TOKEN_REFUSED, err=True)
+        _refuse_to_start(error)
+    except InvalidToken as error:
+        typer.echo(refusal_message(error), err=True)
         raise typer.Exit(2) from None
     except NetworkError as error:
         # Only the kind of failure: messages from the network layer can hold the URL, and it holds the token.
@@ -140,15 +168,13 @@ def content_check(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
     """Check every flow and text; exit status 1 if anything needs fixing."""
-    import bot.summary  # noqa: F401  (registers the summary layout check)
-    import flows.crisis  # noqa: F401  (registers the crisis lexicon check)
-    from flows.check import check_documents
+    from bot.checks import check_folder
 
     folder = directory or Settings().content_dir
     if not folder.is_dir():
         typer.echo(f"{folder} is not a folder.", err=True)
         raise typer.Exit(2)
-    problems = check_documents(read_documents(folder))
+    problems = check_folder(folder)
     for problem in problems:
         typer.echo(str(problem))
     if problems:

@@ -7,12 +7,16 @@ from bot.conversation import Companion
 from bot.settings import Settings
 from bot.storage.repository import Storage
 from bot.summary import name as summary_name
+from flows.catalog import Catalog
 from flows.engine import Engine
 
 
-async def open_companion(settings: Settings) -> Companion:
-    """Load and validate content, build every flow machine once, open the database."""
-    engine = Engine(load_catalog(settings.content_dir))
+async def open_companion(settings: Settings, catalog: Catalog | None = None) -> Companion:
+    """Build every flow machine once, open the database.
+
+    ``catalog``: content already loaded (``bot.checks.checked_catalog`` for the
+    commands that talk to people); without it the content is loaded and validated here."""
+    engine = Engine(catalog or load_catalog(settings.content_dir))
     storage = await Storage.open(settings.database_url)
     companion = Companion(storage, engine)
     summary_name.register(companion)

@@ -17,7 +17,7 @@ id, and says what to change. Checks:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,11 +36,17 @@ NAVIGATION_LABEL_LIMIT = 24
 
 Checker = Callable[[Catalog], Iterator[Problem]]
 EXTRA_CHECKS: list[Checker] = []
-"""Checks other modules add (readability, crisis lexicon), run after these."""
+"""Checks other modules add (readability, crisis lexicon), run after these.
+
+What is in it depends on what has been imported; ``bot.checks.every_check``
+names every check explicitly, and is what the commands use."""
 
 
-def check_documents(documents: Documents) -> list[Problem]:
-    """Every problem in the content; an empty list means it is ready to use."""
+def check_documents(documents: Documents, extra: Sequence[Checker] | None = None) -> list[Problem]:
+    """Every problem in the content; an empty list means it is ready to use.
+
+    ``extra`` are the checks run after the structural ones (default: those
+    registered in EXTRA_CHECKS)."""
     try:
         catalog = Catalog.build(documents)
     except ContentError as error:
@@ -60,8 +66,8 @@ def check_documents(documents: Documents) -> list[Problem]:
         problems.extend(check_flow(catalog.files[flow_id], flow, sections))
     problems.extend(check_ui(documents.ui))
     problems.extend(check_cross_flow_quotes(catalog))
-    for extra in EXTRA_CHECKS:
-        problems.extend(extra(catalog))
+    for checker in EXTRA_CHECKS if extra is None else extra:
+        problems.extend(checker(catalog))
     return problems
 
 

@@ -43,12 +43,15 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped interface texts with the test-only flows, so these tests do not
-    depend on how the real flows are worded."""
+    """The shipped interface texts and crisis lexicon with the test-only flows, so these
+    tests do not depend on how the real flows are worded. The summary's layout.yaml
+    names the shipped flows, so only its sections come along (the content must pass
+    the check for the chat to start)."""
     folder = tmp_path_factory.mktemp("content")
     shutil.copytree(ROOT / "content" / "ui", folder / "ui")
-    shutil.copytree(ROOT / "content" / "summary", folder / "summary")
-    shutil.copytree(ROOT / "content" / "crisis", folder / "crisis")  # never a chat without crisis detection
+    shutil.copytree(ROOT / "content" / "crisis", folder / "crisis")
+    (folder / "summary").mkdir()
+    shutil.copy(ROOT / "content" / "summary" / "sections.yaml", folder / "summary")
     shutil.copytree(ROOT / "tests" / "content" / "flows", folder / "flows")
     return folder
 

@@ -51,8 +51,19 @@ def dispatch_command(
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         typer.echo("Set TELEGRAM_BOT_TOKEN first: reminders go out on Telegram.", err=True)
         raise typer.Exit(2)
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
+
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
-    tally = asyncio.run(dispatch(settings, once=once))
+    try:
+        tally = asyncio.run(dispatch(settings, once=once))
+    except InvalidToken as error:
+        typer.echo(refusal_message(error), err=True)
+        raise typer.Exit(2) from None
+    except NetworkError as error:
+        typer.echo(TELEGRAM_UNREACHABLE.format(kind=type(error.__cause__ or error).__name__), err=True)
+        raise typer.Exit(1) from None
     typer.echo(
         f"Sent {tally.sent}, dropped {tally.dropped}, blocked {tally.blocked}, "
         f"to retry {tally.retried}, failed {tally.failed}."

@@ -50,7 +50,18 @@ def invite_command(
             await storage.close()
         return tokens.deep_link(username, token)
 
-    link = asyncio.run(main())
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
+
+    try:
+        link = asyncio.run(main())
+    except InvalidToken as error:  # asking Telegram for the bot's name
+        typer.echo(refusal_message(error), err=True)
+        raise typer.Exit(2) from None
+    except NetworkError as error:
+        typer.echo(TELEGRAM_UNREACHABLE.format(kind=type(error.__cause__ or error).__name__), err=True)
+        raise typer.Exit(1) from None
     if link is None:
         typer.echo("Set COMPANION_BOT_USERNAME (or TELEGRAM_BOT_TOKEN) so the link can name the bot.", err=True)
         raise typer.Exit(2)

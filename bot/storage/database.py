@@ -134,7 +134,12 @@ class SqliteDatabase(Database):
         self._checkpointer: Checkpointer | None = None
         self.url = parsed.render_as_string(hide_password=False)
         self.engine: Engine = create_engine(
-            self.url, connect_args={"check_same_thread": False, "timeout": 5}, pool_size=8, max_overflow=8, **JSON_CODEC
+            self.url,
+            connect_args={"check_same_thread": False, "timeout": 5},
+            pool_size=8,
+            max_overflow=8,
+            hide_parameters=True,  # an error's message would quote what was being saved
+            **JSON_CODEC,
         )
         _configure_sqlite(self.engine)
         self._local = threading.local()
@@ -401,7 +406,12 @@ class AsyncDatabase(Database):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=10, max_overflow=10, pool_recycle=RECYCLE_SECONDS, **JSON_CODEC
+            url,
+            pool_size=10,
+            max_overflow=10,
+            pool_recycle=RECYCLE_SECONDS,
+            hide_parameters=True,  # an error's message would quote what was being saved
+            **JSON_CODEC,
         )
 
     async def run(self, work: Callable[[Connection], T]) -> T:

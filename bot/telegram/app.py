@@ -25,6 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import logs
 from bot.conversation import Companion
 from bot.telegram.callbacks import Signer
 from bot.telegram.extensions import ExtensionFactory
@@ -43,7 +44,9 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 def quiet_logs() -> None:
     """httpx logs every request URL at INFO, and those URLs contain the bot token;
-    PTB's DEBUG logs hold message text. Neither may reach a log file."""
+    PTB's DEBUG logs hold message text. Neither may reach a log file: they are
+    turned down here, and whatever is still logged is made safe (bot/logs.py)."""
+    logs.install()
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # PTB logs whole updates and request parameters (what people wrote) at DEBUG.
@@ -92,6 +95,7 @@ def build_application(
 ) -> Application:
     """The companion as a PTB Application (not started), with feature extensions added."""
     quiet_logs()
+    logs.keep_secret(token)
     handlers = TelegramCompanion(companion, Signer(token.encode()))
     bot = CompanionBot(
         token,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_companion
 from bot.settings import Settings
@@ -36,11 +38,32 @@ Check TELEGRAM_BOT_TOKEN (in the environment or the .env file): it should be the
 whole token @BotFather gave you, like 123456789:AA... If the bot was deleted or
 its token was revoked, ask @BotFather for a new one."""
 
+ADDRESS_NOT_FOUND = """The Bot API answered "Not Found".
+
+Either the token is not whole (check TELEGRAM_BOT_TOKEN: it looks like
+123456789:AA...), or COMPANION_BOT_API_URL does not point at a Bot API server:
+it should end in /bot, like http://localhost:8081/bot. Leave it unset to use
+Telegram's own."""
+
 TELEGRAM_UNREACHABLE = """Could not reach Telegram ({kind}).
 
 Check this computer's internet connection (and COMPANION_BOT_API_URL, if you
 use your own Bot API server), then run `companion run` again. Everything
 people have saved is kept."""
+
+
+def refusal_message(error: InvalidToken) -> str:
+    """What to tell the operator when the Bot API refuses: the token (401), or the address (404).
+
+    PTB raises InvalidToken for both; a 404's message starts with "Not Found"
+    (Telegram's description, or the HTTP phrase). Only the kind is used, never
+    the message itself, which can quote the token."""
+    chain: list[BaseException] = [error]
+    if error.__cause__ is not None:
+        chain.append(error.__cause__)
+    if any(str(item).startswith("Not Found") for item in chain):
+        return ADDRESS_NOT_FOUND
+    return TOKEN_REFUSED
 
 
 def feature_extensions(settings: Settings) -> list[ExtensionFactory]:
@@ -65,12 +88,16 @@ def _settle_memory_once_started(application: Application) -> None:
 
 
 def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
-    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN)."""
+    """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN).
+
+    Raises ContentError, before the database or Telegram is touched, when the
+    content fails ``companion content check``."""
     assert settings.telegram_bot_token is not None
+    catalog = checked_catalog(settings.content_dir)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    companion = loop.run_until_complete(open_companion(settings))
+    companion = loop.run_until_complete(open_companion(settings, catalog))
     application = build_application(
         companion,
         settings.telegram_bot_token.get_secret_value(),

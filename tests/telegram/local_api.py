@@ -19,11 +19,22 @@ BOT = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBo
 
 class LocalBotApi:
     """Answers getMe with a bot, getUpdates with no updates and everything else with True, or with ``failure``
-    (status, description); ``refuse_everything`` fails getMe too (a revoked token)."""
+    (status, description); ``refuse_everything`` fails getMe too (a revoked token). With ``page`` a failure
+    is a web page naming the path asked for, as some web servers answer a wrong address (the path holds
+    the token). ``updates`` are handed out by the first getUpdates: a list as its result, or a string
+    sent as the whole body (to send what does not parse)."""
 
-    def __init__(self, failure: tuple[int, str] | None = None, *, refuse_everything: bool = False) -> None:
+    def __init__(
+        self,
+        failure: tuple[int, str] | None = None,
+        *,
+        refuse_everything: bool = False,
+        page: bool = False,
+        updates: list[Any] | str | None = None,
+    ) -> None:
         calls: list[tuple[str, dict[str, Any]]] = []
         self.calls = calls
+        waiting = [updates] if updates is not None else []
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -31,14 +42,20 @@ class LocalBotApi:
                 params = json.loads(raw) if "json" in self.headers.get("Content-Type", "") else dict(parse_qsl(raw))
                 method = self.path.rsplit("/", 1)[-1]
                 calls.append((method, params))
+                kind = "application/json"
                 if failure is not None and (refuse_everything or method != "getMe"):
                     status, body = failure[0], {"ok": False, "error_code": failure[0], "description": failure[1]}
+                    if page:
+                        kind, body = "text/html", f"<pre>Cannot POST {self.path}</pre>"
+                elif method == "getUpdates" and waiting:
+                    given = waiting.pop()
+                    status, body = 200, given if isinstance(given, str) else {"ok": True, "result": given}
                 else:
                     result: Any = BOT if method == "getMe" else [] if method == "getUpdates" else True
                     status, body = 200, {"ok": True, "result": result}
-                data = json.dumps(body).encode()
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

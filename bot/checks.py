@@ -1,0 +1,63 @@
+"""Every content check, named in one place, and the content only if it passes them.
+
+``companion content check``, ``companion chat`` and ``companion run`` all use
+:func:`every_check`, so what the check reports is exactly what stops the
+companion from starting. The list is explicit rather than whatever modules
+happen to have been imported (``flows.check.EXTRA_CHECKS``): a command that
+imported less would otherwise check less, and start on content that people
+would meet as "something went wrong".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.content import read_documents
+from bot.summary.layout import check_layout
+from flows.catalog import Catalog, ContentError, Problem
+from flows.check import Checker, check_documents
+from flows.crisis import check_crisis
+from flows.readability import check_readability
+
+CRISIS_FOLDER = "crisis/"
+
+
+def check_crisis_present(catalog: Catalog) -> Iterator[Problem]:
+    """The crisis lexicon check, and the lexicon must be there at all.
+
+    Without ``content/crisis/`` no typed message would be checked for crisis
+    language, so content without it is never ready to talk to people.
+    """
+    problems = list(check_crisis(catalog))
+    yield from problems
+    if not problems and not any(name.startswith(CRISIS_FOLDER) for name in catalog.extra):
+        yield Problem(
+            CRISIS_FOLDER,
+            None,
+            "the crisis lexicon and crisis cards are missing (crisis/en.yaml and crisis/sv.yaml); "
+            "without them the companion cannot recognise crisis language",
+        )
+
+
+def every_check() -> tuple[Checker, ...]:
+    """The checks run after the structural ones: readability, summary layout, crisis lexicon."""
+    return (check_readability, check_layout, check_crisis_present)
+
+
+def check_folder(folder: Path) -> list[Problem]:
+    """Every problem in a content folder; an empty list means it is ready to use."""
+    return check_documents(read_documents(folder), every_check())
+
+
+def checked_catalog(folder: Path) -> Catalog:
+    """The content of ``folder``, or ContentError listing what ``content check`` would say.
+
+    The files are read once; checking them adds a few tens of milliseconds
+    to a start (benchmarks/content_check.py).
+    """
+    documents = read_documents(folder)
+    problems = check_documents(documents, every_check())
+    if problems:
+        raise ContentError(problems)
+    return Catalog.build(documents)
