@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.content import load_catalog
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from flows.engine import DONE, MORE_NO, NEXT, Action, Context, Engine, Pressed, Prompt, Typed

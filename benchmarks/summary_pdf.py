@@ -35,7 +35,7 @@ import pypdf
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.content import load_catalog
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from bot.summary import build_summary, render_pdf

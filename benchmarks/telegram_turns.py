@@ -56,13 +56,13 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
+from bot.adapters.telegram.app import build_application  # noqa: E402
+from bot.adapters.telegram.processor import PerPersonUpdateProcessor  # noqa: E402
 from bot.content import load_catalog  # noqa: E402
-from bot.conversation import Companion, Who  # noqa: E402
 from bot.memory import settle_after_start_up  # noqa: E402
+from bot.services.conversation import Companion, Who  # noqa: E402
 from bot.storage.database import open_database  # noqa: E402
 from bot.storage.repository import Storage  # noqa: E402
-from bot.telegram.app import build_application  # noqa: E402
-from bot.telegram.processor import PerPersonUpdateProcessor  # noqa: E402
 from flows.engine import Engine  # noqa: E402
 from flows.schema import StepType  # noqa: E402
 from tests.telegram.harness import RecordingRequest, TelegramHarness, shown  # noqa: E402

@@ -64,8 +64,8 @@ def chat(
     language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
+    from bot.adapters.console import ConsoleChat
     from bot.checks import checked_catalog
-    from bot.console import ConsoleChat
     from bot.runtime import open_companion
 
     settings = Settings()
@@ -132,9 +132,9 @@ def run(
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.telegram.app import WebhookOptions
-    from bot.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
-    from bot.telegram.runner import run as run_telegram
+    from bot.adapters.telegram.app import WebhookOptions
+    from bot.adapters.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
+    from bot.adapters.telegram.runner import run as run_telegram
 
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():

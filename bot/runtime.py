@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.content import load_catalog
-from bot.conversation import Companion
+from bot.services.conversation import Companion
 from bot.settings import Settings
 from bot.storage.repository import Storage
 from bot.summary import name as summary_name

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import DEFAULT_CONTENT_DIR, load_catalog
-from bot.conversation import Companion
+from bot.services.conversation import Companion
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from flows.catalog import Catalog

@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from bot.console import CHANNEL, ConsoleChat
-from bot.conversation import Companion
+from bot.adapters.console import CHANNEL, ConsoleChat
+from bot.services.conversation import Companion
 
 NEXT = ""  # Enter: move past a teaching message, or finish a checklist
 DONE = ""

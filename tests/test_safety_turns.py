@@ -13,8 +13,8 @@ import json
 
 import pytest
 
-from bot.conversation import STOPPING_MEDICINE, Companion, NotRegistered, Who
-from bot.safety import SafetyChoice
+from bot.services.conversation import STOPPING_MEDICINE, Companion, NotRegistered, Who
+from bot.services.safety import SafetyChoice
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
 from flows.engine import Engine, Pressed, Typed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import Companion, NotRegistered, Who
+from bot.services.conversation import Companion, NotRegistered, Who
 from bot.storage.database import open_database
 from bot.storage.repository import COMPLETED, IN_PROGRESS, RESTARTED, StaleConversation, Storage
 from flows.engine import DONE, PAUSE, RESTART, Pressed, Typed

@@ -26,7 +26,7 @@ async def dispatch(settings: Settings, *, once: bool) -> Tally:
     try:
         async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
             # The same words, buttons and files as the dispatcher inside `companion run`.
-            from bot.telegram.reminders import TelegramReminderComposer
+            from bot.adapters.telegram.reminders import TelegramReminderComposer
             from flows.engine import Engine
 
             dispatcher = Dispatcher(storage, telegram_sender(bot), TelegramReminderComposer(storage, Engine(catalog)))
@@ -53,7 +53,7 @@ def dispatch_command(
         raise typer.Exit(2)
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
+    from bot.adapters.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in URLs
     try:

@@ -52,7 +52,7 @@ def invite_command(
 
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
+    from bot.adapters.telegram.runner import TELEGRAM_UNREACHABLE, refusal_message
 
     try:
         link = asyncio.run(main())
@@ -131,10 +131,10 @@ async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]
     Returns None, or the kind of failure (never its message: that could hold the token)."""
     from telegram.error import TelegramError
 
+    from bot.adapters.telegram.app import build_application
+    from bot.adapters.telegram.coordinators import show_role_commands
+    from bot.adapters.telegram.runner import feature_extensions
     from bot.runtime import open_companion
-    from bot.telegram.app import build_application
-    from bot.telegram.coordinators import show_role_commands
-    from bot.telegram.runner import feature_extensions
 
     assert settings.telegram_bot_token is not None
     companion = await open_companion(settings)

@@ -74,8 +74,8 @@ def export_command(
     """Export everything stored about a person as JSON (or as FHIR with --fhir)."""
 
     async def make(companion: object) -> bytes:
-        from bot.conversation import Who
         from bot.fhir import export_fhir
+        from bot.services.conversation import Who
 
         person_id = await _person_id(companion, person, profile)
         if fhir:

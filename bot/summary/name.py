@@ -8,7 +8,7 @@ the same transaction. Skipping removes the name.
 
 from __future__ import annotations
 
-from bot.conversation import Companion, Finished
+from bot.services.conversation import Companion, Finished
 from bot.storage.repository import Transaction
 from bot.summary.layout import rules_for
 from flows.catalog import Catalog

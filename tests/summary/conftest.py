@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.content import DEFAULT_CONTENT_DIR, read_documents
-from bot.conversation import Companion, Reply, Who
+from bot.services.conversation import Companion, Reply, Who
 from bot.storage.repository import Storage
 from flows.catalog import Catalog
 from flows.engine import AGAIN, DONE, MORE_NO, MORE_YES, NEXT, SKIP, Action, Engine, Pressed, Prompt, Typed

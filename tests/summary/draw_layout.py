@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bot.content import load_catalog
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from bot.summary import build_summary

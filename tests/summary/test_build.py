@@ -8,7 +8,7 @@ import re
 import pypdf
 import pytest
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.summary import build_summary, missing_flows, render_html, render_pdf, render_preview, render_text
 from bot.summary.pdf import page_count
 from flows.engine import Engine

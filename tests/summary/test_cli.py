@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.content import load_catalog
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from flows.engine import Engine
 from tests.conftest import _fresh_storage
 from tests.summary.conftest import play

@@ -10,8 +10,8 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 
-from bot.conversation import Companion, Who
 from bot.fhir import CANONICAL, export_fhir, questionnaire
+from bot.services.conversation import Companion, Who
 from flows.engine import Engine
 from tests.summary.conftest import play
 from tests.summary.people import TYPICAL

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.summary import build_summary, render_html, render_pdf, render_text
 from bot.summary.clean import clean
 from bot.summary.document import Entry, Section, SummaryDocument

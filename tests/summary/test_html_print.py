@@ -18,7 +18,7 @@ from typing import Any
 import pypdf
 import pytest
 
-from bot.conversation import Companion
+from bot.services.conversation import Companion
 from bot.summary import build_summary, render_html
 from bot.summary.html import _CSS
 from flows.engine import Engine

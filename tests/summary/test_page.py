@@ -12,7 +12,7 @@ from typing import Any
 import pypdf
 import pytest
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.storage.repository import PersonRecord, RunRecord
 from bot.summary import assemble, build_summary, render_html, render_pdf, render_text
 from bot.summary.build import Records

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.conversation import Companion
-from bot.telegram.app import build_application
+from bot.adapters.telegram.app import build_application
+from bot.services.conversation import Companion
 from tests.telegram.harness import RecordingRequest, TelegramHarness
 
 TOKEN = "123456:TEST-token-for-offline-tests"

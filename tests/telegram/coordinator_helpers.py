@@ -11,11 +11,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.conversation import Companion
+from bot.adapters.telegram.app import build_application
+from bot.adapters.telegram.coordinators import make_extension
 from bot.roles import grants, sharing
+from bot.services.conversation import Companion
 from bot.summary.name import register
-from bot.telegram.app import build_application
-from bot.telegram.coordinators import make_extension
 from tests.telegram.harness import Call, Person, RecordingRequest, TelegramHarness
 from tests.telegram.talk import OWN, agree, finish, person_id, ui  # noqa: F401  (used by the coordinator tests)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
 from flows.schema import StepType
 from tests.telegram.harness import Person

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.conversation import Companion, Who
 from bot.roles import grants, sharing
+from bot.services.conversation import Companion, Who
 from tests.telegram.coordinator_helpers import (
     agree,
     audit,

@@ -7,17 +7,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.conversation import Companion
+from bot.adapters.telegram import coordinators, groups, reminders
+from bot.adapters.telegram.app import build_application
 from bot.roles import grants
-from bot.telegram import coordinators, groups, reminders
-from bot.telegram.app import build_application
+from bot.services.conversation import Companion
 from tests.telegram.coordinator_helpers import TOKEN, agree, sent, ui
 from tests.telegram.harness import RecordingRequest, TelegramHarness
 
 
 @pytest.fixture
 async def everything(companion: Companion) -> AsyncIterator[TelegramHarness]:
-    """The same extensions `companion run` registers (bot/telegram/runner.py)."""
+    """The same extensions `companion run` registers (bot/adapters/telegram/runner.py)."""
     request = RecordingRequest()
     factories = [coordinators.extension_factory(None), groups.groups_extension(None), reminders.make_extension]
     application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=factories)

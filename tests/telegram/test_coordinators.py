@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from bot.conversation import Companion, Who
 from bot.roles import grants
+from bot.services.conversation import Companion, Who
 from tests.telegram.coordinator_helpers import (
     BOT_USERNAME,
     OWN,

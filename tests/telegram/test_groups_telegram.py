@@ -10,14 +10,14 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.conversation import Companion, Who
+from bot.adapters.telegram import groups as telegram_groups
+from bot.adapters.telegram import reminders as telegram_reminders
+from bot.adapters.telegram.app import build_application
 from bot.reminders import store
 from bot.reminders.dispatcher import Limits, Tally
 from bot.roles import grants, group_activity, groups
+from bot.services.conversation import Companion, Who
 from bot.storage.models import Reminder
-from bot.telegram import groups as telegram_groups
-from bot.telegram import reminders as telegram_reminders
-from bot.telegram.app import build_application
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import BOT_USER, Call, Person, RecordingRequest, TelegramHarness, keyboard_of, shown

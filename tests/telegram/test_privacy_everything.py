@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.conversation import Companion, Who
 from bot.reminders import appointments
 from bot.roles import grants, group_activity, groups, sharing
+from bot.services.conversation import Companion, Who
 from bot.storage.repository import person_columns
 from tests.conftest import Clock
 from tests.telegram.harness import TelegramHarness

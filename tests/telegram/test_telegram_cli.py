@@ -73,7 +73,7 @@ def test_run_settles_memory_once_it_has_started_and_stops_cleanly(monkeypatch: p
     import signal
     import threading
 
-    from bot.telegram import runner
+    from bot.adapters.telegram import runner
 
     settled: list[list[str]] = []
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.conversation import Companion, Who
-from bot.telegram.app import build_application
-from bot.telegram.extensions import Extension
+from bot.adapters.telegram.app import build_application
+from bot.adapters.telegram.extensions import Extension
+from bot.services.conversation import Companion, Who
 from tests.telegram.harness import RecordingRequest, TelegramHarness, keyboard_of
 
 TOKEN = "123456:TEST-token-for-offline-tests"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from flows.engine import Prompt
 from flows.schema import StepType
 from tests.telegram.expect import answer_options, button_labels, numbered, prompt_text, shown_labels

@@ -12,8 +12,8 @@ import asyncio
 import time
 from typing import Any
 
-from bot.conversation import Companion
-from bot.telegram.app import build_application
+from bot.adapters.telegram.app import build_application
+from bot.services.conversation import Companion
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import RecordingRequest, TelegramHarness, shown
 from tests.telegram.talk import agree

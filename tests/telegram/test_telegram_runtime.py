@@ -10,10 +10,10 @@ import httpx
 import pytest
 from telegram import Update
 
-from bot.conversation import Companion, Who
-from bot.telegram.app import WebhookOptions, build_application
-from bot.telegram.processor import PerPersonUpdateProcessor
-from bot.telegram.render import MESSAGE_LIMIT, split_html
+from bot.adapters.telegram.app import WebhookOptions, build_application
+from bot.adapters.telegram.processor import PerPersonUpdateProcessor
+from bot.adapters.telegram.render import MESSAGE_LIMIT, split_html
+from bot.services.conversation import Companion, Who
 from tests.telegram.conftest import TOKEN
 from tests.telegram.expect import prompt_text, shown_labels
 from tests.telegram.harness import RecordingRequest, TelegramHarness

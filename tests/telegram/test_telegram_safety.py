@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from flows.schema import StepType
 from tests.telegram.expect import button_labels, prompt_text, shown_labels
 from tests.telegram.harness import TelegramHarness

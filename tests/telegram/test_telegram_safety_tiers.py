@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
 from flows.engine import Engine

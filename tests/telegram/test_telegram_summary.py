@@ -6,7 +6,7 @@ import io
 
 from pypdf import PdfReader
 
-from bot.conversation import Companion, Who
+from bot.services.conversation import Companion, Who
 from bot.summary.name import register
 from tests.telegram.harness import Call, TelegramHarness, keyboard_of
 from tests.telegram.talk import agree, finish

@@ -24,8 +24,8 @@ import pytest
 from telegram.error import InvalidToken
 
 from bot import logs
-from bot.conversation import Companion
-from bot.telegram.app import build_application
+from bot.adapters.telegram.app import build_application
+from bot.services.conversation import Companion
 from tests.telegram.local_api import LocalBotApi
 
 ROOT = Path(__file__).parent.parent.parent
@@ -145,7 +145,7 @@ def collected() -> Iterator[Collect]:
 async def test_the_application_logs_no_token_even_with_httpx_and_ptb_at_debug(
     failure: tuple[int, str], companion: Companion, collected: Collect
 ) -> None:
-    """The real Application from bot/telegram/app.py, with every library logger turned up:
+    """The real Application from bot/adapters/telegram/app.py, with every library logger turned up:
     httpx logs each URL (which holds the token), PTB each request and its error."""
     api = LocalBotApi(failure, refuse_everything=True, page=failure[0] == 404)
     application = build_application(companion, TOKEN, base_url=api.url, rate_limit=False)

@@ -31,7 +31,7 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot import logs
-from bot.conversation import Companion
+from bot.services.conversation import Companion
 from bot.storage.repository import Storage, Transaction
 from tests.telegram.harness import TelegramHarness
 from tests.telegram.local_api import LocalBotApi

@@ -12,13 +12,13 @@ import logging
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.adapters.telegram import coordinators, groups, reminders
+from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
+from bot.adapters.telegram.extensions import ExtensionFactory
 from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_companion
 from bot.settings import Settings
-from bot.telegram import coordinators, groups, reminders
-from bot.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
-from bot.telegram.extensions import ExtensionFactory
 
 NO_TOKEN = """No Telegram bot token is set.
 

@@ -26,12 +26,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import logs
-from bot.conversation import Companion
-from bot.telegram.callbacks import Signer
-from bot.telegram.extensions import ExtensionFactory
-from bot.telegram.handlers import COMMANDS, TelegramCompanion, on_error
-from bot.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
-from bot.telegram.sending import CompanionBot
+from bot.adapters.telegram.callbacks import Signer
+from bot.adapters.telegram.extensions import ExtensionFactory
+from bot.adapters.telegram.handlers import COMMANDS, TelegramCompanion, on_error
+from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
+from bot.adapters.telegram.sending import CompanionBot
+from bot.services.conversation import Companion
 from flows.schema import LANGUAGES
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]

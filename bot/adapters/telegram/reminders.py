@@ -29,25 +29,25 @@ from sqlalchemy import select
 from telegram import CallbackQuery, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.conversation import Companion, Finished, Reply, Who
+from bot.adapters.telegram import callbacks
+from bot.adapters.telegram.coordinators import AGREEMENT_FLOW
+from bot.adapters.telegram.extensions import Extension
+from bot.adapters.telegram.render import text_message
 from bot.reminders import appointments, store
 from bot.reminders.delivery import Outgoing, telegram_sender
 from bot.reminders.dispatcher import Dispatcher, Limits, Pacer, Tally
 from bot.reminders.messages import ReminderComposer, local_date
 from bot.reminders.schedule import local_to_utc, utc_to_local
 from bot.roles import group_activity, groups
+from bot.services.conversation import Companion, Finished, Reply, Who
 from bot.storage.models import BlockedChat, Person
 from bot.storage.repository import Storage, Transaction
 from bot.summary.build import build_summary
 from bot.summary.pdf import render_pdf
-from bot.telegram import callbacks
-from bot.telegram.coordinators import AGREEMENT_FLOW
-from bot.telegram.extensions import Extension
-from bot.telegram.render import text_message
 from flows.engine import Engine
 
 if TYPE_CHECKING:
-    from bot.telegram.handlers import TelegramCompanion
+    from bot.adapters.telegram.handlers import TelegramCompanion
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ def appointment_listener(outcomes: dict[Who, str]) -> Callable[[Transaction, Fin
 
 def make_extension(handlers: TelegramCompanion) -> Extension:
     """Appointment reminders for everyone, and the buttons under appointment reminders."""
-    from bot.telegram.handlers import telegram_language
+    from bot.adapters.telegram.handlers import telegram_language
 
     companion = handlers.companion
     outcomes: dict[Who, str] = {}

@@ -30,18 +30,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from telegram import CallbackQuery, Message, Update
 
-from bot.conversation import Finished, Reply, Who
+from bot.adapters.telegram.extensions import Extension
+from bot.adapters.telegram.reminders import ATTENDANCE_ACTION, FACILITATOR_BUTTON, FEEDBACK_BUTTON, MUTE_BUTTON
+from bot.adapters.telegram.render import buttons, text_message
 from bot.reminders.messages import local_date
 from bot.reminders.schedule import Lead, local_to_utc, utc_to_local
 from bot.roles import grants, group_activity, groups, tokens
+from bot.services.conversation import Finished, Reply, Who
 from bot.storage.models import Group
 from bot.storage.repository import Transaction
-from bot.telegram.extensions import Extension
-from bot.telegram.reminders import ATTENDANCE_ACTION, FACILITATOR_BUTTON, FEEDBACK_BUTTON, MUTE_BUTTON
-from bot.telegram.render import buttons, text_message
 
 if TYPE_CHECKING:
-    from bot.telegram.handlers import TelegramCompanion
+    from bot.adapters.telegram.handlers import TelegramCompanion
 
 JOIN_BUTTON, LEAVE_BUTTON = "gj", "gl"
 NEW_GROUP_FLOW, SESSION_FLOW, MESSAGE_FLOW, FEEDBACK_FLOW = (

@@ -2,7 +2,7 @@
 
 Care coordinators' and facilitators' journeys are features of their own, each
 in its own module. A module builds an :class:`Extension` from the shared
-:class:`~bot.telegram.handlers.TelegramCompanion` (so it can use its helpers:
+:class:`~bot.adapters.telegram.handlers.TelegramCompanion` (so it can use its helpers:
 ``companion``, ``ui``, ``_send``, ``_registered``...) and declares:
 
 - ``commands``: slash commands it answers (``/share``, ``/people``...);
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, Update
 
-from bot.conversation import Reply, Who
+from bot.services.conversation import Reply, Who
 
 if TYPE_CHECKING:
-    from bot.telegram.handlers import TelegramCompanion
+    from bot.adapters.telegram.handlers import TelegramCompanion
 
 CommandFunction = Callable[[Update, Any], Awaitable[None]]
 ButtonFunction = Callable[[Update, CallbackQuery, Who, str], Awaitable[None]]

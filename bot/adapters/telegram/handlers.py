@@ -1,13 +1,13 @@
 """What the companion does with each kind of Telegram update.
 
 One handler for typed text and one for button presses route to the
-:class:`~bot.conversation.Companion` service, which holds the conversation in
+:class:`~bot.services.conversation.Companion` service, which holds the conversation in
 the database; commands are thin. Rules kept here:
 
 - Nothing is stored before the person taps "agree": until then no person row
   exists and no update id is recorded for them. ``/help`` works regardless.
 - Typed text (and photo captions, and edits) is read for signs of risk
-  before anything else, by the service (see bot.safety).
+  before anything else, by the service (see bot.services.safety).
 - A redelivered update is answered once (update ids go through the service).
 - Logs name the kind of problem and the update id, never what anyone wrote.
 """
@@ -28,17 +28,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot.conversation import Companion, NotRegistered, Reply, Who
-from bot.safety import SafetyChoice, SafetyPrompt
+from bot.adapters.telegram import callbacks
+from bot.adapters.telegram.callbacks import Callback, Signer
+from bot.adapters.telegram.extensions import ButtonFunction, Extension, StartFunction
+from bot.adapters.telegram.render import Rendered, buttons, escape, prompt_message, text_message
+from bot.adapters.telegram.sending import CompanionBot
+from bot.services.conversation import Companion, NotRegistered, Reply, Who
+from bot.services.safety import SafetyChoice, SafetyPrompt
 from bot.summary.build import build_summary, missing_flows
 from bot.summary.name import NAME_FLOW, print_flow
 from bot.summary.pdf import render_pdf
 from bot.summary.text import render_preview
-from bot.telegram import callbacks
-from bot.telegram.callbacks import Callback, Signer
-from bot.telegram.extensions import ButtonFunction, Extension, StartFunction
-from bot.telegram.render import Rendered, buttons, escape, prompt_message, text_message
-from bot.telegram.sending import CompanionBot
 from flows.engine import Button, Pressed, Prompt, Typed
 from flows.schema import LANGUAGES, StepType
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.conversation import Companion, FlowProgress, Reply, Who
-from bot.safety import SafetyChoice
+from bot.services.conversation import Companion, FlowProgress, Reply, Who
+from bot.services.safety import SafetyChoice
 from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed, list_number
 from flows.schema import StepType
 

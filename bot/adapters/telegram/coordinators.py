@@ -34,16 +34,23 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.conversation import Finished, Reply, Who
+from bot.adapters.telegram import callbacks
+from bot.adapters.telegram.extensions import Extension, ExtensionFactory
+from bot.adapters.telegram.handlers import (
+    CHANNEL,
+    COMMANDS,
+    SUMMARY_NAME,
+    Context,
+    TelegramCompanion,
+    telegram_language,
+)
+from bot.adapters.telegram.render import Rendered, buttons, escape, split_html, text_message
 from bot.roles import grants, sharing, tokens
+from bot.services.conversation import Finished, Reply, Who
 from bot.storage.repository import PersonRecord, StaleConversation, Transaction
 from bot.summary.build import Records, assemble, build_summary, read_records
 from bot.summary.document import Section
 from bot.summary.pdf import render_pdf
-from bot.telegram import callbacks
-from bot.telegram.extensions import Extension, ExtensionFactory
-from bot.telegram.handlers import CHANNEL, COMMANDS, SUMMARY_NAME, Context, TelegramCompanion, telegram_language
-from bot.telegram.render import Rendered, buttons, escape, split_html, text_message
 from flows.engine import format_date
 from flows.schema import LANGUAGES, StepType
 

@@ -3,7 +3,7 @@
 :mod:`flows.safety` decides *what* to do about a message (card, question,
 supporter's card, a help line, the not-suddenly message); this module turns
 that decision into words and buttons in the person's language, the same for
-every channel. :class:`bot.conversation.Companion` applies it to the
+every channel. :class:`bot.services.conversation.Companion` applies it to the
 person's conversation.
 
 A message that brings the card or the question is not taken as an answer

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
+from bot.services.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
 from bot.storage.repository import (
     COMPLETED,
     IN_PROGRESS,
@@ -102,7 +102,7 @@ class Reply:
     safety: SafetyPrompt | None = None
     """A safety question, or what follows the card, with its buttons: shown after
     ``messages`` instead of ``prompt`` (the flow's question comes back once the person
-    has chosen). The message that brought it was not saved (see bot.safety)."""
+    has chosen). The message that brought it was not saved (see bot.services.safety)."""
     language: str | None = None
     """The person's language, when the turn read it (saves adapters a query)."""
 

@@ -3,14 +3,14 @@
 Telegram gives 64 bytes of callback data and sends back whatever the client
 says, so a button carries ``f:<token>:<button id>`` where the token is a keyed
 hash (HMAC) of the flow, the step and the button. When the person presses it,
-:class:`bot.conversation.Companion` checks the token against the step they are
+:class:`bot.services.conversation.Companion` checks the token against the step they are
 on *in the same transaction* as the turn. A button from an older question, or
 data somebody made up, changes nothing: it fails the check.
 
 Other buttons are not tied to a question: consent (``c:``), the menu (``m:``),
 language (``l:``), the erase confirmation (``d:``), the summary's
 follow-ups (``s:``) and the safety question and card (``k:<choice>:<token>``,
-the token tying "keep it as my answer" to the message it keeps; see bot.safety).
+the token tying "keep it as my answer" to the message it keeps; see bot.services.safety).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def simple(kind: str, value: str) -> str:
 def parse(data: str | None, extra_kinds: Iterable[str] = ()) -> Callback | None:
     """Read callback data; None if it is not something this companion made.
 
-    ``extra_kinds`` are the prefixes feature extensions own (see bot.telegram.extensions).
+    ``extra_kinds`` are the prefixes feature extensions own (see bot.adapters.telegram.extensions).
     """
     if not data or len(data.encode()) > CALLBACK_DATA_LIMIT:
         return None
