@@ -171,13 +171,19 @@ class CrisisDetector:
             scanned.append((sentence, where, found))
         if not anything:
             return []
-        # The setting is read in the sentence's own language: the one whose lexicon knows
-        # most of its words (a tie goes to the phrase's own language). A message that
+        # The setting is read in the sentence's own language: the one whose setting words
+        # (negations, pronouns, question words, ...) it uses most; a tie goes to the
+        # phrase's own language. A message that
         # tells of a past and of recovery is a recovery story throughout.
         readings: list[tuple[dict[str, int], dict[str, Setting]]] = []
         for sentence, where, found in scanned:
-            known = matcher.words_known(where)
             singles = matcher.singles(where)
+            known = dict.fromkeys(self.lexicons, 0)
+            marked: dict[str, set[int]] = {}
+            for (language, _group), positions in singles.items():
+                marked.setdefault(language, set()).update(positions)
+            for language, positions in marked.items():
+                known[language] = len(positions)
             languages = {max(known, key=lambda lang, own=item.language: (known[lang], lang == own)) for item in found}
             languages.add(max(known, key=known.__getitem__))
             readings.append(
@@ -188,14 +194,15 @@ class CrisisDetector:
         )
         judged: list[Judged] = []
         for (sentence, _where, found), (known, by_language) in zip(scanned, readings, strict=True):
-            seen: dict[tuple[str, tuple[int, ...]], set[str]] = {}
+            seen: dict[tuple[str, tuple[int, ...], frozenset[str]], set[str]] = {}
             for item in found:
                 language = max(known, key=lambda lang, own=item.language: (known[lang], lang == own))
-                active = seen.get((language, item.positions))
-                if active is None:
-                    active = by_language[language].settings_of(item, sentence, recovery_story)
-                    seen[(language, item.positions)] = active
                 category = self.lexicons[item.language].categories[item.category]
+                wanted = frozenset(category.when)
+                active = seen.get((language, item.positions, wanted))
+                if active is None:
+                    active = by_language[language].settings_of(item, sentence, recovery_story, wanted)
+                    seen[(language, item.positions, wanted)] = active
                 results = [category.when[name] for name in active if name in category.when]
                 tier = min(results, key=STRENGTH.__getitem__) if results else category.tier
                 judged.append(Judged(item, tier, frozenset(active)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -97,16 +98,14 @@ class Phrase:
     """For strict phrases: whether ``..`` stands before each slot."""
     ordered: bool = False
     """A loose phrase whose words must come in the written order (still with words between)."""
+    needs: frozenset[int] = frozenset()
+    """The phrase's slots as a set (every one must be filled somewhere)."""
+    reach: int = 0
+    """How far apart the first and last word of a loose phrase may be: each ``..`` allows
+    :data:`GAP_WORDS` other words, each pair written side by side :data:`NEAR_WORDS`."""
 
-    @property
-    def reach(self) -> int:
-        """How far apart the first and last word of a loose phrase may be: each ``..`` allows
-        :data:`GAP_WORDS` other words, each pair written side by side :data:`NEAR_WORDS`."""
-        return sum(1 + (GAP_WORDS if gap else NEAR_WORDS) for gap in self.gaps[1:])
 
-
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """One phrase found in one sentence: where (word positions), never the words."""
 
     category: str
@@ -254,7 +253,10 @@ class Matcher:
             slot_ids.append(self._ids[key])
             gaps.append(gap)
             gap = False
-        return Phrase(source.language, category, text, tuple(slot_ids), tuple(gaps), ordered)
+        reach = sum(1 + (GAP_WORDS if gap else NEAR_WORDS) for gap in gaps[1:])
+        return Phrase(
+            source.language, category, text, tuple(slot_ids), tuple(gaps), ordered, frozenset(slot_ids), reach
+        )
 
     def slots_of(self, word: str) -> tuple[int, ...]:
         """The slots a word fills, in every language (cached)."""
@@ -262,6 +264,7 @@ class Matcher:
         if filled is None:
             if len(self._cache) >= _ANCHOR_CACHE_LIMIT:
                 self._cache.clear()
+
             filled = self._cache[word] = self._compute_slots(word)
         return filled
 
@@ -296,8 +299,9 @@ class Matcher:
         found: list[Found] = []
         for key in where.keys() & by_slot.keys():
             starts = where[key]
+            filled = where.keys()
             for phrase in by_slot[key]:
-                if not all(slot in where for slot in phrase.slots):
+                if not filled >= phrase.needs:
                     continue
                 for start in starts:
                     if strict:
@@ -311,14 +315,6 @@ class Matcher:
                         if not strict:
                             break
         return found
-
-    def words_known(self, where: Mapping[int, list[int]]) -> dict[str, int]:
-        """How many words of the sentence each language's lexicon knows (to tell its language)."""
-        known: dict[str, set[int]] = {language: set() for language in self._stems}
-        of = self._language_of_slot
-        for slot, positions in where.items():
-            known[of[slot]].update(positions)
-        return {language: len(positions) for language, positions in known.items()}
 
     def singles(self, where: Mapping[int, list[int]]) -> dict[tuple[str, str], set[int]]:
         """Positions of the one-word strict phrases found, by (language, category)."""
@@ -358,6 +354,12 @@ class Matcher:
         choice is undone when it leaves another slot without a word ("stepped back":
         "back" could fill two slots)."""
         reach = phrase.reach
+        if len(phrase.slots) == 2:
+            other = phrase.slots[1] if phrase.slots[0] == key else phrase.slots[0]
+            best = min((p for p in where[other] if p != start), key=lambda p: abs(p - start), default=None)
+            if best is None or abs(best - start) > reach:
+                return None
+            return (start, best) if start < best else (best, start)
         rest = list(phrase.slots)
         rest.remove(key)
         options = []

@@ -68,41 +68,54 @@ class Setting:
     def positions(self, group: str) -> set[int]:
         return self.positions_of.get(group, set())
 
-    def settings_of(self, found: Found, sentence: Sentence, recovery_story: bool) -> set[str]:
-        """Which settings (``negated``, ``past``, …) apply to one phrase found in this sentence."""
+    def settings_of(
+        self, found: Found, sentence: Sentence, recovery_story: bool, wanted: frozenset[str] | None = None
+    ) -> set[str]:
+        """Which settings (``negated``, ``past``, …) apply to one phrase found in this sentence
+        (only those in ``wanted``, when given: the ones its category has rules for)."""
+
+        def want(name: str) -> bool:
+            return wanted is None or name in wanted
+
         parts = sentence.parts
         part = parts[found.start]
         active: set[str] = set()
-        inside = set(found.positions)
-        if any(
-            parts[p] == part and (found.start - NEGATION_REACH <= p < found.start or found.start < p < found.end)
-            for p in self.starts("negation")
-            if p not in inside
+        if want("negated"):
+            inside = set(found.positions)
+            if any(
+                parts[p] == part and (found.start - NEGATION_REACH <= p < found.start or found.start < p < found.end)
+                for p in self.starts("negation")
+                if p not in inside
+            ):
+                active.add("negated")
+        if (
+            want("past")
+            and (self.has("past") or recovery_story)
+            and not any(parts[p] == part for p in self.positions("present"))
         ):
-            active.add("negated")
-        if (self.has("past") or recovery_story) and not any(parts[p] == part for p in self.positions("present")):
             active.add("past")
-        if self.has("accident"):
+        if want("accident") and self.has("accident"):
             active.add("accident")
         question_starts = [p for p in self.starts("question") if self.part_starts.get(parts[p]) == p]
         asking = list(self.starts("asking"))
-        if (
+        if want("question") and (
             (sentence.asks and part == parts[-1])
             or any(parts[p] == part for p in question_starts)
             or any(p < found.start and parts[p] == part for p in asking)
         ):
             active.add("question")
-        about = self.about(found, sentence)
-        asks_anywhere = sentence.asks or bool(question_starts) or bool(asking)
-        if asks_anywhere and self.has("medicine") and about != "self":
-            active.add("medicine_question")
-        if about == "other":
-            active.add("someone_else")
-        if self.has("story") and about != "self":
-            active.add("story")
-        if self.has("joking"):
+        if want("medicine_question") or want("someone_else") or want("story"):
+            about = self.about(found, sentence)
+            asks_anywhere = sentence.asks or bool(question_starts) or bool(asking)
+            if want("medicine_question") and asks_anywhere and self.has("medicine") and about != "self":
+                active.add("medicine_question")
+            if want("someone_else") and about == "other":
+                active.add("someone_else")
+            if want("story") and self.has("story") and about != "self":
+                active.add("story")
+        if want("joking") and self.has("joking"):
             active.add("joking")
-        if self.has("someday"):
+        if want("someday") and self.has("someday"):
             active.add("someday")
         return active
 
