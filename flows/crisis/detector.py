@@ -7,50 +7,67 @@ chose English may still write in Swedish.
 
 How a message is read:
 
-1. It is cut into sentences and parts of sentences (:mod:`flows.crisis.text`);
-   misspellings are corrected (the ``spellings`` table, then one typing
-   mistake in a longer word, or two letters swapped in a short one: "suicdal",
-   "i wnat to die").
-2. Each category's phrases are looked for in each sentence, as stems, with
-   other words between and in any order (:mod:`flows.crisis.matching`).
-   Everyday sayings (``not_crisis``: "this medicine is killing my sex drive")
-   take their words out of play first, so they cannot be read as crisis words.
+1. It is cut into sentences and parts of sentences, and misspellings are
+   corrected (:mod:`flows.crisis.reading`: the ``spellings`` table, then one
+   typing mistake in a longer word, or two letters swapped in a short one:
+   "suicdal", "i wnat to die"). Full stops followed by a small letter only end
+   a part ("i'm done. with everything. just done." is one thought).
+2. Each category's phrases are looked for in every sentence, as Snowball
+   stems, near each other in any order, or in the written order where the
+   file says ``in order:`` ("kill .. @people": "my sister is going to kill me"
+   is not about harming her) (:mod:`flows.crisis.matching`). Everyday sayings
+   (``not_crisis``: "this medicine is killing my sex drive") take their words
+   out of play first, so they cannot be read as crisis words.
 3. For each phrase found, the *setting* is read from the lexicon's word
-   groups, and the category's ``when`` rules say what that setting changes:
+   groups (:mod:`flows.crisis.setting`), in the sentence's own language, and
+   the category's ``when`` rules say what that setting changes. The choices,
+   all written in the lexicon where a clinician can change them:
 
    - *negated*: a negation just before it ("I'm not suicidal", "I'd never hurt
      myself"). Definite categories become the safety question, never
      nothing: missing a crisis is worse than asking once too often, and a
-     person may say "not" and mean the opposite. A negation elsewhere in the
-     message does not count: "I'd never do anything, I just wish I wasn't
-     here" is still a sign.
+     person may say "not" and mean the opposite. A negated passive sign ("I
+     don't want to die") is a weak sign. A negation elsewhere does not count:
+     "I'd never do anything, I just wish I wasn't here" is still a sign.
    - *past*: the sentence says it was long ago ("used to", "years ago", "in
      2019"), or the message tells of recovery ("I'm much better now") and of
-     a past; unless the same part of the sentence says it is now ("again",
-     "still", "I want"). A story of past recovery is a weak sign at most: it
-     adds up with other signs, but gets no card.
+     a past; unless the same part of the sentence says it is now or recent
+     ("again", "still", "last week", "I want"). A story of past recovery is a
+     weak sign at most: it adds up with other signs, but gets no card.
    - *accident*: shaving, cooking, "by mistake". A cut while cooking is not
-     self-harm.
+     self-harm; "what if I take all my tablets at once by mistake?" is a
+     question about safety.
    - *question* / *medicine_question*: the sentence asks, and (for the
      second) is about a medicine, and the words are not about the person
      themselves ("Can this medicine cause suicidal thoughts?"). Such a
-     question is a weak sign: the person's question is kept as theirs, for
-     the prescriber, and a second sign within a day still brings the safety
+     question is a weak sign: it is kept as the person's question, for the
+     prescriber, and a second sign within a day still brings the safety
      question. "Since I started fluoxetine I've had thoughts of killing
-     myself, is that normal?" is about the person, so it stays definite.
-   - *someone_else*: the nearest person named before the words is someone
-     else ("my son said he wants to die"), and the words themselves are not
-     about the writer ("kill myself" always is). Such messages get the
-     supporters' card, not the crisis card.
+     myself, is that normal?" is about the person, so it stays definite. A
+     question about method ("how many would be too many") keeps at least the
+     safety question, as do questions about taking a whole packet.
+   - *someone_else*: the words are about another person: one stands among
+     them ("stopped taking his lithium"), or is the nearest person named
+     before them ("my son said he wants to die"), and the words themselves
+     are not the writer's ("kill myself", "my arms"). Such messages get the
+     supporters' card, not the crisis card. Words in quotation marks belong
+     to whoever is named before the quotation. A friend's attempt long ago,
+     or a story, gets nothing.
    - *story*: a film, book or news item about someone else.
-   - *joking*: "lol", "haha" (used only to soften threats to others, which
-     are most often figures of speech with a laugh; never a wish to die).
-   - *someday*: "one day", "eventually" (for stopping a medicine).
+   - *joking*: "lol", "haha". It softens only threats to others, which with
+     a laugh are most often figures of speech; never a wish to die, because
+     a veiled statement is often made with a laugh.
+   - *someday*: "one day", "eventually" (for stopping a medicine: the
+     reminder is for stopping now or soon).
 
    When several settings apply, the mildest result wins; when none does,
    the category's tier stands.
 4. The message's tier is the strongest of what was found. ``stopping_medicine``
    is reported apart (:attr:`~flows.safety.Assessment.stopping_medicine`).
+
+Idioms get nothing, and hyperbole that uses a death wish ("the waiting room
+music made me want to die lol") still gets the safety question: telling it
+apart from a veiled disclosure is not safe to do by words alone.
 
 :meth:`CrisisDetector.is_crisis` is True for the definite and possible
 tiers: the messages that get the card or the safety question.
