@@ -30,8 +30,8 @@ How a message is read:
      don't want to die") is a weak sign. A negation elsewhere does not count:
      "I'd never do anything, I just wish I wasn't here" is still a sign.
    - *past*: the sentence says it was long ago ("used to", "years ago", "in
-     2019"), or the message tells of recovery ("I'm much better now") and of
-     a past; unless the same part of the sentence says it is now or recent
+     2019") or tells of recovery ("clean for three years"), or the message
+     tells of recovery ("I'm much better now") and of a past; unless the same part of the sentence says it is now or recent
      ("again", "still", "last week", "I want"). A story of past recovery is a
      weak sign at most: it adds up with other signs, but gets no card.
    - *accident*: shaving, cooking, "by mistake". A cut while cooking is not
@@ -83,7 +83,7 @@ from flows.catalog import Catalog
 from flows.crisis.lexicon import CONTEXT_GROUPS, NOT_CRISIS, STOPPING_MEDICINE, STRENGTH, Lexicon, LexiconError
 from flows.crisis.matching import Found, Matcher, Source
 from flows.crisis.reading import Reader
-from flows.crisis.setting import Setting, setting_phrases
+from flows.crisis.setting import SETTING, Setting, setting_phrases
 from flows.crisis.text import Sentence
 from flows.safety import NOTHING, Assessment, Tier
 
@@ -193,7 +193,16 @@ class CrisisDetector:
         # phrase's own language. A message that
         # tells of a past and of recovery is a recovery story throughout.
         readings: list[tuple[dict[str, int], dict[str, Setting]]] = []
+        told: set[str] = set()
         for sentence, where, found in scanned:
+            if not found:
+                # Only whether it tells of a past or of recovery matters here.
+                told.update(group for (_language, group), _p in matcher.singles(where).items())
+                for group in (SETTING + "past", SETTING + "recovered"):
+                    if matcher.find(where, sentence.parts, strict=group):
+                        told.add(group)
+                readings.append(({}, {}))
+                continue
             singles = matcher.singles(where)
             known = dict.fromkeys(self.lexicons, 0)
             marked: dict[str, set[int]] = {}
@@ -206,9 +215,9 @@ class CrisisDetector:
             readings.append(
                 (known, {lang: Setting.read(matcher, lang, sentence, where, singles) for lang in languages})
             )
-        recovery_story = any(s.has("past") for _k, by in readings for s in by.values()) and any(
-            s.has("recovered") for _k, by in readings for s in by.values()
-        )
+        recovery_story = (
+            SETTING + "past" in told or any(s.has("past") for _k, by in readings for s in by.values())
+        ) and (SETTING + "recovered" in told or any(s.has("recovered") for _k, by in readings for s in by.values()))
         judged: list[Judged] = []
         for (sentence, _where, found), (known, by_language) in zip(scanned, readings, strict=True):
             seen: dict[tuple[str, tuple[int, ...], frozenset[str]], set[str]] = {}

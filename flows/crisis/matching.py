@@ -216,8 +216,9 @@ class Matcher:
             self._loose_by_slot.setdefault(key, []).append(phrase)
         self._strict_by_slot: dict[str, dict[int, list[Phrase]]] = {}
         for phrase in self._strict:
-            kind = self._strict_by_slot.setdefault(_kind(phrase.category), {})
-            kind.setdefault(phrase.slots[0], []).append(phrase)
+            # Listed by kind ("~" for all setting words, or the category) and by category.
+            for kind in {_kind(phrase.category), phrase.category}:
+                self._strict_by_slot.setdefault(kind, {}).setdefault(phrase.slots[0], []).append(phrase)
         self._exact: dict[str, dict[str, list[int]]] = {language: {} for language in self._stems}
         self._prefix: dict[str, list[tuple[str, int]]] = {}
         self._suffix: dict[str, dict[str, list[tuple[str, int]]]] = {language: {} for language in self._stems}
@@ -292,7 +293,8 @@ class Matcher:
         blocked: frozenset[int] = frozenset(),
     ) -> list[Found]:
         """The loose phrases found, given a :meth:`scan` (or with ``strict`` the strict phrases
-        of that kind: a category, or ``~`` for setting words); blocked positions take no part."""
+        of that kind: a category, ``~group`` for one setting group or ``~`` for them all);
+        blocked positions take no part."""
         if blocked:
             where = {slot: kept for slot, ps in where.items() if (kept := [p for p in ps if p not in blocked])}
         by_slot = self._strict_by_slot.get(strict, {}) if strict else self._loose_by_slot

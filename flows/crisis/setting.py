@@ -27,14 +27,22 @@ anything, and nobody is taken as the one it is about)."""
 class Setting:
     """The setting words of one sentence in one language: where each word group was found."""
 
-    __slots__ = ("part_starts", "positions_of", "starts_of")
+    __slots__ = ("_part_starts", "positions_of", "sentence", "starts_of")
 
     def __init__(self, starts_of: dict[str, list[int]], positions_of: dict[str, set[int]], sentence: Sentence):
         self.starts_of = starts_of
         self.positions_of = positions_of
-        self.part_starts: dict[int, int] = {}
-        for position, part in enumerate(sentence.parts):
-            self.part_starts.setdefault(part, position)
+        self.sentence = sentence
+        self._part_starts: dict[int, int] | None = None
+
+    @property
+    def part_starts(self) -> dict[int, int]:
+        """Where each part of the sentence begins (worked out only when a question is looked for)."""
+        if self._part_starts is None:
+            self._part_starts = {}
+            for position, part in enumerate(self.sentence.parts):
+                self._part_starts.setdefault(part, position)
+        return self._part_starts
 
     @classmethod
     def read(
@@ -90,14 +98,17 @@ class Setting:
                 active.add("negated")
         if (
             want("past")
-            and (self.has("past") or recovery_story)
+            and (self.has("past") or self.has("recovered") or recovery_story)
             and not any(parts[p] == part for p in self.positions("present"))
         ):
             active.add("past")
         if want("accident") and self.has("accident"):
             active.add("accident")
-        question_starts = [p for p in self.starts("question") if self.part_starts.get(parts[p]) == p]
-        asking = list(self.starts("asking"))
+        asks_about = want("question") or want("medicine_question")
+        question_starts = (
+            [p for p in self.starts("question") if self.part_starts.get(parts[p]) == p] if asks_about else []
+        )
+        asking = list(self.starts("asking")) if asks_about else []
         if want("question") and (
             (sentence.asks and part == parts[-1])
             or any(parts[p] == part for p in question_starts)
