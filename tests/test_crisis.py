@@ -8,7 +8,7 @@ import pytest
 from bot.content import DEFAULT_CONTENT_DIR, read_documents
 from flows.catalog import Catalog
 from flows.check import check_documents
-from flows.crisis import REQUIRED_NUMBERS, CrisisDetector, LexiconError, fold, phrase_regex
+from flows.crisis import REQUIRED_NUMBERS, CrisisDetector, fold
 
 CRISIS = [
     # English, direct
@@ -144,28 +144,30 @@ def test_cards_carry_every_crisis_number_in_both_languages(detector: CrisisDetec
     assert detector.card("xx") == detector.card("en")
 
 
-def test_folding_and_phrase_syntax() -> None:
+def test_folding() -> None:
     assert fold("Jag  KAN'T  gå—vidare!!!") == "jag kant ga vidare"
     assert fold("Dieeee") == "die"
-    with pytest.raises(LexiconError):
-        phrase_regex(".. die")
-    with pytest.raises(LexiconError):
-        phrase_regex("want ..")
 
 
 def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
     documents = read_documents(DEFAULT_CONTENT_DIR)
-    assert check_documents(documents) == [] or all("crisis" not in str(p) for p in check_documents(documents))
+    assert [str(p) for p in check_documents(documents) if "crisis" in str(p)] == []
     english = dict(documents.extra["crisis/en.yaml"])
     english["card"] = "Call someone."
-    english["examples"] = {"crisis": ["I like apples"], "not_crisis": ["I want to kill myself"]}
+    categories = dict(english["categories"])
+    categories["intent"] = {
+        **categories["intent"],
+        "examples": ["I like apples"],
+        "not_examples": ["I want to kill myself"],
+    }
+    english["categories"] = categories
     documents.extra["crisis/en.yaml"] = english
     del documents.extra["crisis/sv.yaml"]
     problems = [str(p) for p in check_documents(documents)]
     assert any("crisis/sv.yaml" in p and "missing" in p for p in problems)
-    assert any("number 116 123" in p for p in problems)
-    assert any("'I like apples' should be crisis" in p for p in problems)
-    assert any("'I want to kill myself' is detected" in p for p in problems)
+    assert any("the card must give the number 116 123" in p for p in problems)
+    assert any("'intent': the example 'I like apples' should get definite" in p for p in problems)
+    assert any("'intent': the not_example 'I want to kill myself' should get less than definite" in p for p in problems)
 
 
 async def test_the_console_and_every_adapter_get_the_card_through_the_service(companion) -> None:  # type: ignore[no-untyped-def]
@@ -186,5 +188,8 @@ async def test_the_console_and_every_adapter_get_the_card_through_the_service(co
     assert reply.prompt == opened.prompt
     idle = Who("console", "idle")
     await companion.join(idle)
+    # A wish to be dead gets the direct question first; "yes" brings the card.
     reply = await companion.act(idle, Typed("jag vill dö"))
+    assert reply.safety is not None and reply.prompt is None
+    reply = await companion.answer_safety(idle, SafetyChoice.YES, reply.safety.token)
     assert reply.crisis and reply.messages == [companion.crisis.card("en")] and reply.prompt is None

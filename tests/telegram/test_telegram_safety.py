@@ -233,6 +233,11 @@ async def test_crisis_before_consent_gets_the_card_and_stores_nothing(
 ) -> None:
     kim = harness.person(2009, "Kim", language_code="sv")
     await kim.says("jag vill inte leva längre")
+    # Not wanting to live gets the direct question first; "yes" brings the card.
+    assert kim.last["text"] == companion.catalog.ui.get("safety_question", "sv")
+    await kim.taps(companion.catalog.ui.get("button_safety_yes", "sv"))
+    assert kim.last["text"] == companion.crisis.card("sv")
+    await kim.says("jag tänker ta livet av mig i kväll")
     assert kim.last["text"] == companion.crisis.card("sv")
     assert (await rows(companion, Who("telegram", "2009")))["all_people"] == 0
 

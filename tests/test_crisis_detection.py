@@ -1,0 +1,273 @@
+"""Detection in detail: tiers, negation, settings (past, questions, someone else, stories),
+sentences and long messages, typing mistakes, Swedish, and stopping a medicine."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.catalog import Catalog
+from flows.crisis import REQUIRED_NUMBERS, CrisisDetector
+from flows.safety import Tier
+
+
+@pytest.fixture(scope="module")
+def detector(catalog: Catalog) -> CrisisDetector:
+    return CrisisDetector.from_catalog(catalog, required=("en", "sv"))
+
+
+def tier(detector: CrisisDetector, text: str) -> Tier | None:
+    return detector.assess(text).tier
+
+
+DEFINITE = [
+    "I want to kill myself",
+    "I've been cutting again",
+    "I burned my arm on purpose",
+    "I took a whole box of paracetamol",
+    "I've saved up my tablets for the weekend",
+    "I have a plan to end it tonight",
+    "my voices tell me to hurt my baby",
+    "I'm going to hurt my stepdad when he gets home",
+    "jag har skadat mig",
+    "rösterna säger att jag ska skada mitt barn",
+    "jag har tagit en massa tabletter",
+    "jag tänker på självmord varje dag",
+]
+POSSIBLE = [
+    "I wish I was dead",
+    "Everyone would be better without me",
+    "I just want to sleep forever",
+    "I'm thinking of not waking up tomorrow and honestly I hope I don't wake up",
+    "goodbye everyone, thanks for everything",
+    "Life has no meaning anymore",
+    "jag orkar inte mer",
+    "livet är meningslöst",
+    "jag vill försvinna",
+    "jag vill sova och aldrig vakna",
+]
+SOMEONE_ELSE = [
+    "my friend keeps saying she wants to unalive herself",
+    "I'm worried my son wants to die",
+    "My sister tried to kill herself last month and I'm scared she'll try again",
+    "min kompis säger att hon vill ta livet av sig",
+]
+WEAK = [
+    "nothing will ever get better",
+    "I'm so tired of everything",
+    "Can this medicine cause suicidal thoughts?",
+    "Kan medicinen ge självmordstankar?",
+]
+NOTHING = [
+    "this medicine is killing my sex drive",
+    "What if I take all my tablets at once by mistake?",
+    "I'm afraid I'll cut myself shaving because of the shaking",
+    "I worry the tablets will hurt my baby when I'm pregnant",
+    "Jag skar mig på en kniv när jag lagade mat",
+    "Jag är dödstrött",
+    "my sister is going to kill me when she finds out",
+    "I took all my tablets this morning, like the doctor said",
+    "My goal is to get back to work",
+]
+
+
+@pytest.mark.parametrize("text", DEFINITE)
+def test_definite(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.DEFINITE, detector.judge(text)
+
+
+@pytest.mark.parametrize("text", POSSIBLE)
+def test_possible(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.POSSIBLE, detector.judge(text)
+
+
+@pytest.mark.parametrize("text", SOMEONE_ELSE)
+def test_about_someone_else(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.SOMEONE_ELSE, detector.judge(text)
+
+
+@pytest.mark.parametrize("text", WEAK)
+def test_weak(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.WEAK, detector.judge(text)
+
+
+@pytest.mark.parametrize("text", NOTHING)
+def test_nothing(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is None, detector.judge(text)
+
+
+def test_is_crisis_is_the_card_or_the_question(detector: CrisisDetector) -> None:
+    for text in DEFINITE + POSSIBLE:
+        assert detector.is_crisis(text)
+        assert detector.detect(text) is not None
+    for text in SOMEONE_ELSE + WEAK + NOTHING:
+        assert not detector.is_crisis(text)
+        assert detector.detect(text) is None
+    match = detector.detect("I want to kill myself")
+    assert match is not None and match.language == "en" and match.category in ("intent", "thoughts_of_suicide")
+
+
+# ---------------------------------------------------------------------- negation
+
+
+def test_a_negated_definite_phrase_still_gets_the_question(detector: CrisisDetector) -> None:
+    for text in ("I'm not suicidal", "I would never hurt myself", "jag tänker inte ta livet av mig"):
+        assert tier(detector, text) is Tier.POSSIBLE, text
+
+
+def test_a_negation_elsewhere_does_not_cancel_a_sign(detector: CrisisDetector) -> None:
+    assert tier(detector, "I'd never do anything, I just wish I wasn't here") is Tier.POSSIBLE
+
+
+def test_a_negated_wish_is_only_a_weak_sign(detector: CrisisDetector) -> None:
+    assert tier(detector, "I don't want to die, I want to get better") is Tier.WEAK
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def test_order_matters_where_the_lexicon_says_so(detector: CrisisDetector) -> None:
+    assert tier(detector, "I'm going to kill my sister") is Tier.DEFINITE
+    assert tier(detector, "my sister is going to kill me") is None
+
+
+def test_a_story_of_past_recovery_gets_no_card(detector: CrisisDetector) -> None:
+    for text in (
+        "used to self harm as a teen, been clean 6 years and proud of it",
+        "I overdosed back in 2019. I'm in a much better place now and I want to stay on my meds",
+        "för fem år sen försökte jag ta mitt liv, men nu mår jag bra",
+    ):
+        assert tier(detector, text) in (Tier.WEAK, None), text
+
+
+def test_a_past_that_is_happening_again_is_not_a_recovery_story(detector: CrisisDetector) -> None:
+    assert tier(detector, "I used to cut myself and I've started cutting again") is Tier.DEFINITE
+
+
+def test_someone_elses_story_gets_no_card(detector: CrisisDetector) -> None:
+    for text in (
+        "Reading a book where the main character self-harms, it's a good book",
+        "my grandad took his own life before I was born, should I tell the doctor?",
+        "såg en serie där en tjej tog livet av sig",
+    ):
+        assert tier(detector, text) not in (Tier.DEFINITE, Tier.POSSIBLE), text
+
+
+def test_a_question_about_the_writer_is_not_a_medicine_question(detector: CrisisDetector) -> None:
+    text = "Since I started the fluoxetine I've been having thoughts about killing myself, is that normal?"
+    assert tier(detector, text) is Tier.DEFINITE
+
+
+def test_words_in_quotation_marks_belong_to_the_one_who_said_them(detector: CrisisDetector) -> None:
+    assert tier(detector, "my son said 'whats the point of me being here' at dinner") is Tier.SOMEONE_ELSE
+
+
+def test_a_laugh_softens_a_threat_to_others_but_not_a_wish_to_die(detector: CrisisDetector) -> None:
+    assert tier(detector, "if the cat knocks my pills over again im gonna kill her haha") is Tier.WEAK
+    assert tier(detector, "i want to die lol") is Tier.POSSIBLE
+
+
+# ---------------------------------------------------------------------- sentences and long messages
+
+
+def test_every_sentence_of_a_long_message_is_read(detector: CrisisDetector) -> None:
+    filler = "The side effects are mostly a dry mouth and feeling sleepy in the morning. "
+    text = (filler * 60)[:3900] + " Honestly I have a plan to end it tonight. " + "Can we talk about the weight?"
+    assert len(text) <= 4096
+    assert tier(detector, text) is Tier.DEFINITE
+    assert tier(detector, filler * 50) is None
+
+
+def test_sentences_and_their_parts(detector: CrisisDetector) -> None:
+    sentences = detector.sentences("I'm fine, really. Are you? i'm done. with everything.\nNew line")
+    assert [s.words for s in sentences] == [
+        ("im", "fine", "really"),
+        ("are", "you"),
+        ("im", "done", "with", "everything"),
+        ("new", "line"),
+    ]
+    assert [s.asks for s in sentences] == [False, True, False, False]
+    assert sentences[0].parts == (0, 0, 1)
+    assert sentences[2].parts == (0, 0, 1, 1)
+
+
+def test_words_of_a_phrase_may_be_apart_and_in_another_order(detector: CrisisDetector) -> None:
+    assert tier(detector, "the pills, I took them all") is Tier.DEFINITE
+    assert tier(detector, "ibland orkar jag faktiskt inte mer") is Tier.POSSIBLE
+    # Too far apart in one long sentence is not one phrase.
+    far = "I want to ask about so many things at my next appointment with the nurse before I die of boredom"
+    assert tier(detector, far) is None
+
+
+# ---------------------------------------------------------------------- spelling
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i wnat to die",
+        "feeling suicdal",
+        "i want to kil my self",
+        "been having sewerslide thoughts",
+        "I WANT TO DIEEEE",
+    ],
+)
+def test_typing_mistakes_are_forgiven(detector: CrisisDetector, text: str) -> None:
+    assert detector.is_crisis(text), text
+
+
+def test_swedish_without_a_o_and_with_chat_spelling(detector: CrisisDetector) -> None:
+    for text in ("jag vill ta livet av mej", "sjalvmordstankar", "orkar int mer", "jag vill do"):
+        assert detector.is_crisis(text), text
+
+
+def test_short_words_are_not_bent_into_crisis_words(detector: CrisisDetector) -> None:
+    for text in ("I had a dye job", "my dad died last year", "that is a lie", "I would like to live near the sea"):
+        assert tier(detector, text) is None, text
+
+
+# ---------------------------------------------------------------------- stopping a medicine
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I stopped taking my sertraline three days ago",
+        "I'm going to stop my tablets tomorrow",
+        "I've not taken my meds for a week",
+        "jag har slutat med min medicin",
+        "jag tänker sluta ta tabletterna",
+    ],
+)
+def test_stopping_a_medicine(detector: CrisisDetector, text: str) -> None:
+    assessment = detector.assess(text)
+    assert assessment.stopping_medicine, text
+    assert assessment.tier is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could I stop one day?",
+        "what happens if I stop?",
+        "I stopped drinking",
+        "I would like to come off it one day",
+        "My husband's stopped taking his lithium",
+        "Kan jag sluta med tabletterna?",
+        "tabletterna har tagit slut",
+        "I've never stopped my tablets",
+    ],
+)
+def test_not_stopping_a_medicine(detector: CrisisDetector, text: str) -> None:
+    assert not detector.assess(text).stopping_medicine, text
+
+
+# ---------------------------------------------------------------------- cards
+
+
+def test_the_supporters_card_carries_the_same_numbers_in_both_languages(detector: CrisisDetector) -> None:
+    for language in ("en", "sv"):
+        for number in REQUIRED_NUMBERS:
+            assert number in detector.supporter_card(language)
+        assert detector.supporter_card(language) != detector.card(language)
+    assert detector.supporter_card("sv") != detector.supporter_card("en")
+    assert detector.supporter_card("xx") == detector.supporter_card("en")

@@ -1,0 +1,112 @@
+"""The project's targets for crisis detection, on every labelled set present in benchmarks/crisis/.
+
+- every crisis message (labelled definite or possible) reaches the card or the safety question;
+- at least 90% of crisis cards go to messages labelled definite or possible;
+- at most 10% of hard negatives get the question or the card;
+- every conversation of a person at risk gets the question or the card at some point,
+  and at most 10% of conversations of people at no risk get the crisis card.
+
+The held-out set is written apart and never tuned against; without its file its tests skip.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from flows.catalog import Catalog
+from flows.crisis import CrisisDetector
+
+ROOT = Path(__file__).parent.parent
+DATA = ROOT / "benchmarks" / "crisis"
+SET_FILES = ("development.yaml", "development-extra.yaml", "heldout.yaml")
+
+
+def _load_benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("crisis_eval", ROOT / "benchmarks" / "crisis_eval.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["crisis_eval"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+crisis_eval = _load_benchmark()
+
+
+@pytest.fixture(scope="module")
+def detector(catalog: Catalog) -> CrisisDetector:
+    return CrisisDetector.from_catalog(catalog, required=("en", "sv"))
+
+
+@pytest.fixture(scope="module", params=SET_FILES)
+def result(request: pytest.FixtureRequest, detector: CrisisDetector) -> object:
+    path = DATA / request.param
+    if not path.exists():
+        pytest.skip(f"{path.name} is not here ({path}); the held-out set is kept apart and run by the lead")
+    return crisis_eval.evaluate(detector, path)
+
+
+def _listed(messages: list[object]) -> str:
+    return "\n".join(f"  [{m.language} {m.label}/{m.category}] {m.text}" for m in messages)  # type: ignore[attr-defined]
+
+
+def test_every_crisis_message_reaches_the_card_or_the_question(result: object) -> None:
+    reached, total = result.reached()  # type: ignore[attr-defined]
+    assert total > 0
+    assert reached == total, f"missed in {result.name}:\n{_listed(result.missed())}"  # type: ignore[attr-defined]
+
+
+def test_at_least_nine_in_ten_cards_go_to_crisis_messages(result: object) -> None:
+    right, cards = result.card_precision()  # type: ignore[attr-defined]
+    assert cards == 0 or right / cards >= 0.9, f"cards in {result.name}:\n{_listed(result.false_cards())}"  # type: ignore[attr-defined]
+
+
+def test_at_most_one_in_ten_hard_negatives_gets_the_question_or_the_card(result: object) -> None:
+    alarms, total = result.hard_negatives_asked()  # type: ignore[attr-defined]
+    assert total == 0 or alarms / total <= 0.1, f"in {result.name}:\n{_listed(result.hard_negative_alarms())}"  # type: ignore[attr-defined]
+
+
+def test_every_conversation_at_risk_gets_help(result: object) -> None:
+    helped, total = result.at_risk_helped()  # type: ignore[attr-defined]
+    assert helped == total
+
+
+def test_conversations_at_no_risk_rarely_get_the_crisis_card(result: object) -> None:
+    carded, total = result.no_risk_carded()  # type: ignore[attr-defined]
+    assert total == 0 or carded / total <= 0.1
+
+
+def test_the_evaluation_counts_what_it_says(detector: CrisisDetector, tmp_path: Path) -> None:
+    """A small set with known answers, so the figures above cannot pass by counting nothing."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        """
+messages:
+  - {text: "I want to kill myself", language: en, label: definite, category: intent}
+  - {text: "I wish I was dead", language: en, label: possible, category: wish_to_be_dead}
+  - {text: "I like my new dog", language: en, label: definite, category: intent}
+  - {text: "this medicine is killing my sex drive", language: en, label: none, category: idiom, hard_negative: true}
+  - {text: "I want to end my life", language: en, label: none, category: idiom, hard_negative: true}
+conversations:
+  - {id: a, language: en, at_risk: true, messages: ["hello", "nothing will ever get better", "I'm so tired of everything"]}
+  - {id: b, language: en, at_risk: true, messages: ["hello", "thanks"]}
+  - {id: c, language: en, at_risk: false, messages: ["I took a whole box of paracetamol"]}
+""",
+        encoding="utf-8",
+    )
+    result = crisis_eval.evaluate(detector, path)
+    assert result.reached() == (2, 3)
+    assert [m.text for m in result.missed()] == ["I like my new dog"]
+    assert result.card_precision() == (1, 2)
+    assert result.hard_negatives_asked() == (1, 2)
+    assert result.at_risk_helped() == (1, 2)
+    assert result.no_risk_carded() == (1, 1)
+    assert crisis_eval.run_conversation(detector, ["nothing will ever get better", "I'm so tired of everything"]) == [
+        crisis_eval.Response.NONE,
+        crisis_eval.Response.QUESTION,
+    ]
