@@ -60,6 +60,7 @@ from bot.adapters.telegram.app import build_application  # noqa: E402
 from bot.adapters.telegram.processor import PerPersonUpdateProcessor  # noqa: E402
 from bot.content import load_catalog  # noqa: E402
 from bot.memory import settle_after_start_up  # noqa: E402
+from bot.services.app import Services  # noqa: E402
 from bot.services.conversation import Companion, Who  # noqa: E402
 from bot.storage.database import open_database  # noqa: E402
 from bot.storage.repository import Storage  # noqa: E402
@@ -315,7 +316,7 @@ async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = N
     several processes share one database; ``ready`` is called just before the clock starts."""
     companion = await companion_on(url, fresh=ready is None)
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
     async with application:
         with settled_gc("companion"):  # once started, as `companion run` does
             harness = TelegramHarness(application, request, first_update_id=100_000 + worker * 100_000_000)

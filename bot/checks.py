@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.content import read_documents
+from bot.services.forms import FORMS, Form
 from bot.summary.layout import check_layout
 from flows.catalog import Catalog, ContentError, Problem
 from flows.check import Checker, check_documents
 from flows.crisis import check_crisis
 from flows.readability import check_readability
+from flows.schema import StepType
 
 CRISIS_FOLDER = "crisis/"
 
@@ -40,9 +42,48 @@ def check_crisis_present(catalog: Catalog) -> Iterator[Problem]:
         )
 
 
+def check_forms(catalog: Catalog, forms: tuple[Form, ...] = FORMS) -> Iterator[Problem]:
+    """Every flow, step and option the code reads (bot/services/forms.py) is in the content, as declared."""
+    for form in forms:
+        flow = catalog.flows.get(form.flow)
+        if flow is None:
+            yield Problem(f"flows/{form.flow}.yaml", None, f"the flow '{form.flow}' is missing; {form.why}")
+            continue
+        file = catalog.files.get(form.flow, f"flows/{form.flow}.yaml")
+        steps = {step.id: step for step in flow.steps}
+        for field in form.fields():
+            step = steps.get(field.id)
+            if step is None:
+                yield Problem(
+                    file,
+                    None,
+                    f"the step '{field.id}' is missing; the companion reads it: {field.why} "
+                    f"(a {field.type.value} question). Keep its id as it is",
+                )
+                continue
+            if step.type is not field.type:
+                yield Problem(
+                    file,
+                    field.id,
+                    f"this must stay a {field.type.value} question, not {step.type.value}: the companion reads it "
+                    f"({field.why})",
+                )
+                continue
+            if field.type is StepType.yes_no:
+                continue  # yes and no are the engine's own answers
+            present = {option.id for option in step.options}
+            for option in field.options:
+                if option not in present:
+                    yield Problem(
+                        file,
+                        field.id,
+                        f"the option '{option}' is missing; the companion reads it ({field.why}). Keep its id as it is",
+                    )
+
+
 def every_check() -> tuple[Checker, ...]:
-    """The checks run after the structural ones: readability, summary layout, crisis lexicon."""
-    return (check_readability, check_layout, check_crisis_present)
+    """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms."""
+    return (check_readability, check_layout, check_crisis_present, check_forms)
 
 
 def check_folder(folder: Path) -> list[Problem]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.content import load_catalog
+from bot.services.app import Services
 from bot.services.conversation import Companion
 from bot.settings import Settings
 from bot.storage.repository import Storage
-from bot.summary import name as summary_name
 from flows.catalog import Catalog
 from flows.engine import Engine
 
@@ -18,6 +18,9 @@ async def open_companion(settings: Settings, catalog: Catalog | None = None) -> 
     commands that talk to people); without it the content is loaded and validated here."""
     engine = Engine(catalog or load_catalog(settings.content_dir))
     storage = await Storage.open(settings.database_url)
-    companion = Companion(storage, engine)
-    summary_name.register(companion)
-    return companion
+    return Companion(storage, engine)
+
+
+async def open_services(settings: Settings, catalog: Catalog | None = None) -> Services:
+    """Every service, around one conversation service (see open_companion)."""
+    return Services.around(await open_companion(settings, catalog))

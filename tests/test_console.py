@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.services.forms import FORMS
 from bot.storage.repository import Storage
 
 COMPANION = [sys.executable, "-m", "bot.cli"]
@@ -53,6 +54,8 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "summary").mkdir()
     shutil.copy(ROOT / "content" / "summary" / "sections.yaml", folder / "summary")
     shutil.copytree(ROOT / "tests" / "content" / "flows", folder / "flows")
+    for form in FORMS:  # the flows the code reads must be there for the chat to start
+        shutil.copy(ROOT / "content" / "flows" / f"{form.flow}.yaml", folder / "flows")
     return folder
 
 

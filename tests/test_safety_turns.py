@@ -14,6 +14,7 @@ import json
 import pytest
 
 from bot.services.conversation import STOPPING_MEDICINE, Companion, NotRegistered, Who
+from bot.services.privacy import Privacy
 from bot.services.safety import SafetyChoice
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
@@ -64,7 +65,7 @@ async def at_name(companion: Companion) -> None:
 
 
 async def answers(companion: Companion) -> str:
-    return json.dumps(await companion.export(ME))
+    return json.dumps(await Privacy(companion.storage).export(ME))
 
 
 def ui(companion: Companion, key: str) -> str:
@@ -81,7 +82,7 @@ async def test_a_definite_sign_brings_the_card_and_holds_the_words_until_the_per
     kept = await safety.answer_safety(ME, SafetyChoice.SAVE, reply.safety.token)
     assert kept.messages[0] == ui(safety, "safety_saved")
     assert kept.prompt is not None and kept.prompt.step == "mood"  # the flow went on
-    exported = await safety.export(ME)
+    exported = await Privacy(safety.storage).export(ME)
     (run,) = exported["flows"]
     assert run["answers"]["name"]["value"] == ASKING
     assert "held" not in json.dumps(exported)

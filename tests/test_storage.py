@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.services.conversation import Companion, NotRegistered, Who
+from bot.services.privacy import Privacy
 from bot.storage.database import open_database
 from bot.storage.repository import COMPLETED, IN_PROGRESS, RESTARTED, StaleConversation, Storage
 from flows.engine import DONE, PAUSE, RESTART, Pressed, Typed
@@ -136,7 +137,7 @@ async def test_service_commits_each_answer_before_replying(test_companion: Compa
     await test_companion.act(ME, Pressed("~next"))
     reply = await test_companion.act(ME, Typed("Sam"))
     assert reply.prompt.step == "mood"
-    exported = await test_companion.export(ME)
+    exported = await Privacy(test_companion.storage).export(ME)
     assert exported["flows"][0]["answers"]["name"]["value"] == "Sam"
 
 
@@ -145,7 +146,7 @@ async def test_nothing_is_stored_before_consent(test_companion: Companion, stora
         await test_companion.open(ME, "kinds")
     with pytest.raises(NotRegistered):
         await test_companion.act(ME, Typed("hello"), update_id=5)
-    assert await test_companion.export(ME) is None
+    assert await Privacy(test_companion.storage).export(ME) is None
     # The claimed update id was rolled back with the refused turn.
     assert await storage.run(lambda tx: tx.claim_update("console", 5, NOW)) is True
 
@@ -175,7 +176,7 @@ async def test_concurrent_turns_for_one_person_are_all_applied_in_some_order(tes
     # max_picks is 2: two ticks are kept and the third got the kind "pick up to 2" re-ask.
     assert len(ticked) == 2
     await test_companion.act(ME, Pressed(DONE))
-    exported = await test_companion.export(ME)
+    exported = await Privacy(test_companion.storage).export(ME)
     assert len(exported["flows"][0]["answers"]["areas"]["value"]) == 2
 
 
@@ -203,7 +204,7 @@ async def test_restart_keeps_the_old_run_and_opens_a_new_one(test_companion: Com
     person = await test_companion.person(ME)
     statuses = [run.status for run in await storage.run(lambda tx: tx.runs(person.id))]
     assert statuses == [RESTARTED, IN_PROGRESS]
-    exported = await test_companion.export(ME)
+    exported = await Privacy(test_companion.storage).export(ME)
     assert exported["flows"][0]["answers"]["name"]["value"] == "Sam"
 
 
@@ -246,10 +247,10 @@ async def test_erase_leaves_nothing_behind(test_companion: Companion, storage: S
     await test_companion.act(ME, Pressed("~next"))
     await test_companion.act(ME, Typed("Sam"))
     person = await test_companion.person(ME)
-    assert await test_companion.erase(ME) is True
+    assert await Privacy(test_companion.storage).erase(ME) is True
     counts = await storage.run(lambda tx: tx.count_rows(person.id))
     assert counts == {"people": 0, "runs": 0, "answers": 0}
-    assert await test_companion.erase(ME) is False
+    assert await Privacy(test_companion.storage).erase(ME) is False
 
 
 class _RacingStorage(Storage):
@@ -520,7 +521,7 @@ async def test_erasing_a_person_ends_every_run_about_them(test_companion: Compan
     await test_companion.act(ME, Typed("Notes about them"))
     me = await test_companion.person(ME)
     assert (await storage.run(lambda tx: tx.count_rows(me.id)))["answers"] == 1
-    await test_companion.erase(subject)
+    await Privacy(test_companion.storage).erase(subject)
     assert await storage.run(lambda tx: tx.count_rows(me.id)) == {"people": 1, "runs": 0, "answers": 0}
     assert (await test_companion.current(ME)).status == "idle"
     references = await storage.run(lambda tx: tx.rows_referring_to(subject_record.id))

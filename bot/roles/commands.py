@@ -132,21 +132,23 @@ async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]
     from telegram.error import TelegramError
 
     from bot.adapters.telegram.app import build_application
-    from bot.adapters.telegram.coordinators import show_role_commands
-    from bot.adapters.telegram.runner import feature_extensions
-    from bot.runtime import open_companion
+    from bot.adapters.telegram.menus import show_role_commands
+    from bot.adapters.telegram.runner import FEATURES
+    from bot.runtime import open_services
 
     assert settings.telegram_bot_token is not None
-    companion = await open_companion(settings)
+    services = await open_services(settings)
+    companion = services.conversation
     application = build_application(
-        companion,
+        services,
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.bot_api_url,
-        extensions=feature_extensions(settings),
+        features=FEATURES,
+        bot_username=settings.bot_username,
     )
     try:
         await application.bot.initialize()
-        await show_role_commands(application.bot_data["companion"], chat_id, held, strict=True)
+        await show_role_commands(application.bot_data["core"], chat_id, held, strict=True)
         return None
     except TelegramError as error:
         return type(error).__name__

@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.services import forms
 from bot.services.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
 from bot.storage.repository import (
     COMPLETED,
@@ -67,15 +69,6 @@ class NotRegistered(Exception):
     """The person has not agreed to the privacy notice, so nothing may be stored for them."""
 
 
-def iso(moment: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC. SQLite hands back naive datetimes; they were stored as UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.isoformat()
-
-
 @dataclass(frozen=True, slots=True)
 class Who:
     """A person as a channel knows them: ("telegram", "12345") or ("console", "default")."""
@@ -84,15 +77,28 @@ class Who:
     external_id: str
 
 
+class ReplyStatus(StrEnum):
+    """Where the person is after a turn (the first four are the engine's own)."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    RESTARTED = "restarted"
+    IDLE = "idle"
+    """No flow open."""
+    DUPLICATE = "duplicate"
+    """The update was handled before: nothing to show."""
+    MOVED_ON = "moved_on"
+    """A button from a question the person is no longer on: nothing was changed."""
+
+
 @dataclass(slots=True)
 class Reply:
     """What the adapter should show, in order: ``messages``, then ``prompt``."""
 
     messages: list[str] = field(default_factory=list)
     prompt: Prompt | None = None
-    status: str = "idle"
-    """active, paused, finished, restarted, idle (no flow open), duplicate, or moved_on
-    (a button from a question the person is no longer on: nothing was changed)."""
+    status: ReplyStatus = ReplyStatus.IDLE
     flow_id: str | None = None
     outcomes: list[Any] = field(default_factory=list)
     """What listeners returned when this turn finished a flow (see FinishedListener)."""
@@ -105,6 +111,10 @@ class Reply:
     has chosen). The message that brought it was not saved (see bot.services.safety)."""
     language: str | None = None
     """The person's language, when the turn read it (saves adapters a query)."""
+    role_task: bool = False
+    """The flow is a coordinator's or facilitator's own task (see forms.Form.for_role, and
+    runs about someone else): when it is finished, their feature says what happened next,
+    not the service user's menu."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +150,7 @@ class Companion:
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
         self._finished: dict[str, list[FinishedListener]] = {}
+        self._role_flows = frozenset(form.flow for form in forms.FORMS if form.for_role)
 
     def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
         """Run ``listener`` in the same transaction whenever someone finishes ``flow_id``."""
@@ -170,55 +181,6 @@ class Companion:
                 return False
             tx.update_person(person.id, language=language)
             return True
-
-        return await self.storage.run(work)
-
-    async def erase(self, who: Who) -> bool:
-        """Delete everything stored about the person. True if there was anything."""
-
-        def work(tx: Transaction) -> bool:
-            person = tx.person(who.channel, who.external_id)
-            if person is None:
-                return False
-            tx.erase_person(person.id)
-            return True
-
-        return await self.storage.run(work)
-
-    async def export(self, who: Who) -> dict[str, Any] | None:
-        """Everything stored about the person, as plain data (for /mydata)."""
-
-        def work(tx: Transaction) -> dict[str, Any] | None:
-            person = tx.person(who.channel, who.external_id)
-            if person is None:
-                return None
-            records = tx.runs(person.id)
-            by_run = tx.answers(run.id for run in records)
-            other = tx.records_about(person.id)
-            return {
-                "person": {
-                    "channel": person.channel,
-                    "id": person.external_id,
-                    "language": person.language,
-                    "timezone": person.timezone,
-                    "chosen_name": person.display_name,
-                    "agreed_to_privacy_notice_at": iso(person.consented_at),
-                },
-                "flows": [
-                    {
-                        "flow": run.flow_id,
-                        "status": run.status,
-                        "started_at": iso(run.started_at),
-                        "completed_at": iso(run.completed_at),
-                        "answers": {
-                            key: {"value": value, "answered_at": iso(when)}
-                            for key, (value, when) in by_run[run.id].items()
-                        },
-                    }
-                    for run in records
-                ],
-                "other_records": other,
-            }
 
         return await self.storage.run(work)
 
@@ -349,7 +311,7 @@ class Companion:
                     run_id=run.id,
                     flow_id=run.flow_id,
                     position=unheld,
-                    status="active",
+                    status=ReplyStatus.ACTIVE,
                     active_flow=run.flow_id,
                     saved={},
                     now=now,
@@ -371,7 +333,7 @@ class Companion:
         words = self.safety_words
         if choice in (SafetyChoice.YES, SafetyChoice.RATHER_NOT):
             return Reply(messages=[words.card(language)], crisis=True, language=language)
-        return Reply(messages=[words.text("safety_thanks", language)], status="idle", language=language)
+        return Reply(messages=[words.text("safety_thanks", language)], status=ReplyStatus.IDLE, language=language)
 
     async def pause(self, who: Who, update_id: int | None = None) -> Reply:
         return await self.act(who, Pressed(PAUSE), update_id)
@@ -380,7 +342,7 @@ class Companion:
         """The question the person is on, asked again (nothing is written)."""
         conversation = await self.storage.run(lambda tx: tx.conversation(who.channel, who.external_id))
         if conversation is None or conversation.run is None:
-            return Reply(status="idle")
+            return Reply(status=ReplyStatus.IDLE)
         context = self._context(conversation.person, self.clock())
         if self._quotes.get(conversation.run.flow_id):
             earlier = await self.storage.run(
@@ -388,7 +350,7 @@ class Companion:
             )
             context = self._context(conversation.person, self.clock(), earlier)
         turn = self.engine.show(Position.from_dict(conversation.run.position), context)
-        return Reply(messages=[], prompt=turn.prompt, status=turn.status, flow_id=conversation.run.flow_id)
+        return Reply(messages=[], prompt=turn.prompt, status=ReplyStatus(turn.status), flow_id=conversation.run.flow_id)
 
     async def claim(self, who: Who, update_id: int) -> bool:
         """Record an update that needs no turn (a command); False if it was seen before."""
@@ -411,7 +373,7 @@ class Companion:
         if expect is not None and (run is None or not expect(run.flow_id, run.position.get("step", ""))):
             return self._moved_on(tx, conversation, now), None, {}
         if run is None:
-            return Reply(status="idle", language=conversation.person.language), None, {}
+            return Reply(status=ReplyStatus.IDLE, language=conversation.person.language), None, {}
         context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
         turn = self.engine.take(Position.from_dict(run.position), action, context)
         reply, run_id = self._save(tx, conversation, run.id, run.flow_id, turn, now)
@@ -441,14 +403,14 @@ class Companion:
                     run_id=run.id,
                     flow_id=run.flow_id,
                     position={**run.position, HELD: held.to_dict()},
-                    status="active",
+                    status=ReplyStatus.ACTIVE,
                     active_flow=run.flow_id,
                     saved={},
                     now=now,
                 )
             reply = self._interruption(decision, person.language, held, in_flow=run is not None)
             reply.flow_id = run.flow_id if run is not None else None
-            reply.status = "active" if run is not None else "idle"
+            reply.status = ReplyStatus.ACTIVE if run is not None else ReplyStatus.IDLE
             return reply
         reply, run_id, saved = self._apply(tx, conversation, now, Typed(text), None)
         if decision.response is Response.HELP_LINE:
@@ -499,7 +461,7 @@ class Companion:
         """The question the person is on, after ``messages``; nothing written."""
         reply = self._moved_on(tx, conversation, now)
         reply.messages = [*messages, *reply.messages]
-        reply.status = "active" if reply.prompt is not None else "idle"
+        reply.status = ReplyStatus.ACTIVE if reply.prompt is not None else ReplyStatus.IDLE
         return reply
 
     @staticmethod
@@ -511,7 +473,7 @@ class Companion:
             messages=messages,
             safety=safety,
             crisis=crisis,
-            status="active" if run is not None else "idle",
+            status=ReplyStatus.ACTIVE if run is not None else ReplyStatus.IDLE,
             flow_id=run.flow_id if run is not None else None,
             language=conversation.person.language,
         )
@@ -527,10 +489,12 @@ class Companion:
         """The current question as it stands, with nothing written."""
         run = conversation.run
         if run is None:
-            return Reply(status="moved_on", language=conversation.person.language)
+            return Reply(status=ReplyStatus.MOVED_ON, language=conversation.person.language)
         context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
         turn = self.engine.show(Position.from_dict(run.position), context)
-        return Reply(prompt=turn.prompt, status="moved_on", flow_id=run.flow_id, language=conversation.person.language)
+        return Reply(
+            prompt=turn.prompt, status=ReplyStatus.MOVED_ON, flow_id=run.flow_id, language=conversation.person.language
+        )
 
     async def _turn(
         self,
@@ -542,7 +506,7 @@ class Companion:
             now = self.clock()
             new, conversation = tx.claim_and_read(who.channel, who.external_id, update_id, now)
             if not new:
-                return Reply(status="duplicate")
+                return Reply(status=ReplyStatus.DUPLICATE)
             if conversation is None:
                 raise NotRegistered(who)
             return step(tx, conversation, now)
@@ -578,7 +542,14 @@ class Companion:
             saved=turn.saved,
             now=now,
         )
-        if turn.status == "finished":
+        status = ReplyStatus(turn.status)
+        about = bool(turn.position.about)
+        messages = turn.messages
+        if status is ReplyStatus.FINISHED:
+            if about:
+                # Notes written about someone else: "your answers are saved" is not true for
+                # the one writing; the feature that opened the run says what happened.
+                messages = []
             finished = Finished(
                 person=conversation.person,
                 flow_id=flow_id,
@@ -592,12 +563,13 @@ class Companion:
                 if outcome is not None:
                     outcomes.append(outcome)
         return Reply(
-            messages=turn.messages,
+            messages=messages,
             prompt=turn.prompt,
-            status=turn.status,
+            status=status,
             flow_id=flow_id,
             language=conversation.person.language,
             outcomes=outcomes,
+            role_task=about or flow_id in self._role_flows,
         ), run_id
 
     def _context(

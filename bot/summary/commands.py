@@ -76,13 +76,14 @@ def export_command(
     async def make(companion: object) -> bytes:
         from bot.fhir import export_fhir
         from bot.services.conversation import Who
+        from bot.services.privacy import Privacy
 
         person_id = await _person_id(companion, person, profile)
         if fhir:
             bundle = await export_fhir(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
             return bundle.model_dump_json(indent=2).encode("utf-8")
         record = await companion.storage.run(lambda tx: tx.person_by_id(person_id))  # type: ignore[attr-defined]
-        data = await companion.export(Who(record.channel, record.external_id))  # type: ignore[attr-defined]
+        data = await Privacy(companion.storage).export(Who(record.channel, record.external_id))  # type: ignore[attr-defined]
         return json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
 
     data = _run(make)

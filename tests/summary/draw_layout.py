@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 
 from bot.content import load_catalog
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from bot.summary import build_summary
-from bot.summary.name import register
 from bot.summary.sketch import layout_svg
 from flows.engine import Engine
 from tests.summary.conftest import play
@@ -28,7 +28,7 @@ async def main() -> None:
         storage = Storage(database)
         engine = Engine(load_catalog())
         companion = Companion(storage, engine, clock=lambda: NOW)
-        register(companion)
+        Services.around(companion)
         who = Who("console", "ordinary-en")
         person = await companion.join(who, "en")
         await play(companion, who, "what_we_agreed", LAST_TIME["en"])

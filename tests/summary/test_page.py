@@ -12,12 +12,13 @@ from typing import Any
 import pypdf
 import pytest
 
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
+from bot.services.privacy import Privacy
 from bot.storage.repository import PersonRecord, RunRecord
 from bot.summary import assemble, build_summary, render_html, render_pdf, render_text
 from bot.summary.build import Records
 from bot.summary.layout import StepRef, rules_for, unplaced_steps
-from bot.summary.name import register
 from bot.summary.pdf import PAGE_HEIGHT
 from flows.engine import Engine
 from flows.schema import StepType
@@ -49,7 +50,7 @@ def top_of(found: list[tuple[float, str]], words: str) -> float:
 
 
 async def ordinary_person(companion: Companion, language: str) -> int:
-    register(companion)
+    Services.around(companion)
     who = Who("console", f"ordinary-{language}")
     person = await companion.join(who, language)
     await play(companion, who, "what_we_agreed", LAST_TIME[language])
@@ -242,7 +243,7 @@ async def test_no_to_an_is_there_question_saves_nothing(
     document = await build_summary(companion.storage, engine, person.id)
     words = render_text(document)
     assert typed not in words.split("\n")[3:] and f"- {typed}" not in words and f": {typed}" not in words
-    exported = await companion.export(who)
+    exported = await Privacy(companion.storage).export(who)
     (run,) = exported["flows"]
     assert "own" not in run["answers"]
 

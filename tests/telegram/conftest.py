@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.adapters.telegram.app import build_application
+from bot.services.app import Services
 from bot.services.conversation import Companion
 from tests.telegram.harness import RecordingRequest, TelegramHarness
 
@@ -16,7 +17,7 @@ TOKEN = "123456:TEST-token-for-offline-tests"
 @pytest.fixture
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
     await application.initialize()
     request.take()
     yield TelegramHarness(application, request)

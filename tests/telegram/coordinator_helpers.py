@@ -12,10 +12,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.adapters.telegram.app import build_application
-from bot.adapters.telegram.coordinators import make_extension
+from bot.adapters.telegram.coordinators import make_feature
 from bot.roles import grants, sharing
+from bot.services.app import Services
 from bot.services.conversation import Companion
-from bot.summary.name import register
 from tests.telegram.harness import Call, Person, RecordingRequest, TelegramHarness
 from tests.telegram.talk import OWN, agree, finish, person_id, ui  # noqa: F401  (used by the coordinator tests)
 
@@ -45,9 +45,10 @@ class BlockingRequest(RecordingRequest):
 
 @pytest.fixture
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
-    register(companion)
     request = BlockingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=[make_extension])
+    application = build_application(
+        Services.around(companion), TOKEN, request=request, rate_limit=False, features=[make_feature]
+    )
     await application.initialize()
     request.take()
     yield TelegramHarness(application, request)

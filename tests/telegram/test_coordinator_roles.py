@@ -10,6 +10,7 @@ import pytest
 from bot.adapters.telegram import coordinators, groups, reminders
 from bot.adapters.telegram.app import build_application
 from bot.roles import grants
+from bot.services.app import Services
 from bot.services.conversation import Companion
 from tests.telegram.coordinator_helpers import TOKEN, agree, sent, ui
 from tests.telegram.harness import RecordingRequest, TelegramHarness
@@ -19,8 +20,10 @@ from tests.telegram.harness import RecordingRequest, TelegramHarness
 async def everything(companion: Companion) -> AsyncIterator[TelegramHarness]:
     """The same extensions `companion run` registers (bot/adapters/telegram/runner.py)."""
     request = RecordingRequest()
-    factories = [coordinators.extension_factory(None), groups.groups_extension(None), reminders.make_extension]
-    application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=factories)
+    factories = [coordinators.make_feature, groups.make_feature, reminders.make_feature]
+    application = build_application(
+        Services.around(companion), TOKEN, request=request, rate_limit=False, features=factories
+    )
     await application.initialize()
     request.take()
     yield TelegramHarness(application, request)

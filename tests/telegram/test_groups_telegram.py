@@ -16,6 +16,7 @@ from bot.adapters.telegram.app import build_application
 from bot.reminders import store
 from bot.reminders.dispatcher import Limits, Tally
 from bot.roles import grants, group_activity, groups
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from bot.storage.models import Reminder
 from tests.conftest import Clock
@@ -31,11 +32,11 @@ LINK = re.compile(r"https://t\.me/" + BOT_USER["username"] + r"\?start=(g_[A-Za-
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request = RecordingRequest()
     application = build_application(
-        companion,
+        Services.around(companion),
         TOKEN,
         request=request,
         rate_limit=False,
-        extensions=[telegram_groups.groups_extension(), telegram_reminders.make_extension],
+        features=[telegram_groups.make_feature, telegram_reminders.make_feature],
     )
     await application.initialize()
     request.take()

@@ -15,6 +15,7 @@ from bot.adapters.telegram import groups as telegram_groups
 from bot.adapters.telegram import reminders as telegram_reminders
 from bot.adapters.telegram.app import build_application
 from bot.reminders import store
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from bot.storage.models import BlockedChat, Reminder
 from tests.conftest import Clock
@@ -30,11 +31,11 @@ utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request = RecordingRequest()
     application = build_application(
-        companion,
+        Services.around(companion),
         TOKEN,
         request=request,
         rate_limit=False,
-        extensions=[telegram_groups.groups_extension(), telegram_reminders.make_extension],
+        features=[telegram_groups.make_feature, telegram_reminders.make_feature],
     )
     telegram_reminders.Unblocker(companion.storage, refresh=0.0, clock=companion.clock).install(application)
     await application.initialize()
@@ -173,7 +174,7 @@ async def test_the_dispatcher_starts_and_stops_with_the_application(companion: C
     """The same hooks, in the same order, as Application.run_polling: initialize, post_init, start ... stop, post_stop, shutdown."""
     request = RecordingRequest()
     application = build_application(
-        companion, TOKEN, request=request, rate_limit=False, extensions=[telegram_reminders.make_extension]
+        Services.around(companion), TOKEN, request=request, rate_limit=False, features=[telegram_reminders.make_feature]
     )
     service = telegram_reminders.run_dispatcher_inside(application, companion, clock=clock, limits=FAST, idle=0.01)
     sam_id = await companion.storage.run(lambda tx: tx.create_person("telegram", "8401", "en", clock.now).id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.services.conversation import Companion, Who
+from bot.services.privacy import Privacy
 from flows.engine import Prompt
 from flows.schema import StepType
 from tests.telegram.expect import answer_options, button_labels, numbered, prompt_text, shown_labels
@@ -14,7 +15,7 @@ OWN_QUESTION = "Can I take it with <food> & coffee?"
 
 async def agree(person: Person, harness: TelegramHarness) -> None:
     await person.says("/start")
-    await person.taps(harness.application.bot_data["companion"].ui.get("button_agree", "en"))
+    await person.taps(harness.application.bot_data["core"].ui.get("button_agree", "en"))
 
 
 async def open_flow(person: Person, companion: Companion, flow_id: str = FLOW) -> None:
@@ -72,7 +73,7 @@ async def test_whole_questions_flow(harness: TelegramHarness, companion: Compani
     assert flow.done.get("en") in alice.last["text"]
     assert any(label.startswith(flow.title.get("en")) and "done" in label for label in shown_labels(alice.last))
     # Every answer is committed.
-    data = await companion.export(who)
+    data = await Privacy(companion.storage).export(who)
     assert data is not None
     answers = {key: value["value"] for key, value in data["flows"][0]["answers"].items()}
     assert chosen

@@ -34,7 +34,7 @@ def test_a_revisited_question_showing_an_earlier_answer_is_not_shared(test_engin
 def test_only_shared_questions_are_kept_and_never_the_messages_before_them(
     harness: TelegramHarness, test_engine: Engine
 ) -> None:
-    handlers = harness.application.bot_data["companion"]
+    handlers = harness.application.bot_data["core"]
     kept = handlers._render_shared.cache_info
     static = test_engine.start("kinds", CONTEXT).prompt
     quoting = test_engine.start(
@@ -43,16 +43,16 @@ def test_only_shared_questions_are_kept_and_never_the_messages_before_them(
     assert static is not None and quoting is not None
     before = kept().currsize
 
-    rendered = handlers._prompt("quoting", quoting, "en")
+    rendered = handlers.prompt("quoting", quoting, "en")
     assert "Åsa Private" in rendered.parts[0] and kept().currsize == before
 
-    with_message = handlers._prompt("kinds", static, "en", ["You wrote: Åsa Private"])
+    with_message = handlers.prompt("kinds", static, "en", ["You wrote: Åsa Private"])
     assert with_message.parts[0].startswith("You wrote: Åsa Private") and kept().currsize == before + 1
-    alone = handlers._prompt("kinds", static, "en")
+    alone = handlers.prompt("kinds", static, "en")
     assert kept().currsize == before + 1  # the one kept is the question alone
     assert "Åsa Private" not in "".join(alone.parts)
     assert with_message.keyboard is alone.keyboard  # the rendering is reused, not redone
-    assert handlers._prompt("kinds", static, "en") is alone
+    assert handlers.prompt("kinds", static, "en") is alone
 
 
 def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives(
@@ -63,7 +63,7 @@ def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives
     from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
     from flows.schema import LANGUAGES, StepType
 
-    handlers = harness.application.bot_data["companion"]
+    handlers = harness.application.bot_data["core"]
     compared = 0
     for language in LANGUAGES:
         context = Context(language=language, today=CONTEXT.today)
@@ -75,7 +75,7 @@ def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives
                 if prompt is None:
                     break
                 before = [*turn.messages, "Åsa wrote <this> & that"]
-                reused = handlers._prompt(flow_id, prompt, language, before)
+                reused = handlers.prompt(flow_id, prompt, language, before)
                 afresh = handlers._render(flow_id, prompt, language, tuple(before))
                 assert reused.parts == afresh.parts, (flow_id, prompt.step)
                 assert reused.keyboard.to_dict() == afresh.keyboard.to_dict(), (flow_id, prompt.step)

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from bot.adapters.telegram.app import build_application
+from bot.services.app import Services
 from bot.services.conversation import Companion
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import RecordingRequest, TelegramHarness, shown
@@ -40,7 +41,7 @@ class SlowRequest(RecordingRequest):
 
 async def test_a_press_answers_echoes_and_asks_the_next_question_at_once(companion: Companion) -> None:
     request = SlowRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
     await application.initialize()
     try:
         harness = TelegramHarness(application, request)

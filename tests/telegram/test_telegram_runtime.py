@@ -13,6 +13,7 @@ from telegram import Update
 from bot.adapters.telegram.app import WebhookOptions, build_application
 from bot.adapters.telegram.processor import PerPersonUpdateProcessor
 from bot.adapters.telegram.render import MESSAGE_LIMIT, split_html
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from tests.telegram.conftest import TOKEN
 from tests.telegram.expect import prompt_text, shown_labels
@@ -90,7 +91,7 @@ def free_port() -> int:
 
 async def test_webhook_refuses_requests_without_the_secret_and_handles_the_right_one(companion: Companion) -> None:
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False)
+    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
     options = WebhookOptions(url="https://example.org/telegram", secret_token="s3cret-token_1", port=free_port())
     body = {
         "update_id": 9001,
@@ -164,7 +165,7 @@ async def test_commands_are_registered_in_english_and_swedish(harness: TelegramH
 
 async def test_a_send_is_retried_after_retry_after(companion: Companion) -> None:
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=True)
+    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=True)
     async with application:
         harness = TelegramHarness(application, request)
         request.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bot.services.conversation import Companion, Who
+from bot.services.privacy import Privacy
 from flows.schema import StepType
 from tests.telegram.expect import button_labels, prompt_text, shown_labels
 from tests.telegram.harness import TelegramHarness
@@ -219,12 +220,12 @@ async def test_crisis_text_gets_the_card_first_then_the_same_question_and_is_not
     assert jo.chat[-2]["text"] == card
     # Then a way on that the person chooses, not the flow's question straight away.
     assert shown_labels(jo.last)[-2:] == [ui.get("button_safety_carry_on", "en"), ui.get("button_safety_pause", "en")]
-    data = await companion.export(who)
+    data = await Privacy(companion.storage).export(who)
     assert "kill" not in json.dumps(data)
     await jo.taps(ui.get("button_safety_carry_on", "en"))
     assert jo.last["text"] == prompt_text(prompt)
     assert await position(companion, who) == before
-    data = await companion.export(who)
+    data = await Privacy(companion.storage).export(who)
     assert "kill" not in json.dumps(data)
 
 
@@ -260,7 +261,7 @@ async def test_idiomatic_side_effect_is_recorded_not_treated_as_crisis(
     text = "this medicine is killing my sex drive"
     calls = await lee.says(text)
     assert companion.crisis.card("en") not in [call.text for call in calls]
-    data = await companion.export(who)
+    data = await Privacy(companion.storage).export(who)
     assert text in json.dumps(data)
 
 
@@ -298,7 +299,7 @@ async def test_mydata_sends_everything_as_json(harness: TelegramHarness, compani
     assert documents[0].params["caption"] == ui.get("tg_mydata_caption", "en")
     ((filename, content),) = documents[0].files.values()
     assert filename == "my-data.json"
-    assert json.loads(content) == await companion.export(who)
+    assert json.loads(content) == await Privacy(companion.storage).export(who)
     assert json.loads(content)["person"]["id"] == "2012"
 
 

@@ -12,6 +12,7 @@ import json
 import pytest
 
 from bot.services.conversation import Companion, Who
+from bot.services.privacy import Privacy
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
 from flows.engine import Engine
@@ -58,7 +59,7 @@ async def test_the_safety_question_then_no_keeps_the_words_and_goes_on(
     assert question["text"].endswith(ui(companion, "button_safety_no"))
     assert ash.last["text"].startswith(ui(companion, "safety_thanks_kept"))
     assert "How are you today?" in ash.last["text"]
-    data = await companion.export(Who("telegram", "4001"))
+    data = await Privacy(companion.storage).export(Who("telegram", "4001"))
     assert GONE in json.dumps(data)
 
 
@@ -70,10 +71,10 @@ async def test_the_card_first_then_keep_it_as_my_answer(harness: TelegramHarness
     assert len(sent) == 2
     assert bo.chat[-2]["text"] == companion.crisis.card("en")
     assert bo.last["text"] == ui(companion, "safety_after_card_held")
-    assert PLAN not in json.dumps(await companion.export(Who("telegram", "4002")))
+    assert PLAN not in json.dumps(await Privacy(companion.storage).export(Who("telegram", "4002")))
     await bo.taps(ui(companion, "button_safety_save"))
     assert bo.last["text"].startswith(ui(companion, "safety_saved"))
-    assert PLAN in json.dumps(await companion.export(Who("telegram", "4002")))
+    assert PLAN in json.dumps(await Privacy(companion.storage).export(Who("telegram", "4002")))
 
 
 async def test_yes_brings_the_card(harness: TelegramHarness, companion: Companion) -> None:

@@ -7,7 +7,6 @@ import io
 from pypdf import PdfReader
 
 from bot.services.conversation import Companion, Who
-from bot.summary.name import register
 from tests.telegram.harness import Call, TelegramHarness, keyboard_of
 from tests.telegram.talk import agree, finish
 
@@ -76,7 +75,6 @@ async def test_whats_missing_lists_flows_not_done_and_starts_one(
 
 
 async def test_the_person_chooses_the_name_on_their_summary(harness: TelegramHarness, companion: Companion) -> None:
-    register(companion)
     sam = harness.person(504, "Sam")
     who = Who("telegram", "504")
     await agree(sam, companion)

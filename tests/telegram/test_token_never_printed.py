@@ -25,6 +25,7 @@ from telegram.error import InvalidToken
 
 from bot import logs
 from bot.adapters.telegram.app import build_application
+from bot.services.app import Services
 from bot.services.conversation import Companion
 from tests.telegram.local_api import LocalBotApi
 
@@ -148,7 +149,7 @@ async def test_the_application_logs_no_token_even_with_httpx_and_ptb_at_debug(
     """The real Application from bot/adapters/telegram/app.py, with every library logger turned up:
     httpx logs each URL (which holds the token), PTB each request and its error."""
     api = LocalBotApi(failure, refuse_everything=True, page=failure[0] == 404)
-    application = build_application(companion, TOKEN, base_url=api.url, rate_limit=False)
+    application = build_application(Services.around(companion), TOKEN, base_url=api.url, rate_limit=False)
     for name in ("httpx", "httpcore", "telegram"):
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:

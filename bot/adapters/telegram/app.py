@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -26,13 +26,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import logs
+from bot.adapters.telegram import callbacks, commands, menus, privacy, summary
 from bot.adapters.telegram.callbacks import Signer
-from bot.adapters.telegram.extensions import ExtensionFactory
-from bot.adapters.telegram.handlers import COMMANDS, TelegramCompanion, on_error
+from bot.adapters.telegram.chat import Chat
+from bot.adapters.telegram.core import TelegramCore, on_error, who_of
+from bot.adapters.telegram.features import ButtonFunction, FeatureFactory
 from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from bot.adapters.telegram.sending import CompanionBot
-from bot.services.conversation import Companion
-from flows.schema import LANGUAGES
+from bot.services.app import Services
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 SEND_CONNECTIONS = 256
@@ -82,8 +83,14 @@ class WebhookOptions:
         }
 
 
+CORE_FEATURES: tuple[FeatureFactory, ...] = (commands.feature, privacy.feature, summary.feature)
+"""Features every companion has; others (sharing, coordinators, groups, reminders) are added by the caller."""
+CORE_BUTTONS = (callbacks.CONSENT, callbacks.MENU, callbacks.FLOW, callbacks.SAFETY)
+"""Callback-data kinds the core itself answers."""
+
+
 def build_application(
-    companion: Companion,
+    services: Services,
     token: str,
     *,
     base_url: str | None = None,
@@ -91,12 +98,12 @@ def build_application(
     updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
-    extensions: Sequence[ExtensionFactory] = (),
+    features: Sequence[FeatureFactory] = (),
+    bot_username: str | None = None,
 ) -> Application:
-    """The companion as a PTB Application (not started), with feature extensions added."""
+    """The companion as a PTB Application (not started): the core, its features, and ``features``."""
     quiet_logs()
     logs.keep_secret(token)
-    handlers = TelegramCompanion(companion, Signer(token.encode()))
     bot = CompanionBot(
         token,
         base_url=base_url or "https://api.telegram.org/bot",
@@ -110,14 +117,15 @@ def build_application(
         ApplicationBuilder()
         .bot(bot)
         .concurrent_updates(PerPersonUpdateProcessor(concurrency))
-        .post_init(_register_commands)
+        .post_init(menus.register_public)
     )
     application = builder.build()
-    handlers.bot = application.bot
-    application.bot_data["companion"] = handlers
-    for make in extensions:
-        handlers.add_extension(make(handlers))
-    add_handlers(application, handlers)
+    chat = Chat(application.bot, services.conversation.catalog.ui)
+    core = TelegramCore(services, Signer(token.encode()), chat, bot_username=bot_username)
+    application.bot_data["core"] = core
+    for make in (*CORE_FEATURES, *features):
+        core.add(make(core), reserved=CORE_BUTTONS)
+    add_handlers(application, core)
     return application
 
 
@@ -128,29 +136,37 @@ def _file_url(base_url: str | None) -> str:
     return "https://api.telegram.org/file/bot"
 
 
-def add_handlers(application: Application, handlers: TelegramCompanion) -> None:
-    # Button presses are most updates, and no other handler takes them: checked first.
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
+def _button(function: ButtonFunction) -> Callable[[Update, Any], Awaitable[None]]:
+    """A feature's button handler as PTB calls it: the value after the kind, and who pressed."""
+
+    async def handle(update: Update, context: Any) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        _, _, value = (query.data or "").partition(":")
+        await function(update, query, who_of(user), value)
+
+    return handle
+
+
+def add_handlers(application: Application, core: TelegramCore) -> None:
+    # Each feature's buttons by their kind (PTB matches the pattern); the core takes the rest.
+    for feature in core.features:
+        for kind, function in feature.buttons.items():
+            pattern = f"^{re.escape(kind)}:."
+            application.add_handler(CallbackQueryHandler(_button(function), pattern=pattern))
+    application.add_handler(CallbackQueryHandler(core.on_button))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    for name in COMMANDS:
-        application.add_handler(CommandHandler(name, getattr(handlers, f"on_{name}"), filters=private))
-    for extension in handlers.extensions:
-        for name, function in extension.commands.items():
+    application.add_handler(CommandHandler("start", core.on_start, filters=private))
+    for feature in core.features:
+        for name, function in feature.commands.items():
             application.add_handler(CommandHandler(name, function, filters=private))
     # Unknown commands get the help text.
-    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_help))
-    application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
+    help_command = next(f.commands["help"] for f in core.features if "help" in f.commands)
+    application.add_handler(MessageHandler(private & filters.COMMAND, help_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, core.on_text))
     application.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited)
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, core.on_edited)
     )
-    application.add_handler(MessageHandler(private, handlers.on_other))
+    application.add_handler(MessageHandler(private, core.on_other))
     application.add_error_handler(on_error)
-
-
-async def _register_commands(application: Application) -> None:
-    """Command lists in English (the default) and Swedish; Telegram shows the user's language."""
-    handlers: TelegramCompanion = application.bot_data["companion"]
-    for language in LANGUAGES:
-        public = [*COMMANDS, *(name for extension in handlers.extensions for name in extension.public_commands)]
-        commands = [BotCommand(name, handlers.ui.get(f"tg_command_{name}", language)) for name in public]
-        await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)

@@ -28,23 +28,17 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden
 
 from bot.adapters.telegram import callbacks
-from bot.adapters.telegram.extensions import Extension, ExtensionFactory
-from bot.adapters.telegram.handlers import (
-    CHANNEL,
-    COMMANDS,
-    SUMMARY_NAME,
-    Context,
-    TelegramCompanion,
-    telegram_language,
-)
+from bot.adapters.telegram.core import CHANNEL, Context, telegram_language
+from bot.adapters.telegram.features import Core, Feature, FeatureFactory
+from bot.adapters.telegram.menus import show_role_commands
 from bot.adapters.telegram.render import Rendered, buttons, escape, split_html, text_message
+from bot.adapters.telegram.summary import NAME as SUMMARY_NAME
 from bot.roles import grants, sharing, tokens
 from bot.services.conversation import Finished, Reply, Who
 from bot.storage.repository import PersonRecord, StaleConversation, Transaction
@@ -52,7 +46,7 @@ from bot.summary.build import Records, assemble, build_summary, read_records
 from bot.summary.document import Section
 from bot.summary.pdf import render_pdf
 from flows.engine import format_date
-from flows.schema import LANGUAGES, StepType
+from flows.schema import StepType
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +55,6 @@ SHARE_BUTTON, COORDINATOR_BUTTON = "sh", "co"
 INVITE_PAYLOAD = tokens.INVITE_PREFIX
 SHARE_PAYLOAD = "s_"
 AGREEMENT_FLOW = "what_we_agreed"
-ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
-    grants.COORDINATOR: ("people", "link"),
-    grants.FACILITATOR: ("groups", "report"),
-}
-"""Commands shown only in the chats of people who hold the role (if some extension answers them)."""
-
 # Button values (after the kind): what to do, and an id to try.
 YES, NO, STOP = "yes", "no", "stop"
 SUMMARY, REVIEW, AGREE = "s", "r", "a"
@@ -87,60 +75,27 @@ def _id(text: str) -> int | None:
     return int(text) if _ID.match(text) else None
 
 
-def extension_factory(bot_username: str | None = None) -> ExtensionFactory:
-    """The factory ``companion run`` registers; ``bot_username`` is COMPANION_BOT_USERNAME if set."""
-    return partial(make_extension, bot_username=bot_username)
+def feature_factory(bot_username: str | None = None) -> FeatureFactory:
+    """Kept for callers that pass a username; the core knows it (COMPANION_BOT_USERNAME or getMe)."""
+    return make_feature
 
 
-def make_extension(handlers: TelegramCompanion, *, bot_username: str | None = None) -> Extension:
-    return Coordinators(handlers, bot_username).extension()
-
-
-def role_commands(handlers: TelegramCompanion, held: set[str]) -> list[str]:
-    """The role commands some extension answers, for the roles held, in a stable order."""
-    answered = {name for extension in handlers.extensions for name in extension.commands}
-    out: list[str] = []
-    for role in grants.ROLES:
-        if role in held:
-            out += [name for name in ROLE_COMMANDS[role] if name in answered and name not in out]
-    return out
-
-
-async def show_role_commands(
-    handlers: TelegramCompanion, chat_id: int, held: set[str], *, strict: bool = False
-) -> None:
-    """The public commands plus the roles', for this chat only and in both languages.
-
-    With ``strict``, a refusal from Telegram is raised (``companion revoke-role``
-    reports it); otherwise it is logged, and the role works anyway when typed."""
-    public = [*COMMANDS, *(name for extension in handlers.extensions for name in extension.public_commands)]
-    own = role_commands(handlers, held)
-    for language in LANGUAGES:
-        commands = [BotCommand(name, handlers.ui.get(f"tg_command_{name}", language)) for name in public]
-        commands += [BotCommand(name, handlers.ui.get(f"role_command_{name}", language)) for name in own]
-        try:
-            await handlers.bot.set_my_commands(
-                commands, scope=BotCommandScopeChat(chat_id), language_code=None if language == "en" else language
-            )
-        except TelegramError as error:
-            if strict:
-                raise
-            log.warning("could not set the role commands for a chat: %s", type(error).__name__)
+def make_feature(core: Core) -> Feature:
+    return Coordinators(core).feature()
 
 
 class Coordinators:
     """The handlers of this feature, sharing the core's helpers (send, close, registered...)."""
 
-    def __init__(self, handlers: TelegramCompanion, bot_username: str | None) -> None:
-        self.h = handlers
-        self.companion = handlers.companion
-        self.ui = handlers.ui
-        self._bot_username = bot_username.lstrip("@") if bot_username else None
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.companion = core.services.conversation
+        self.ui = core.ui
         if AGREEMENT_FLOW in self.companion.catalog.flows:
             self.companion.when_finished(AGREEMENT_FLOW, self._on_agreement_finished)
 
-    def extension(self) -> Extension:
-        return Extension(
+    def feature(self) -> Feature:
+        return Feature(
             "coordinators",
             commands={
                 "share": self.on_share,
@@ -169,15 +124,14 @@ class Coordinators:
         return name or self.t("roles_unnamed_coordinator", language)
 
     def bot_username(self) -> str:
-        """COMPANION_BOT_USERNAME, else the username Telegram's getMe gave at start-up."""
-        return self._bot_username or self.h.bot.username
+        return self.core.bot_username()
 
     async def _tell(self, person: PersonRecord, rendered: Rendered) -> bool:
         """Send to someone other than the one who acted; False if Telegram will not deliver it."""
         if person.channel != CHANNEL:
             return False
         try:
-            await self.h._send(int(person.external_id), rendered)
+            await self.core.chat.send(int(person.external_id), rendered)
         except (Forbidden, BadRequest):
             # Blocked the bot, or the chat is gone: nothing more can be done from here.
             log.info("could not reach person %s", person.id)
@@ -195,12 +149,12 @@ class Coordinators:
         self, update: Update, query: CallbackQuery, who: Who
     ) -> tuple[PersonRecord, int, Message | None] | None:
         """Answer the tap; the presser's record, chat and message if the tap is new and they agreed."""
-        await self.h._answer(query)
+        await self.core.chat.answer(query)
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat_id if message else query.from_user.id
         person = await self.companion.person(who)
         if person is None:
-            await self.h._send_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
+            await self.core.ask_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
             return None
         if not await self.companion.claim(who, update.update_id):
             return None
@@ -232,21 +186,21 @@ class Coordinators:
             return
         language = me.language
         if role is None:
-            await self.h._send(chat.id, text_message([self.t("roles_invite_bad", language)]))
+            await self.core.chat.send(chat.id, text_message([self.t("roles_invite_bad", language)]))
             return
         texts = [self.t(f"roles_granted_{role}", language)]
         if role == grants.COORDINATOR:
             texts.append(self.t("roles_shown_as", language, name=self._coordinator_name(me.display_name, language)))
-        await self.h._send(chat.id, text_message(texts))
-        await show_role_commands(self.h, chat.id, held)
+        await self.core.chat.send(chat.id, text_message(texts))
+        await show_role_commands(self.core, chat.id, held)
 
     # ------------------------------------------------------------------ sharing: the person
 
     async def on_share(self, update: Update, context: Context) -> None:
-        registered = await self.h._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
         person = await self.companion.person(who)
         if person is None:
             return
@@ -268,13 +222,13 @@ class Coordinators:
             # The core's own "name on my summary" button: the person chooses it, or not.
             pairs.append((self.t("button_roles_add_name", language), callbacks.simple(callbacks.SUMMARY, SUMMARY_NAME)))
         texts.append(self.t("roles_share_question", language))
-        await self.h._send(chat_id, text_message(texts, buttons(pairs)))
+        await self.core.chat.send(chat_id, text_message(texts, buttons(pairs)))
 
     async def on_sharing(self, update: Update, context: Context) -> None:
-        registered = await self.h._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
         await self._send_sharing(who, language, chat_id)
 
     async def _send_sharing(self, who: Who, language: str, chat_id: int) -> None:
@@ -284,7 +238,7 @@ class Coordinators:
 
         viewers = await self.companion.storage.run(work)
         if not viewers:
-            await self.h._send(chat_id, text_message([self.t("roles_sharing_none", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_sharing_none", language)]))
             return
         lines = [
             self.t(
@@ -303,7 +257,7 @@ class Coordinators:
             for viewer in viewers
         ]
         texts = [self.t("roles_sharing_list", language), "\n".join(lines)]
-        await self.h._send(chat_id, text_message(texts, buttons(pairs)))
+        await self.core.chat.send(chat_id, text_message(texts, buttons(pairs)))
 
     async def on_share_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         started = await self._query_start(update, query, who)
@@ -316,12 +270,12 @@ class Coordinators:
             await self._make_code(person, chat_id, message, query)
         elif action == NO:
             if message is not None:
-                await self.h._close(message, self.h._pressed_label(message, query.data), language)
-            await self.h._send(chat_id, text_message([self.t("roles_share_declined", language)]))
+                await self.core.chat.close(message, self.core.chat.pressed_label(message, query.data), language)
+            await self.core.chat.send(chat_id, text_message([self.t("roles_share_declined", language)]))
         elif action == STOP and (coordinator_id := _id(rest)) is not None:
             await self._stop_sharing(person, coordinator_id, chat_id, message)
         else:
-            await self.h._send(chat_id, text_message([self.t("tg_moved_on", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("tg_moved_on", language)]))
 
     async def _make_code(
         self, person: PersonRecord, chat_id: int, message: Message | None, query: CallbackQuery
@@ -330,10 +284,10 @@ class Coordinators:
         now = self._now()
         code = await self.companion.storage.run(lambda tx: sharing.create_code(tx.connection, person.id, now))
         if message is not None:
-            await self.h._close(message, self.h._pressed_label(message, query.data), language)
+            await self.core.chat.close(message, self.core.chat.pressed_label(message, query.data), language)
         shown = f"{code[:4]} {code[4:]}"
         link = tokens.deep_link(self.bot_username(), SHARE_PAYLOAD + code)
-        await self.h._send(
+        await self.core.chat.send(
             chat_id,
             text_message(
                 [self.t("roles_share_code", language, code=shown), self.t("roles_share_link", language, link=link)]
@@ -360,23 +314,23 @@ class Coordinators:
         viewer = await self.companion.storage.run(work)
         await self._drop_buttons(message)
         if viewer is None:
-            await self.h._send(chat_id, text_message([self.t("roles_already_stopped", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_already_stopped", language)]))
             return
         name = self._coordinator_name(viewer.display_name, language)
-        await self.h._send(chat_id, text_message([self.t("roles_stopped", language, name=name)]))
+        await self.core.chat.send(chat_id, text_message([self.t("roles_stopped", language, name=name)]))
 
     # ------------------------------------------------------------------ the coordinator: linking
 
     async def on_link(self, update: Update, context: Context) -> None:
-        registered = await self.h._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
         text = "".join(context.args or [])
         if not text:
             is_coordinator = await self._holds(who, grants.COORDINATOR)
             key = "roles_link_how" if is_coordinator else "roles_coordinators_only"
-            await self.h._send(chat_id, text_message([self.t(key, language)]))
+            await self.core.chat.send(chat_id, text_message([self.t(key, language)]))
             return
         await self._link(who, language, chat_id, text)
 
@@ -400,16 +354,16 @@ class Coordinators:
 
         result, me, person = await self.companion.storage.run(work)
         if result.status == "not_allowed" or me is None:
-            await self.h._send(chat_id, text_message([self.t("roles_coordinators_only", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_coordinators_only", language)]))
             return
         if result.status == "too_many_tries":
-            await self.h._send(chat_id, text_message([self.t("roles_link_too_many", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_link_too_many", language)]))
             return
         if result.status != "linked" or person is None:
             # Wrong, used, expired or unknown: one answer for all, so nothing is learnt.
-            await self.h._send(chat_id, text_message([self.t("roles_link_failed", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_link_failed", language)]))
             return
-        await self.h._send(
+        await self.core.chat.send(
             chat_id, text_message([self.t("roles_link_done", language, name=self._person_name(person, language))])
         )
         theirs = person.language
@@ -427,10 +381,10 @@ class Coordinators:
     # ------------------------------------------------------------------ the coordinator: people
 
     async def on_people(self, update: Update, context: Context) -> None:
-        registered = await self.h._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
         now = self._now()
 
         def work(tx: Transaction) -> tuple[bool, list[sharing.Sharer]]:
@@ -442,12 +396,12 @@ class Coordinators:
 
         allowed, people = await self.companion.storage.run(work)
         if not allowed:
-            await self.h._send(chat_id, text_message([self.t("roles_coordinators_only", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_coordinators_only", language)]))
             return
         if not people:
-            await self.h._send(chat_id, text_message([self.t("roles_people_none", language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_people_none", language)]))
             return
-        await self.h._send(chat_id, text_message([self.t("roles_people_intro", language)]))
+        await self.core.chat.send(chat_id, text_message([self.t("roles_people_intro", language)]))
         for sharer in people:
             line = self.t(
                 "roles_people_item",
@@ -468,7 +422,7 @@ class Coordinators:
                 ],
                 per_row=2,
             )
-            await self.h._send(chat_id, text_message([line], keyboard))
+            await self.core.chat.send(chat_id, text_message([line], keyboard))
 
     async def on_coordinator_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         started = await self._query_start(update, query, who)
@@ -479,7 +433,7 @@ class Coordinators:
         target, _, extra = rest.partition(":")
         person_id = _id(target)
         if person_id is None or action not in (SUMMARY, REVIEW, AGREE):
-            await self.h._send(chat_id, text_message([self.t("roles_no_access", me.language)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_no_access", me.language)]))
             return
         if action == SUMMARY:
             await self._send_summary(me, person_id, chat_id)
@@ -500,7 +454,7 @@ class Coordinators:
         return await self.companion.storage.run(work)
 
     async def _refuse(self, me: PersonRecord, chat_id: int) -> None:
-        await self.h._send(chat_id, text_message([self.t("roles_no_access", me.language)]))
+        await self.core.chat.send(chat_id, text_message([self.t("roles_no_access", me.language)]))
 
     async def _send_summary(self, me: PersonRecord, person_id: int, chat_id: int) -> None:
         language = me.language
@@ -511,9 +465,9 @@ class Coordinators:
         document = assemble(self.companion.engine, records, now=self._now())
         name = self._person_name(records.person, language)
         if document.is_empty:
-            await self.h._send(chat_id, text_message([self.t("roles_summary_empty", language, name=name)]))
+            await self.core.chat.send(chat_id, text_message([self.t("roles_summary_empty", language, name=name)]))
             return
-        await self.h.bot.send_document(
+        await self.core.chat.bot.send_document(
             chat_id,
             document=render_pdf(document),
             filename=self.t("roles_summary_filename", language),
@@ -538,7 +492,7 @@ class Coordinators:
         name = self._person_name(records.person, language)
         agree = (self.t("button_roles_agree", language), callbacks.simple(COORDINATOR_BUTTON, f"{AGREE}:{person_id}"))
         if document.is_empty:
-            await self.h._send(
+            await self.core.chat.send(
                 chat_id, text_message([self.t("roles_review_empty", language, name=name)], buttons([agree]))
             )
             return
@@ -565,7 +519,7 @@ class Coordinators:
             )
         else:
             pairs.append(agree)
-        await self.h._send(chat_id, Rendered(tuple(split_html(blocks)), buttons(pairs, per_row=2)))
+        await self.core.chat.send(chat_id, Rendered(tuple(split_html(blocks)), buttons(pairs, per_row=2)))
 
     # ------------------------------------------------------------------ the coordinator: what we agreed
 
@@ -585,12 +539,12 @@ class Coordinators:
         if person is None:
             await self._refuse(me, chat_id)
             return
-        await self.h._send(
+        await self.core.chat.send(
             chat_id, text_message([self.t("roles_agreed_start", language, name=self._person_name(person, language))])
         )
         # The update was claimed above; ``about`` is set here, after the check, never from the button.
         reply = await self.companion.open(who, AGREEMENT_FLOW, about={"person_id": person_id})
-        await self.h._show_reply(chat_id, who, reply, language)
+        await self.core.show_reply(chat_id, who, reply, language)
 
     def _on_agreement_finished(self, tx: Transaction, finished: Finished) -> Agreement | None:
         """Inside the coordinator's last turn: move the answers to the person's record, or drop them.
@@ -620,12 +574,12 @@ class Coordinators:
             return
         language = me.language
         if not agreement.saved or agreement.person is None:
-            await self.h._send(int(who.external_id), text_message([self.t("roles_agreed_not_saved", language)]))
+            await self.core.chat.send(int(who.external_id), text_message([self.t("roles_agreed_not_saved", language)]))
             return
         name = self._person_name(agreement.person, language)
         delivered = await self._tell(agreement.person, self.agreement_message(agreement, me))
         key = "roles_agreed_sent" if delivered else "roles_agreed_not_delivered"
-        await self.h._send(int(who.external_id), text_message([self.t(key, language, name=name)]))
+        await self.core.chat.send(int(who.external_id), text_message([self.t(key, language, name=name)]))
 
     def agreement_message(self, agreement: Agreement, coordinator: PersonRecord) -> Rendered:
         """What was agreed, to the person, in their language and their own voice (the flow's words)."""

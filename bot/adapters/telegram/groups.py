@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import update
 from telegram import CallbackQuery, Message, Update
 
-from bot.adapters.telegram.extensions import Extension
+from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.reminders import ATTENDANCE_ACTION, FACILITATOR_BUTTON, FEEDBACK_BUTTON, MUTE_BUTTON
 from bot.adapters.telegram.render import buttons, text_message
 from bot.reminders.messages import local_date
@@ -39,9 +38,6 @@ from bot.roles import grants, group_activity, groups, tokens
 from bot.services.conversation import Finished, Reply, Who
 from bot.storage.models import Group
 from bot.storage.repository import Transaction
-
-if TYPE_CHECKING:
-    from bot.adapters.telegram.handlers import TelegramCompanion
 
 JOIN_BUTTON, LEAVE_BUTTON = "gj", "gl"
 NEW_GROUP_FLOW, SESSION_FLOW, MESSAGE_FLOW, FEEDBACK_FLOW = (
@@ -99,17 +95,16 @@ def rotate_join_token(connection: Any, facilitator_id: int, group_id: int) -> st
     return token
 
 
-def make_extension(handlers: TelegramCompanion, *, bot_username: str | None = None) -> Extension:
+def make_feature(core: Core) -> Feature:
     """The facilitator's /groups and /report, the member's join link, mute and feedback buttons."""
-    return GroupsExtension(handlers, bot_username).extension()
+    return Groups(core).feature()
 
 
-class GroupsExtension:
-    def __init__(self, handlers: TelegramCompanion, bot_username: str | None) -> None:
-        self.handlers = handlers
-        self.companion = handlers.companion
-        self.ui = handlers.ui
-        self.bot_username = bot_username
+class Groups:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.companion = core.services.conversation
+        self.ui = core.ui
         for flow_id, listener in (
             (NEW_GROUP_FLOW, self._on_new_group),
             (SESSION_FLOW, self._on_session),
@@ -119,8 +114,8 @@ class GroupsExtension:
             if flow_id in self.companion.catalog.flows:
                 self.companion.when_finished(flow_id, listener)
 
-    def extension(self) -> Extension:
-        return Extension(
+    def feature(self) -> Feature:
+        return Feature(
             "groups",
             commands={"groups": self.on_groups, "report": self.on_report},
             buttons={
@@ -140,21 +135,13 @@ class GroupsExtension:
         return self.companion.clock()
 
     async def _say(self, chat_id: int, language: str, texts: list[str], pairs: list[tuple[str, str]] = ()) -> None:  # type: ignore[assignment]
-        await self.handlers._send(chat_id, text_message(texts, buttons(pairs) if pairs else None))
+        await self.core.chat.send(chat_id, text_message(texts, buttons(pairs) if pairs else None))
 
     def _t(self, key: str, language: str, **params: Any) -> str:
         return self.ui.get(key, language, **params)
 
     async def _link(self, token: str) -> str:
-        username = self.bot_username
-        if not username:
-            bot = self.handlers.bot
-            try:
-                username = bot.username  # known once the bot is initialised (getMe)
-            except RuntimeError:
-                username = (await bot.get_me()).username
-            self.bot_username = username
-        return tokens.deep_link(username, token)
+        return tokens.deep_link(self.core.bot_username(), token)
 
     @staticmethod
     def _chat(query: CallbackQuery) -> int:
@@ -172,10 +159,10 @@ class GroupsExtension:
     # ------------------------------------------------------------------ /groups and /report
 
     async def on_groups(self, update: Update, context: Any) -> None:
-        registered = await self.handlers._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
 
         def read(tx: Transaction) -> tuple[bool, list[groups.GroupRecord], list[tuple[groups.GroupRecord, bool]]]:
             person = tx.person(who.channel, who.external_id)
@@ -222,10 +209,10 @@ class GroupsExtension:
         await self._say(chat_id, language, texts, pairs)
 
     async def on_report(self, update: Update, context: Any) -> None:
-        registered = await self.handlers._registered(update)
+        registered = await self.core.registered(update)
         if registered is None:
             return
-        who, language, chat_id = registered
+        who, language, chat_id = registered.who, registered.language, registered.chat_id
 
         def read(tx: Transaction) -> list[groups.GroupRecord] | None:
             person = tx.person(who.channel, who.external_id)
@@ -249,11 +236,11 @@ class GroupsExtension:
 
     async def on_facilitator_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         """``g:<action>[:<id>[:<more>]]``. Ids are re-checked against the database before anything is shown or changed."""
-        await self.handlers._answer(query)
+        await self.core.chat.answer(query)
         chat_id = self._chat(query)
         person = await self._person(who)
         if person is None:
-            await self.handlers._moved_on(query, who, query.from_user.language_code)
+            await self.core.moved_on(query, who, query.from_user.language_code)
             return
         language = person.language
         action, _, rest = value.partition(":")
@@ -288,7 +275,7 @@ class GroupsExtension:
         run = self.companion.storage.run
         if action == "new" and not numbers:
             reply = await self.companion.open(who, NEW_GROUP_FLOW, update.update_id)
-            await self.handlers._show_reply(chat_id, who, reply, language)
+            await self.core.show_reply(chat_id, who, reply, language)
             return
         if not numbers:
             raise groups.NotAllowed("button")
@@ -300,11 +287,11 @@ class GroupsExtension:
         elif action == "s":
             await run(lambda tx: groups.owned(tx.connection, me, target))
             reply = await self.companion.open(who, SESSION_FLOW, update.update_id, about={"group_id": target})
-            await self.handlers._show_reply(chat_id, who, reply, language)
+            await self.core.show_reply(chat_id, who, reply, language)
         elif action == "t":
             await run(lambda tx: groups.owned(tx.connection, me, target))
             reply = await self.companion.open(who, MESSAGE_FLOW, update.update_id, about={"group_id": target})
-            await self.handlers._show_reply(chat_id, who, reply, language)
+            await self.core.show_reply(chat_id, who, reply, language)
         elif action == "c":
             await self._upcoming_to_change(chat_id, me, language, target)
         elif action == "C":
@@ -313,7 +300,7 @@ class GroupsExtension:
             found, _ = await run(lambda tx: group_activity.owned_session(tx.connection, me, target))
             about = {"group_id": found.group_id, "session_id": target}
             reply = await self.companion.open(who, SESSION_FLOW, update.update_id, about=about)
-            await self.handlers._show_reply(chat_id, who, reply, language)
+            await self.core.show_reply(chat_id, who, reply, language)
         elif action == "X" and len(numbers) == 1:
             await self._confirm_cancel(chat_id, me, language, target)
         elif action == "X" and numbers[1:] == [1]:
@@ -526,9 +513,9 @@ class GroupsExtension:
         texts, pairs = self._attendance_view(language, record, found, members, came)
         rendered = text_message(texts, buttons(pairs))
         if message is not None and len(rendered.parts) == 1:
-            await self.handlers._edit(message, rendered)
+            await self.core.chat.edit(message, rendered)
             return
-        await self.handlers._send(chat_id, rendered)
+        await self.core.chat.send(chat_id, rendered)
 
     async def _mark_attendance(
         self, chat_id: int, me: int, language: str, session_id: int, person_id: int, came: bool, message: Message | None
@@ -632,17 +619,17 @@ class GroupsExtension:
         await self._say(chat_id, language, [self._t("gr_join_explain", language, group=record.name)], pairs)
 
     async def on_join_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
-        await self.handlers._answer(query)
+        await self.core.chat.answer(query)
         chat_id = self._chat(query)
         person = await self._person(who)
         if person is None:
-            await self.handlers._moved_on(query, who, query.from_user.language_code)
+            await self.core.moved_on(query, who, query.from_user.language_code)
             return
         language = person.language
         message = query.message if isinstance(query.message, Message) else None
         if value == "-":
             if message is not None:
-                await self.handlers._close(message, self._t("button_gr_not_now", language), language)
+                await self.core.chat.close(message, self._t("button_gr_not_now", language), language)
             await self._say(chat_id, language, [self._t("gr_not_joined", language)])
             return
         token = tokens.GROUP_PREFIX + value
@@ -661,7 +648,7 @@ class GroupsExtension:
 
         record = await self.companion.storage.run(work)
         if message is not None:
-            await self.handlers._close(message, self._t("button_gr_join", language), language)
+            await self.core.chat.close(message, self._t("button_gr_join", language), language)
         if record == "full":
             await self._say(chat_id, language, [self._t("gr_group_full", language)])
         elif record is None:
@@ -671,12 +658,12 @@ class GroupsExtension:
 
     async def on_mute_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         """``gu:<group id>`` mutes, ``gu:<group id>:on`` unmutes; only the person's own membership changes."""
-        await self.handlers._answer(query)
+        await self.core.chat.answer(query)
         chat_id = self._chat(query)
         person = await self._person(who)
         raw, _, switch = value.partition(":")
         if person is None or not raw.isdigit() or len(raw) > 12:
-            await self.handlers._moved_on(query, who, query.from_user.language_code)
+            await self.core.moved_on(query, who, query.from_user.language_code)
             return
         language = person.language
         group_id, muted, now = int(raw), switch != "on", self._now()
@@ -697,11 +684,11 @@ class GroupsExtension:
             await self._say(chat_id, language, [self._t("gr_unmuted", language, group=record.name)])
 
     async def on_leave_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
-        await self.handlers._answer(query)
+        await self.core.chat.answer(query)
         chat_id = self._chat(query)
         person = await self._person(who)
         if person is None or not value.isdigit() or len(value) > 12:
-            await self.handlers._moved_on(query, who, query.from_user.language_code)
+            await self.core.moved_on(query, who, query.from_user.language_code)
             return
         language, group_id, now = person.language, int(value), self._now()
 
@@ -718,9 +705,9 @@ class GroupsExtension:
         chat_id = self._chat(query)
         person = await self._person(who)
         if person is None or not value.isdigit() or len(value) > 12:
-            await self.handlers._moved_on(query, who, query.from_user.language_code)
+            await self.core.moved_on(query, who, query.from_user.language_code)
             return
-        await self.handlers._answer(query)
+        await self.core.chat.answer(query)
         session_id, now = int(value), self._now()
         allowed = await self.companion.storage.run(
             lambda tx: group_activity.can_give_feedback(tx.connection, person.id, session_id, now)
@@ -729,7 +716,7 @@ class GroupsExtension:
             await self._say(chat_id, person.language, [self._t("gr_not_member", person.language)])
             return
         reply = await self.companion.open(who, FEEDBACK_FLOW, update.update_id, about={"session_id": session_id})
-        await self.handlers._show_reply(chat_id, who, reply, person.language)
+        await self.core.show_reply(chat_id, who, reply, person.language)
 
     # ------------------------------------------------------------------ flow listeners (inside the turn's transaction)
 
@@ -812,15 +799,3 @@ class GroupsExtension:
         if outcome.group_id is not None:
             with contextlib.suppress(groups.NotAllowed):
                 await self._panel(chat_id, person.id, language, outcome.group_id)
-
-
-GroupsFactory = Callable[["TelegramCompanion"], Extension]
-
-
-def groups_extension(bot_username: str | None = None) -> GroupsFactory:
-    """A factory for build_application's ``extensions=``, with the bot's username for invite links if known."""
-
-    def factory(handlers: TelegramCompanion) -> Extension:
-        return make_extension(handlers, bot_username=bot_username)
-
-    return factory

@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from telegram import CallbackQuery, Update
@@ -31,7 +31,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters.telegram import callbacks
 from bot.adapters.telegram.coordinators import AGREEMENT_FLOW
-from bot.adapters.telegram.extensions import Extension
+from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.render import text_message
 from bot.reminders import appointments, store
 from bot.reminders.delivery import Outgoing, telegram_sender
@@ -45,9 +45,6 @@ from bot.storage.repository import Storage, Transaction
 from bot.summary.build import build_summary
 from bot.summary.pdf import render_pdf
 from flows.engine import Engine
-
-if TYPE_CHECKING:
-    from bot.adapters.telegram.handlers import TelegramCompanion
 
 log = logging.getLogger(__name__)
 
@@ -340,11 +337,11 @@ def appointment_listener(outcomes: dict[Who, str]) -> Callable[[Transaction, Fin
     return on_finished
 
 
-def make_extension(handlers: TelegramCompanion) -> Extension:
+def make_feature(core: Core) -> Feature:
     """Appointment reminders for everyone, and the buttons under appointment reminders."""
-    from bot.adapters.telegram.handlers import telegram_language
+    from bot.adapters.telegram.core import telegram_language
 
-    companion = handlers.companion
+    companion = core.services.conversation
     outcomes: dict[Who, str] = {}
     if APPOINTMENT_FLOW in companion.catalog.flows:
         companion.when_finished(APPOINTMENT_FLOW, appointment_listener(outcomes))
@@ -353,25 +350,25 @@ def make_extension(handlers: TelegramCompanion) -> Extension:
         key = outcomes.pop(who, None)
         if key is None:
             return
-        language = reply.language or await handlers._language(who)
-        await handlers._send(int(who.external_id), text_message([handlers.ui.get(key, language)]))
+        language = reply.language or await core.language_of(who)
+        await core.chat.send(int(who.external_id), text_message([core.text(key, language)]))
 
     async def on_button(update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         flow_id = OPENS.get(value)
         chat_id = query.message.chat.id if query.message else query.from_user.id
         if flow_id is None or flow_id not in companion.catalog.flows:
-            await handlers._moved_on(query, who, query.from_user.language_code)
+            await core.moved_on(query, who, query.from_user.language_code)
             return
         person = await companion.person(who)
         if person is None:
-            await handlers._answer(query)
-            await handlers._send_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
+            await core.chat.answer(query)
+            await core.ask_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
             return
-        await handlers._answer(query)
+        await core.chat.answer(query)
         reply = await companion.open(who, flow_id, update.update_id)
-        await handlers._show_reply(chat_id, who, reply, reply.language or person.language)
+        await core.show_reply(chat_id, who, reply, reply.language or person.language)
 
-    return Extension(
+    return Feature(
         "reminders",
         buttons={APPOINTMENT_BUTTON: on_button},
         finished={APPOINTMENT_FLOW: after_appointment},

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.adapters.telegram.callbacks import SAFETY
+from bot.services.safety import SafetyPrompt
 from flows.engine import Button, Prompt
 from flows.schema import StepType
 
@@ -172,6 +174,12 @@ def keyboard(prompt: Prompt, text: Text, data: Callable[[Button], str], numbered
     if short:
         rows.append(short)
     return InlineKeyboardMarkup(rows)
+
+
+def safety_message(safety: SafetyPrompt, before: Sequence[str] = ()) -> Rendered:
+    """The safety question or what follows a card, its buttons tied to the held message's token."""
+    pairs = [(button.label, f"{SAFETY}:{button.id}:{safety.token}") for button in safety.buttons]
+    return text_message([*before, safety.text], buttons(pairs))
 
 
 def buttons(pairs: Iterable[tuple[str, str]], per_row: int = 1) -> InlineKeyboardMarkup:

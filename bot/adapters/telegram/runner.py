@@ -14,10 +14,10 @@ from telegram.ext import Application
 
 from bot.adapters.telegram import coordinators, groups, reminders
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
-from bot.adapters.telegram.extensions import ExtensionFactory
+from bot.adapters.telegram.features import FeatureFactory
 from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
-from bot.runtime import open_companion
+from bot.runtime import open_services
 from bot.settings import Settings
 
 NO_TOKEN = """No Telegram bot token is set.
@@ -66,13 +66,8 @@ def refusal_message(error: InvalidToken) -> str:
     return TOKEN_REFUSED
 
 
-def feature_extensions(settings: Settings) -> list[ExtensionFactory]:
-    """Every feature ``companion run`` adds to the core: coordinators, groups, reminders."""
-    return [
-        coordinators.extension_factory(settings.bot_username),
-        groups.groups_extension(settings.bot_username),
-        reminders.make_extension,
-    ]
+FEATURES: tuple[FeatureFactory, ...] = (coordinators.make_feature, groups.make_feature, reminders.make_feature)
+"""Every feature ``companion run`` adds to the core: coordinators, groups, reminders."""
 
 
 def _settle_memory_once_started(application: Application) -> None:
@@ -97,12 +92,14 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    companion = loop.run_until_complete(open_companion(settings, catalog))
+    services = loop.run_until_complete(open_services(settings, catalog))
+    companion = services.conversation
     application = build_application(
-        companion,
+        services,
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.bot_api_url,
-        extensions=feature_extensions(settings),
+        features=FEATURES,
+        bot_username=settings.bot_username,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, companion)

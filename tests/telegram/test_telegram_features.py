@@ -1,4 +1,4 @@
-"""Feature modules plug in their own commands, buttons and start links."""
+"""Features plug in their own commands, buttons and start links (composed explicitly in app.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,23 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.adapters.telegram.app import build_application
-from bot.adapters.telegram.extensions import Extension
+from bot.adapters.telegram.features import Core, Feature
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from tests.telegram.harness import RecordingRequest, TelegramHarness, keyboard_of
 
 TOKEN = "123456:TEST-token-for-offline-tests"
 
 
-def echo_extension(handlers) -> Extension:
-    seen: list[tuple[str, str]] = []
+SEEN: list[tuple[str, str]] = []
+"""What the echo feature was asked to do (emptied for each test)."""
+
+
+def echo_feature(core: Core) -> Feature:
+    seen = SEEN
 
     async def on_ping(update, context) -> None:
-        await handlers.bot.send_message(update.effective_chat.id, "pong")
+        await core.chat.bot.send_message(update.effective_chat.id, "pong")
 
     async def on_button(update, query, who, value) -> None:
         seen.append(("button", value))
@@ -26,26 +31,27 @@ def echo_extension(handlers) -> Extension:
 
     async def on_link(update, who, rest) -> None:
         seen.append(("link", rest))
-        await handlers.bot.send_message(int(who.external_id), f"joined {rest}")
+        await core.chat.bot.send_message(int(who.external_id), f"joined {rest}")
 
     async def on_done(who, reply) -> None:
         seen.append(("finished", reply.flow_id))
 
-    extension = Extension(
+    return Feature(
         "echo",
         commands={"ping": on_ping},
         buttons={"x": on_button},
         start_payloads={"j_": on_link},
         finished={"my_name": on_done},
     )
-    extension.seen = seen  # type: ignore[attr-defined]
-    return extension
 
 
 @pytest.fixture
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
+    SEEN.clear()
     request = RecordingRequest()
-    application = build_application(companion, TOKEN, request=request, rate_limit=False, extensions=[echo_extension])
+    application = build_application(
+        Services.around(companion), TOKEN, request=request, rate_limit=False, features=[echo_feature]
+    )
     await application.initialize()
     request.take()
     yield TelegramHarness(application, request)
@@ -53,7 +59,7 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
 
 
 def seen(harness: TelegramHarness) -> list:
-    return harness.application.bot_data["companion"].extensions[0].seen
+    return SEEN
 
 
 async def test_a_start_link_opened_before_consent_runs_after_agreeing(
@@ -87,7 +93,7 @@ async def test_unknown_start_payloads_are_ignored_kindly(harness: TelegramHarnes
     assert kim.last["text"].startswith(companion.catalog.ui.get("menu_intro", "en"))
 
 
-async def test_extension_commands_and_buttons(harness: TelegramHarness, companion: Companion) -> None:
+async def test_feature_commands_and_buttons(harness: TelegramHarness, companion: Companion) -> None:
     kim = harness.person(703, "Kim")
     await kim.says("/ping")
     assert kim.last["text"] == "pong"
@@ -96,15 +102,17 @@ async def test_extension_commands_and_buttons(harness: TelegramHarness, companio
     assert seen(harness) == [("button", "42")]
 
 
-def test_extensions_cannot_take_over_core_commands_or_buttons(companion: Companion) -> None:
-    def clashing(handlers) -> Extension:
-        return Extension("bad", buttons={"c": lambda *a: None})
+def test_features_cannot_take_over_core_commands_or_buttons(companion: Companion) -> None:
+    def clashing(core: Core) -> Feature:
+        return Feature("bad", buttons={"c": lambda *a: None})
 
     with pytest.raises(ValueError, match="reuses"):
-        build_application(companion, TOKEN, request=RecordingRequest(), rate_limit=False, extensions=[clashing])
+        build_application(
+            Services.around(companion), TOKEN, request=RecordingRequest(), rate_limit=False, features=[clashing]
+        )
 
 
-async def test_extensions_hear_when_their_flow_is_finished(harness: TelegramHarness, companion: Companion) -> None:
+async def test_features_hear_when_their_flow_is_finished(harness: TelegramHarness, companion: Companion) -> None:
     kim = harness.person(704, "Kim")
     await kim.says("/start")
     await kim.taps(companion.catalog.ui.get("button_agree", "en"))

@@ -1,0 +1,35 @@
+"""Every service, built once per process and composed explicitly: the one place listeners are attached.
+
+An adapter gets a :class:`Services` and nothing else: it never sees the
+database. Listeners (what happens, inside the turn's transaction, when
+someone finishes a form flow) are attached here, by name, rather than by
+whichever module happened to be imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services import forms
+from bot.services.conversation import Companion
+from bot.services.privacy import Privacy
+from bot.services.summaries import Summaries
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    conversation: Companion
+    privacy: Privacy
+    summaries: Summaries
+
+    @classmethod
+    def around(cls, conversation: Companion) -> Services:
+        """The services sharing one conversation service's storage, engine and clock."""
+        storage, engine, clock = conversation.storage, conversation.engine, conversation.clock
+        services = cls(
+            conversation=conversation,
+            privacy=Privacy(storage),
+            summaries=Summaries(storage, engine, clock),
+        )
+        conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
+        return services
