@@ -49,7 +49,6 @@ def engine(catalog: Catalog) -> Engine:
 def test_catalog() -> Catalog:
     """Shipped interface texts plus test-only flows that exercise every step kind."""
     from bot.content import read_documents
-
     from bot.services.forms import FORMS
 
     shipped = read_documents(DEFAULT_CONTENT_DIR)

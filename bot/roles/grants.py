@@ -17,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from bot.reminders.schedule import as_utc
 from bot.roles import tokens
+from bot.roles.names import COORDINATOR, FACILITATOR, ROLES
 from bot.storage.models import Person, RoleGrant, RoleInvite
 
-COORDINATOR, FACILITATOR = "coordinator", "facilitator"
-ROLES = (COORDINATOR, FACILITATOR)
+__all__ = ["COORDINATOR", "FACILITATOR", "ROLES"]
 INVITE_VALID_FOR = dt.timedelta(days=7)
 
 invites = RoleInvite.__table__

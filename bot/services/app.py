@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from bot.services import forms
 from bot.services.conversation import Companion
+from bot.services.coordination import Coordination
 from bot.services.privacy import Privacy
+from bot.services.sharing import Sharing
 from bot.services.summaries import Summaries
 
 
@@ -21,15 +23,22 @@ class Services:
     conversation: Companion
     privacy: Privacy
     summaries: Summaries
+    sharing: Sharing
+    coordination: Coordination
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
         """The services sharing one conversation service's storage, engine and clock."""
         storage, engine, clock = conversation.storage, conversation.engine, conversation.clock
+        summaries = Summaries(storage, engine, clock)
+        coordination = Coordination(conversation)
         services = cls(
             conversation=conversation,
             privacy=Privacy(storage),
-            summaries=Summaries(storage, engine, clock),
+            summaries=summaries,
+            sharing=Sharing(storage, summaries, clock),
+            coordination=coordination,
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
+        conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
         return services

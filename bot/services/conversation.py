@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services import forms
@@ -111,10 +111,21 @@ class Reply:
     has chosen). The message that brought it was not saved (see bot.services.safety)."""
     language: str | None = None
     """The person's language, when the turn read it (saves adapters a query)."""
+
+    def outcome(self, kind: type[OutcomeT]) -> OutcomeT | None:
+        """The outcome of that kind a listener returned when this turn finished a flow, if any."""
+        return next((item for item in self.outcomes if isinstance(item, kind)), None)
+
     role_task: bool = False
     """The flow is a coordinator's or facilitator's own task (see forms.Form.for_role, and
     runs about someone else): when it is finished, their feature says what happened next,
     not the service user's menu."""
+
+
+Person = PersonRecord
+"""A person's record, as services hand it to adapters (adapters never import storage)."""
+
+OutcomeT = TypeVar("OutcomeT")
 
 
 @dataclass(frozen=True, slots=True)

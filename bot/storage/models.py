@@ -71,7 +71,8 @@ class Run(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     flow_id: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
-    """in_progress, completed, or restarted (left for a fresh start; its answers are kept)."""
+    """in_progress, completed, restarted (left for a fresh start; its answers are kept), or withdrawn
+    (about someone who stopped sharing before it was finished: a draft only its writer sees)."""
     position: Mapped[dict[str, Any]] = mapped_column(JSON)
     started_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

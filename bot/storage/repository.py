@@ -36,6 +36,8 @@ safety_states = SafetyRecord.__table__
 T = TypeVar("T")
 
 IN_PROGRESS, COMPLETED, RESTARTED = "in_progress", "completed", "restarted"
+WITHDRAWN = "withdrawn"
+"""A run about someone who stopped sharing before it was finished: kept for its writer only, as a draft."""
 _IS_IN_PROGRESS = runs.c.status == literal_column(f"'{IN_PROGRESS}'")
 """The in-progress test written into the SQL, not bound. It is the condition of the
 partial index uq_runs_in_progress, and SQLite plans a statement again on every run
@@ -394,6 +396,19 @@ class Transaction:
         """Remove one run and its answers (e.g. a coordinator's working copy once it is on the person's record)."""
         self.connection.execute(delete(answers).where(answers.c.run_id == run_id))
         self.connection.execute(delete(runs).where(runs.c.id == run_id))
+
+    def withdraw_run(self, run_id: int, now: dt.datetime) -> None:
+        """Close a run about someone who stopped sharing: its answers stay, for its writer only."""
+        self.connection.execute(update(runs).where(runs.c.id == run_id).values(status=WITHDRAWN, updated_at=now))
+
+    def withdrawn_runs(self, person_id: int, flow_id: str) -> list[tuple[int, int | None, dt.datetime]]:
+        """(run id, whom it was about, when it was closed) of the person's drafts of ``flow_id``, newest first."""
+        rows = self.connection.execute(
+            select(runs.c.id, runs.c.about_person_id, runs.c.updated_at)
+            .where(runs.c.person_id == person_id, runs.c.flow_id == flow_id, runs.c.status == WITHDRAWN)
+            .order_by(runs.c.updated_at.desc(), runs.c.id.desc())
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def set_active_flow(self, person: PersonRecord, flow_id: str | None) -> None:
         """Bump the person's version (the concurrency guard) and set their active flow."""

@@ -11,8 +11,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from bot.adapters.telegram import coordinator, invites
+from bot.adapters.telegram import sharing as sharing_feature
 from bot.adapters.telegram.app import build_application
-from bot.adapters.telegram.coordinators import make_feature
 from bot.roles import grants, sharing
 from bot.services.app import Services
 from bot.services.conversation import Companion
@@ -47,7 +48,11 @@ class BlockingRequest(RecordingRequest):
 async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
     request = BlockingRequest()
     application = build_application(
-        Services.around(companion), TOKEN, request=request, rate_limit=False, features=[make_feature]
+        Services.around(companion),
+        TOKEN,
+        request=request,
+        rate_limit=False,
+        features=[invites.feature, sharing_feature.feature, coordinator.feature],
     )
     await application.initialize()
     request.take()

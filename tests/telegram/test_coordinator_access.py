@@ -184,7 +184,9 @@ async def test_the_public_command_list_is_the_service_users(harness: TelegramHar
         assert "people" not in names and "link" not in names
 
 
-async def test_stopping_sharing_mid_review_keeps_nothing(harness: TelegramHarness, companion: Companion, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_stopping_sharing_mid_review_tells_the_coordinator_and_keeps_only_their_draft(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
     alex = await make_coordinator(harness, companion, clock, 941, "Alex Morgan")
     robin = harness.person(942, "Robin")
     await agree(robin, companion)
@@ -199,11 +201,21 @@ async def test_stopping_sharing_mid_review_keeps_nothing(harness: TelegramHarnes
     assert ("what_we_agreed", "in_progress") in await flows_of(companion, alex_id)
 
     await robin.says("/sharing")
-    await robin.taps(ui(companion, "button_roles_stop", name="Alex Morgan"))
-    # The coordinator's unfinished notes about Robin are gone at once.
-    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
+    calls = await robin.taps(ui(companion, "button_roles_stop", name="Alex Morgan"))
+    # The coordinator is told at once, and what they wrote is their draft: not in progress, not on Robin's record.
+    (told,) = messages_to(calls, 941)
+    assert told.text.startswith(ui(companion, "roles_share_ended", name=ui(companion, "roles_person_unnamed")))
+    assert ui(companion, "roles_draft_kept") in told.text
+    assert ("what_we_agreed", "withdrawn") in await flows_of(companion, alex_id)
+    assert ("what_we_agreed", "in_progress") not in await flows_of(companion, alex_id)
     assert (await companion.current(Who("telegram", "941"))).status == "idle"
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
+    # Only Alex sees it, and can delete it.
+    await alex.taps(ui(companion, "button_roles_drafts"))
+    assert "Something Robin said" in alex.last["text"]
+    await alex.taps(ui(companion, "button_roles_draft_discard"))
+    assert alex.last["text"] == ui(companion, "roles_draft_discarded")
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, alex_id))
 
 
 async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(
@@ -312,3 +324,28 @@ async def test_an_erased_persons_id_and_notes_never_reach_the_next_person(
     calls = await alex.taps(ui(companion, "button_in_four_weeks"))
     assert all("halve the dose" not in call.params.get("text", "") for call in messages_to(calls, 993))
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, nico_id))
+
+
+async def test_a_share_that_stops_during_the_last_answer_leaves_the_coordinator_a_draft(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The race: the share ends between the coordinator's read and their last answer's commit.
+    The check inside that last turn refuses the write; what they wrote becomes their draft."""
+    alex = await make_coordinator(harness, companion, clock, 985, "Alex Morgan")
+    robin = harness.person(986, "Robin")
+    await agree(robin, companion)
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_review"))
+    await alex.taps(ui(companion, "button_roles_agree"))
+    await alex.says("Walk more")
+    await alex.taps(ui(companion, "button_skip"))
+    await alex.taps(ui(companion, "button_no"))
+    alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)
+    # The share ends without the usual hand-over of the draft (as when the two turns race).
+    await companion.storage.run(lambda tx: sharing.revoke(tx.connection, robin_id, alex_id, clock()))
+    calls = await alex.taps(ui(companion, "button_in_four_weeks"))
+    assert alex.last["text"] == ui(companion, "roles_agreed_draft")
+    assert messages_to(calls, 986) == []
+    assert ("what_we_agreed", "withdrawn") in await flows_of(companion, alex_id)
+    assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.telegram import coordinators, groups, reminders
 from bot.adapters.telegram.app import build_application
+from bot.adapters.telegram.runner import FEATURES
 from bot.roles import grants
 from bot.services.app import Services
 from bot.services.conversation import Companion
@@ -20,7 +20,7 @@ from tests.telegram.harness import RecordingRequest, TelegramHarness
 async def everything(companion: Companion) -> AsyncIterator[TelegramHarness]:
     """The same extensions `companion run` registers (bot/adapters/telegram/runner.py)."""
     request = RecordingRequest()
-    factories = [coordinators.make_feature, groups.make_feature, reminders.make_feature]
+    factories = list(FEATURES)
     application = build_application(
         Services.around(companion), TOKEN, request=request, rate_limit=False, features=factories
     )

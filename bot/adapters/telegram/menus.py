@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram.features import Core
-from bot.roles import grants
+from bot.roles import names
 from flows.schema import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "menu", "summary", "help", "cancel", "language", "mydata", "delete")
 """The core's commands in everyone's menu, in this order (features add theirs after)."""
 ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
-    grants.COORDINATOR: ("people", "link"),
-    grants.FACILITATOR: ("groups", "report"),
+    names.COORDINATOR: ("people", "link"),
+    names.FACILITATOR: ("groups", "report"),
 }
 """Commands shown only in the chats of people who hold the role (if some feature answers them)."""
 PUBLIC_TEXT = "tg_command_{name}"
@@ -40,7 +40,7 @@ def role_commands(core: Core, held: set[str]) -> list[str]:
     """The role commands some feature answers, for the roles held, in a stable order."""
     answered = {name for feature in core.features for name in feature.commands}
     out: list[str] = []
-    for role in grants.ROLES:
+    for role in names.ROLES:
         if role in held:
             out += [name for name in ROLE_COMMANDS[role] if name in answered and name not in out]
     return out

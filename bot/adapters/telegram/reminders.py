@@ -30,7 +30,6 @@ from telegram import CallbackQuery, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters.telegram import callbacks
-from bot.adapters.telegram.coordinators import AGREEMENT_FLOW
 from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.render import text_message
 from bot.reminders import appointments, store
@@ -39,6 +38,7 @@ from bot.reminders.dispatcher import Dispatcher, Limits, Pacer, Tally
 from bot.reminders.messages import ReminderComposer, local_date
 from bot.reminders.schedule import local_to_utc, utc_to_local
 from bot.roles import group_activity, groups
+from bot.services import forms
 from bot.services.conversation import Companion, Finished, Reply, Who
 from bot.storage.models import BlockedChat, Person
 from bot.storage.repository import Storage, Transaction
@@ -59,7 +59,7 @@ ATTENDANCE_ACTION = "a"
 """``g:a:<session id>``: the facilitator's "who came?" checklist (handled in groups.py)."""
 
 APPOINTMENT_FLOW, QUESTIONS_FLOW = "appointment", "questions"
-OPENS = {"q": QUESTIONS_FLOW, "w": AGREEMENT_FLOW}
+OPENS = {"q": QUESTIONS_FLOW, "w": forms.WHAT_WE_AGREED.flow}
 
 
 class TelegramReminderComposer(ReminderComposer):

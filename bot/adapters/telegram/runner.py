@@ -12,7 +12,7 @@ import logging
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.adapters.telegram import coordinators, groups, reminders
+from bot.adapters.telegram import coordinator, groups, invites, reminders, sharing
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 from bot.adapters.telegram.features import FeatureFactory
 from bot.checks import checked_catalog
@@ -66,8 +66,15 @@ def refusal_message(error: InvalidToken) -> str:
     return TOKEN_REFUSED
 
 
-FEATURES: tuple[FeatureFactory, ...] = (coordinators.make_feature, groups.make_feature, reminders.make_feature)
-"""Every feature ``companion run`` adds to the core: coordinators, groups, reminders."""
+FEATURES: tuple[FeatureFactory, ...] = (
+    invites.feature,
+    sharing.feature,
+    coordinator.feature,
+    groups.make_feature,
+    reminders.make_feature,
+)
+"""Every feature ``companion run`` adds to the core: role invites, sharing, the coordinator's side,
+groups and reminders."""
 
 
 def _settle_memory_once_started(application: Application) -> None:
