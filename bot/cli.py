@@ -35,8 +35,20 @@ content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_
 app.add_typer(content_app, name="content")
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"companion {version('sdm-companion')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _guard_output() -> None:
+def _guard_output(
+    _version: Annotated[
+        bool, typer.Option("--version", help="Print the version and stop.", callback=_print_version, is_eager=True)
+    ] = False,
+) -> None:
     """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
     from bot import logs
 

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import site
+import sysconfig
 from pathlib import Path
 
 import yaml
 
 from flows.catalog import Catalog, Documents, Problem
 
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+INSTALLED_CONTENT = Path("share") / "sdm-companion" / "content"
+"""Where an installed wheel puts the content, under its install prefix (pyproject's data-files)."""
+
+
+def _default_content_dir() -> Path:
+    """The checkout's content/ when running from one, else the content the wheel installed."""
+    checkout = Path(__file__).resolve().parent.parent / "content"
+    if checkout.is_dir():
+        return checkout
+    for prefix in (sysconfig.get_path("data"), site.getuserbase()):
+        installed = Path(prefix) / INSTALLED_CONTENT
+        if installed.is_dir():
+            return installed
+    return checkout  # missing: the content check says so, and nothing starts
+
+
+DEFAULT_CONTENT_DIR = _default_content_dir()
 
 
 def read_documents(content_dir: Path) -> Documents:
