@@ -228,6 +228,22 @@ def content_graph(
     typer.echo(mermaid(catalog.flows[flow], language))
 
 
+@app.command()
+def migrate() -> None:
+    """Bring the database up to date (every start does this too; safe to run from many processes at once)."""
+    from bot.storage import migrate as migrations
+    from bot.storage.repository import Storage
+
+    async def main() -> str | None:
+        storage = await Storage.open(Settings().database_url)
+        try:
+            return await storage.database.run_alone(migrations.current)
+        finally:
+            await storage.close()
+
+    typer.echo(f"The database is up to date (schema {asyncio.run(main())}).")
+
+
 from bot.summary.commands import export_command, summary_command  # noqa: E402
 
 app.command("summary")(summary_command)

@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -38,6 +38,10 @@ BASELINE = "2db844cb049d"
 """The first migration: the schema as it was before migrations were kept."""
 
 
+MIGRATION_LOCK = 0x5D3C0A11
+"""PostgreSQL advisory lock key held while migrating (any fixed number the database's other users don't take)."""
+
+
 def upgrade(connection: Connection) -> None:
     """Run every migration this database has not had, on this connection's transaction.
 
@@ -45,6 +49,11 @@ def upgrade(connection: Connection) -> None:
     version recorded) is marked as the baseline first, so its rows are kept.
     """
     settings = config(connection)
+    if connection.dialect.name == "postgresql":
+        # Processes that start together on one database migrate one at a time:
+        # the others wait here, then find nothing left to do. The lock ends with
+        # the transaction the migrations run in.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     if current(connection) is None and inspect(connection).has_table("people"):
         command.stamp(settings, BASELINE)
     command.upgrade(settings, "head")
