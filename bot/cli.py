@@ -7,6 +7,7 @@ companion summary [--person ID] [--format pdf|html|text] [--out FILE]
 companion export [--fhir] [--person ID] [--out FILE]
 companion invite coordinator|facilitator   print a one-time link that grants the role
 companion people / revoke-role ID ROLE     list roles / take one away
+companion audit --person ID    a person's audit trail (who looked at their data, and when)
 companion dispatch [--once]                send due reminders
 """
 
@@ -222,11 +223,12 @@ app.command("summary")(summary_command)
 app.command("export")(export_command)
 
 from bot.reminders.commands import dispatch_command  # noqa: E402
-from bot.roles.commands import invite_command, people_command, revoke_role_command  # noqa: E402
+from bot.roles.commands import audit_command, invite_command, people_command, revoke_role_command  # noqa: E402
 
 app.command("invite")(invite_command)
 app.command("people")(people_command)
 app.command("revoke-role")(revoke_role_command)
+app.command("audit")(audit_command)
 app.command("dispatch")(dispatch_command)
 
 

@@ -198,6 +198,48 @@ def access(connection: Connection, actor_id: int, person_id: int, action: str, n
     return allowed
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the audit trail. An actor of None is the operator, on the command line."""
+
+    at: dt.datetime
+    actor_id: int | None
+    subject_id: int | None
+    action: str
+    allowed: bool
+
+
+def operator_read(connection: Connection, person_id: int, action: str, now: dt.datetime) -> None:
+    """Record that the operator read a person's data on the command line (summary, export, audit)."""
+    _audit(connection, None, person_id, action, True, now)
+
+
+def facilitator_view(connection: Connection, facilitator_id: int, member_ids: list[int], now: dt.datetime) -> None:
+    """Record that a facilitator was shown these members of their group (names, muted, attendance)."""
+    if member_ids:
+        connection.execute(
+            insert(access_log),
+            [
+                {"actor_id": facilitator_id, "subject_id": m, "action": "group_members", "allowed": True, "at": now}
+                for m in member_ids
+            ],
+        )
+
+
+def trail_of(connection: Connection, person_id: int) -> list[AuditEntry]:
+    """Every audit row that names the person, as subject or as actor, oldest first.
+
+    Works after either side erased their account: the ids are kept without a foreign key."""
+    rows = connection.execute(
+        select(
+            access_log.c.at, access_log.c.actor_id, access_log.c.subject_id, access_log.c.action, access_log.c.allowed
+        )
+        .where((access_log.c.subject_id == person_id) | (access_log.c.actor_id == person_id))
+        .order_by(access_log.c.id)
+    ).all()
+    return [AuditEntry(as_utc(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+
 def audit_trail(connection: Connection, person_id: int) -> list[tuple[int | None, str, bool, dt.datetime]]:
     """(actor, action, allowed, when) for every access to a person's data (for their export)."""
     rows = connection.execute(
@@ -209,7 +251,7 @@ def audit_trail(connection: Connection, person_id: int) -> list[tuple[int | None
 
 
 def _audit(
-    connection: Connection, actor_id: int, subject_id: int | None, action: str, allowed: bool, now: dt.datetime
+    connection: Connection, actor_id: int | None, subject_id: int | None, action: str, allowed: bool, now: dt.datetime
 ) -> None:
     connection.execute(
         insert(access_log).values(actor_id=actor_id, subject_id=subject_id, action=action, allowed=allowed, at=now)

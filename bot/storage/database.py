@@ -103,10 +103,12 @@ class Database:
     async def create_schema(self) -> None:
         """Create the tables straight from the models: quick, for tests and benchmarks on
         empty databases. Real databases use :meth:`migrate`, which a test keeps equal."""
+        from bot.storage.audit import install_append_only
         from bot.storage.migrate import stamp_head
 
         def create(connection: Connection) -> None:
             Base.metadata.create_all(connection)
+            install_append_only(connection)
             # The tables are the models' own, so they are at the newest migration.
             stamp_head(connection)
 

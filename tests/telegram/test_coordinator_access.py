@@ -349,3 +349,32 @@ async def test_a_share_that_stops_during_the_last_answer_leaves_the_coordinator_
     assert messages_to(calls, 986) == []
     assert ("what_we_agreed", "withdrawn") in await flows_of(companion, alex_id)
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
+
+
+async def test_a_coordinators_delete_leaves_the_audit_of_what_they_looked_at(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator cannot erase the evidence of their access by erasing their account."""
+    robin = harness.person(1802, "Robin")
+    await agree(robin, companion)
+    await finish(companion, Who("telegram", "1802"), "questions")
+    alex = await make_coordinator(harness, companion, clock, 1801, "Alex Morgan")
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_summary"), alex.last)
+    robin_id, alex_id = await person_id(companion, robin), await person_id(companion, alex)
+    before = [row for row in await audit(companion) if row[1] == robin_id]
+    assert before == [(alex_id, robin_id, "link", True), (alex_id, robin_id, "summary", True)]
+
+    await alex.says("/delete")
+    await alex.taps(ui(companion, "button_tg_delete_yes"))
+    assert await companion.storage.run(lambda tx: tx.person_by_id(alex_id)) is None
+    assert [row for row in await audit(companion) if row[1] == robin_id] == before
+    # Robin's own /mydata still shows who looked.
+    calls = await robin.says("/mydata")
+    (document,) = [call for call in calls if call.method == "sendDocument"]
+    ((_, (_, data)),) = document.files.items()
+    rows = json.loads(data)["other_records"]["access_log"]
+    assert [(r["actor_id"], r["action"]) for r in rows if r["subject_id"] == robin_id] == [
+        (actor, action) for actor, _, action, _ in before
+    ]
