@@ -186,7 +186,8 @@ class RoleGrant(Base):
 
 
 class ShareCode(Base):
-    """A single-use code a person gives their coordinator. Only a hash is kept."""
+    """A single-use code a person gives their coordinator. Only a salted, slow hash is kept
+    (bot/roles/tokens.code_digest), so a stolen database does not give the codes away."""
 
     __tablename__ = "share_codes"
 
@@ -196,6 +197,15 @@ class ShareCode(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class InstallSecret(Base):
+    """A random value made once per database, e.g. the salt of share-code hashes. Never a person's data."""
+
+    __tablename__ = "install_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
 
 
 class CodeFailure(Base):
