@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from bot.storage.database import Database, open_database
+from bot.storage.errors import explain
 from bot.storage.models import AccessLog, Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
 
 people = Person.__table__
@@ -587,10 +588,22 @@ class Storage:
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Storage:
-        """Open the database and bring its tables up to date (migrations keep every row)."""
-        database = open_database(url)
-        if migrate:
-            await database.migrate()
+        """Open the database and bring its tables up to date (migrations keep every row).
+
+        Raises :class:`DatabaseUnavailable` (one clear line) when the database is locked,
+        read-only, full, not a database, from a newer version, or cannot be reached."""
+        database = None
+        try:
+            database = open_database(url)
+            if migrate:
+                await database.migrate()
+        except Exception as error:
+            explained = explain(error, url)
+            if database is not None:
+                await database.dispose()
+            if explained is None:
+                raise
+            raise explained from None
         return cls(database)
 
     async def close(self) -> None:
