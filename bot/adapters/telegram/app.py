@@ -116,6 +116,8 @@ def build_application(
     concurrency: int = DEFAULT_CONCURRENCY,
     features: Sequence[FeatureFactory] = (),
     bot_username: str | None = None,
+    callback_key: bytes | None = None,
+    previous_callback_keys: Sequence[bytes] = (),
 ) -> Application:
     """The companion as a PTB Application (not started): the core, its features, and ``features``."""
     quiet_logs()
@@ -137,7 +139,8 @@ def build_application(
     )
     application = builder.build()
     chat = Chat(application.bot, services.conversation.catalog.ui)
-    core = TelegramCore(services, Signer(token.encode()), chat, bot_username=bot_username)
+    signer = Signer(callback_key or token.encode(), previous_callback_keys)
+    core = TelegramCore(services, signer, chat, bot_username=bot_username)
     application.bot_data["core"] = core
     for make in (*CORE_FEATURES, *features):
         core.add(make(core), reserved=CORE_BUTTONS)
