@@ -7,16 +7,19 @@ companion summary [--person ID] [--format pdf|html|text] [--out FILE]
 companion export [--fhir] [--person ID] [--out FILE]
 companion invite coordinator|facilitator   print a one-time link that grants the role
 companion people / revoke-role ID ROLE     list roles / take one away
+companion audit --person ID    a person's audit trail (who looked at their data, and when)
 companion dispatch [--once]                send due reminders
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -60,6 +63,22 @@ def _guard_output(
     logs.guard_streams()
 
 
+def plain_database_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A database that cannot be used (locked, read-only, full, newer, unreachable) gets one clear
+    line and exit status 1, not a traceback (bot/storage/errors.py)."""
+    from bot.storage.errors import DatabaseUnavailable
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DatabaseUnavailable as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+
+    return guarded
+
+
 def _language_from_environment() -> str:
     for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable, "")
@@ -69,6 +88,7 @@ def _language_from_environment() -> str:
 
 
 @app.command()
+@plain_database_errors
 def chat(
     profile: Annotated[
         str, typer.Option(help="Keep separate answers for different people on this computer.")
@@ -128,12 +148,13 @@ def _checked_catalog(directory: Path | None) -> Catalog:
 
 
 @app.command()
+@plain_database_errors
 def run(
     webhook_url: Annotated[
         str | None, typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
     ] = None,
     listen: Annotated[str, typer.Option(help="Webhook mode: address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Webhook mode: port to listen on.")] = 8443,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Webhook mode: port to listen on (1-65535).")] = 8443,
     path: Annotated[str, typer.Option(help="Webhook mode: URL path to listen on.")] = "telegram",
     webhook_secret: Annotated[
         str | None,
@@ -246,16 +267,20 @@ def migrate() -> None:
 
 from bot.summary.commands import export_command, summary_command  # noqa: E402
 
-app.command("summary")(summary_command)
-app.command("export")(export_command)
+app.command("summary")(plain_database_errors(summary_command))
+app.command("export")(plain_database_errors(export_command))
 
 from bot.reminders.commands import dispatch_command  # noqa: E402
-from bot.roles.commands import invite_command, people_command, revoke_role_command  # noqa: E402
+from bot.roles.commands import audit_command, invite_command, people_command, revoke_role_command  # noqa: E402
 
-app.command("invite")(invite_command)
-app.command("people")(people_command)
-app.command("revoke-role")(revoke_role_command)
-app.command("dispatch")(dispatch_command)
+for name, command in (
+    ("invite", invite_command),
+    ("people", people_command),
+    ("revoke-role", revoke_role_command),
+    ("audit", audit_command),
+    ("dispatch", dispatch_command),
+):
+    app.command(name)(plain_database_errors(command))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,5 +30,20 @@ class Settings(BaseSettings):
     bot_api_url: str | None = None
     """Base URL of a self-hosted Bot API server, e.g. http://localhost:8081/bot"""
     bot_username: str | None = None
+    callback_key: SecretStr | None = None
+    """COMPANION_CALLBACK_KEY: signs the buttons' callback data (at least 32 characters; e.g.
+    ``python3 -c 'import secrets; print(secrets.token_urlsafe(32))'``). Without it the key is
+    derived from the bot token, so a new token breaks every button and a leaked one forges them."""
+    callback_keys_previous: str = ""
+    """COMPANION_CALLBACK_KEYS_PREVIOUS: earlier keys, comma-separated, still accepted while buttons
+    signed with them may be pressed (a rotation: move the old key here, set a new one)."""
     default_language: str = "en"
     default_timezone: str = "Europe/London"
+
+
+def callback_keys(settings: Settings, token: str) -> tuple[bytes, tuple[bytes, ...]]:
+    """The key that signs new buttons and the earlier ones still accepted."""
+    previous = tuple(part.strip().encode() for part in settings.callback_keys_previous.split(",") if part.strip())
+    if settings.callback_key is None or not settings.callback_key.get_secret_value():
+        return token.encode(), previous
+    return settings.callback_key.get_secret_value().encode(), previous

@@ -163,3 +163,40 @@ async def test_the_upgrade_that_stops_id_reuse_keeps_everyones_rows_and_drops_or
     finally:
         await database.drop_schema()
         await database.dispose()
+
+
+async def test_the_upgrade_to_a_lasting_audit_trail_keeps_its_rows_and_makes_it_append_only(database_url: str) -> None:
+    """Migration 0004 drops the cascades from people to access_log (every row kept) and adds the
+    triggers that refuse UPDATE and DELETE."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.roles import sharing
+
+    database = await _empty(database_url)
+    try:
+        await database.run(lambda connection: command.upgrade(migrate.config(connection), "7c1e2f4a8b30"))
+        storage = Storage(database)
+        person = (await storage.run(lambda tx: tx.create_person("telegram", "1", "en", NOW))).id
+        looker = (await storage.run(lambda tx: tx.create_person("telegram", "2", "en", NOW))).id
+        for action in ("link", "summary"):
+            await storage.run(
+                lambda tx, action=action: tx.connection.execute(
+                    sharing.access_log.insert().values(
+                        actor_id=looker, subject_id=person, action=action, allowed=True, at=NOW
+                    )
+                )
+            )
+        await database.migrate()
+        assert await database.run(migrate.current) == migrate.head()
+        assert await database.run(_differences) == []
+        await storage.run(lambda tx: tx.erase_person(looker))
+        trail = await storage.run(lambda tx: sharing.trail_of(tx.connection, person))
+        assert [(e.actor_id, e.action) for e in trail] == [(looker, "link"), (looker, "summary")]
+        with pytest.raises(DBAPIError):
+            await storage.run(lambda tx: tx.connection.execute(text("DELETE FROM access_log")))
+        assert len(await storage.run(lambda tx: sharing.trail_of(tx.connection, person))) == 2
+    finally:
+        await database.drop_schema()
+        await database.dispose()

@@ -1,4 +1,5 @@
-"""Operator commands for roles: ``companion invite``, ``companion people``, ``companion revoke-role``.
+"""Operator commands for roles: ``companion invite``, ``companion people``, ``companion revoke-role``,
+and ``companion audit`` (a person's audit trail, for their subject-access request).
 
 These print for the person running the service (not for service users), so
 their words stay here like the rest of the command line's.
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.roles import grants, tokens
+from bot.roles import grants, sharing, tokens
 from bot.settings import Settings
 from bot.storage.repository import PersonRecord, Storage, Transaction
 
@@ -155,3 +156,31 @@ async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]
     finally:
         await application.bot.shutdown()
         await companion.storage.close()
+
+
+def audit_command(
+    person_id: Annotated[int, typer.Option("--person", help="The person's id (as `companion people` shows it).")],
+) -> None:
+    """List a person's audit trail: who looked at their data, and what they looked at (kept after erasure)."""
+    settings = Settings()
+    now = dt.datetime.now(dt.UTC)
+
+    async def main() -> list[sharing.AuditEntry]:
+        storage = await Storage.open(settings.database_url)
+        try:
+
+            def work(tx: Transaction) -> list[sharing.AuditEntry]:
+                sharing.operator_read(tx.connection, person_id, "operator_audit", now)
+                return sharing.trail_of(tx.connection, person_id)
+
+            return await storage.run(work)
+        finally:
+            await storage.close()
+
+    entries = asyncio.run(main())
+    typer.echo(f"Audit trail of person {person_id} (actor, action, subject; operator = the command line):")
+    for entry in entries:
+        actor = "operator" if entry.actor_id is None else f"person {entry.actor_id}"
+        subject = "-" if entry.subject_id is None else f"person {entry.subject_id}"
+        outcome = "allowed" if entry.allowed else "refused"
+        typer.echo(f"{entry.at:%Y-%m-%d %H:%M:%S} UTC  {actor:<14} {entry.action:<22} {subject:<14} {outcome}")

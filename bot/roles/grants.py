@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from bot.reminders.schedule import as_utc
 from bot.roles import tokens
 from bot.roles.names import COORDINATOR, FACILITATOR, ROLES
-from bot.storage.models import Person, RoleGrant, RoleInvite
+from bot.storage.models import Person, RoleGrant, RoleInvite, Share
 
 __all__ = ["COORDINATOR", "FACILITATOR", "ROLES"]
 INVITE_VALID_FOR = dt.timedelta(days=7)
@@ -26,6 +26,7 @@ INVITE_VALID_FOR = dt.timedelta(days=7)
 invites = RoleInvite.__table__
 roles = RoleGrant.__table__
 people = Person.__table__
+shares = Share.__table__
 
 
 class UnknownRole(ValueError):
@@ -87,9 +88,20 @@ def grant(connection: Connection, person_id: int, role: str, now: dt.datetime) -
     )
 
 
-def revoke(connection: Connection, person_id: int, role: str) -> bool:
-    """Take a role away at once. A coordinator's shares stop working with it (see sharing.can_view)."""
+def revoke(connection: Connection, person_id: int, role: str, now: dt.datetime | None = None) -> bool:
+    """Take a role away at once.
+
+    Taking the coordinator role away also ends every share with them, so a later
+    invite to the same account starts with nobody's summary: consent given to
+    the coordinator before is not brought back without the person being asked.
+    """
     result = connection.execute(delete(roles).where(roles.c.person_id == person_id, roles.c.role == role))
+    if role == COORDINATOR:
+        connection.execute(
+            update(shares)
+            .where(shares.c.coordinator_id == person_id, shares.c.revoked_at.is_(None))
+            .values(revoked_at=now or dt.datetime.now(dt.UTC))
+        )
     return result.rowcount == 1
 
 

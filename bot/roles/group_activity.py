@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 
 from bot.reminders import store
 from bot.reminders.schedule import as_utc
-from bot.roles import groups
+from bot.roles import groups, sharing
 from bot.storage.models import GroupMember, GroupMessage, GroupSession, SessionAttendance, SessionFeedback
 
 members = GroupMember.__table__
@@ -111,14 +111,21 @@ def set_name(connection: Connection, group_id: int, person_id: int, name: str | 
     )
 
 
-def members_of(connection: Connection, facilitator_id: int, group_id: int) -> list[Member]:
-    """The group's members as the facilitator may see them: first name and whether they muted."""
+def members_of(
+    connection: Connection, facilitator_id: int, group_id: int, now: dt.datetime | None = None
+) -> list[Member]:
+    """The group's members as the facilitator may see them: first name and whether they muted.
+
+    Each member shown is written to the audit trail (a facilitator's view of them)."""
     groups.owned(connection, facilitator_id, group_id)
     rows = connection.execute(
         select(members.c.person_id, members.c.name, members.c.muted)
         .where(members.c.group_id == group_id)
         .order_by(members.c.consented_at, members.c.person_id)
     ).all()
+    sharing.facilitator_view(
+        connection, facilitator_id, [row.person_id for row in rows], now or dt.datetime.now(dt.UTC)
+    )
     return [Member(row.person_id, row.name, bool(row.muted)) for row in rows]
 
 
@@ -286,7 +293,7 @@ def save_feedback(
 def report(connection: Connection, facilitator_id: int, group_id: int, now: dt.datetime) -> GroupReport:
     """Attendance and feedback for every session that has begun. Feedback carries no names."""
     record = groups.owned(connection, facilitator_id, group_id)
-    names = {m.person_id: m.name for m in members_of(connection, facilitator_id, group_id)}
+    names = {m.person_id: m.name for m in members_of(connection, facilitator_id, group_id, now)}
     out = []
     for found in sessions_of(connection, facilitator_id, group_id):
         if found.starts_at > now:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from bot.reminders import store
 from bot.reminders.schedule import Lead, as_utc, due_at, local_to_utc, parse_local, zone
-from bot.roles import grants, tokens
+from bot.roles import grants, sharing, tokens
 from bot.storage.models import Group, GroupMember, GroupSession, Person
 
 DEFAULT_LEADS = ["d1", "m120"]
@@ -169,7 +169,10 @@ def set_muted(connection: Connection, person_id: int, group_id: int, muted: bool
     return result.rowcount == 1
 
 
-def member_list(connection: Connection, facilitator_id: int, group_id: int) -> list[MemberRecord]:
+def member_list(
+    connection: Connection, facilitator_id: int, group_id: int, now: dt.datetime | None = None
+) -> list[MemberRecord]:
+    """The members with their chosen names; each one shown is written to the audit trail."""
     owned(connection, facilitator_id, group_id)
     rows = connection.execute(
         select(members.c.person_id, people.c.display_name, members.c.muted)
@@ -177,6 +180,7 @@ def member_list(connection: Connection, facilitator_id: int, group_id: int) -> l
         .where(members.c.group_id == group_id)
         .order_by(members.c.consented_at)
     ).all()
+    sharing.facilitator_view(connection, facilitator_id, [row[0] for row in rows], now or dt.datetime.now(dt.UTC))
     return [MemberRecord(*row) for row in rows]
 
 

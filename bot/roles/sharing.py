@@ -5,7 +5,9 @@
 - A coordinator (the role, granted by invite) enters it, which links them.
   Wrong codes are counted per account: after :data:`MAX_FAILURES` within
   :data:`FAILURE_WINDOW` every code is refused, right or wrong, until the
-  window passes. The answer never says whether a code exists, was used or
+  window passes; and across all accounts (:data:`MAX_GLOBAL_FAILURES`, logged
+  as a warning when it trips). Counting and recording are one step (a lock),
+  so simultaneous guesses cannot all pass the count. The answer never says whether a code exists, was used or
   expired: all are simply "that code did not work".
   With 27⁸ ≈ 2.8 × 10¹¹ codes, 5 guesses an hour per account, and accounts
   that only an operator's invite can create, guessing is not feasible.
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,17 +30,27 @@ from sqlalchemy.engine import Connection
 
 from bot.reminders.schedule import as_utc
 from bot.roles import grants, tokens
-from bot.storage.models import AccessLog, CodeFailure, Person, Share, ShareCode
+from bot.storage.models import AccessLog, CodeFailure, InstallSecret, Person, Share, ShareCode
 
 CODE_VALID_FOR = dt.timedelta(hours=24)
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(hours=1)
+MAX_GLOBAL_FAILURES = 50
+"""Wrong codes from all accounts together within FAILURE_WINDOW, after which every code is refused
+for everyone until the window passes (and the operator is told in the log): many accounts cannot
+add up their guesses."""
+_GUESS_LOCK = 0x5DC0DE
+"""PostgreSQL advisory lock that makes counting and recording wrong codes one step across processes."""
+
+log = logging.getLogger(__name__)
 
 codes = ShareCode.__table__
 failures = CodeFailure.__table__
 shares = Share.__table__
 access_log = AccessLog.__table__
 people = Person.__table__
+secrets = InstallSecret.__table__
+_CODE_SALT = "share_code_salt"
 
 
 class AccessDenied(Exception):
@@ -73,9 +86,10 @@ def create_code(connection: Connection, person_id: int, now: dt.datetime) -> str
     connection.execute(
         update(codes).where(codes.c.person_id == person_id, codes.c.used_at.is_(None)).values(expires_at=now)
     )
+    salt = code_salt(connection)
     while True:
         code = tokens.new_code()
-        hashed = tokens.digest(code)
+        hashed = tokens.code_digest(code, salt)
         if connection.execute(select(codes.c.id).where(codes.c.code_hash == hashed)).first() is None:
             break
     connection.execute(
@@ -84,12 +98,33 @@ def create_code(connection: Connection, person_id: int, now: dt.datetime) -> str
     return code
 
 
-def recent_failures(connection: Connection, person_id: int, now: dt.datetime) -> int:
-    return connection.execute(
-        select(func.count())
-        .select_from(failures)
-        .where(failures.c.person_id == person_id, failures.c.failed_at > now - FAILURE_WINDOW)
-    ).scalar_one()
+def code_salt(connection: Connection) -> bytes:
+    """This database's salt for share-code hashes, made on first use."""
+    insert_for = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    found = connection.execute(select(secrets.c.value).where(secrets.c.name == _CODE_SALT)).scalar_one_or_none()
+    if found is None:
+        connection.execute(
+            insert_for(secrets).values(name=_CODE_SALT, value=tokens.new_salt()).on_conflict_do_nothing()
+        )
+        found = connection.execute(select(secrets.c.value).where(secrets.c.name == _CODE_SALT)).scalar_one()
+    return bytes.fromhex(found)
+
+
+def recent_failures(connection: Connection, person_id: int | None, now: dt.datetime) -> int:
+    """Wrong codes within the window: of one account, or (None) of every account together."""
+    statement = select(func.count()).select_from(failures).where(failures.c.failed_at > now - FAILURE_WINDOW)
+    if person_id is not None:
+        statement = statement.where(failures.c.person_id == person_id)
+    return connection.execute(statement).scalar_one()
+
+
+def _serialise_guesses(connection: Connection) -> None:
+    """One code check at a time, so a burst of simultaneous guesses cannot all pass the count.
+
+    SQLite already runs one writing transaction at a time (BEGIN IMMEDIATE); on PostgreSQL
+    an advisory lock held to the end of the transaction does the same across processes."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_GUESS_LOCK)))
 
 
 def link(connection: Connection, coordinator_id: int, text: str, now: dt.datetime) -> LinkResult:
@@ -97,7 +132,11 @@ def link(connection: Connection, coordinator_id: int, text: str, now: dt.datetim
     if not grants.has_role(connection, coordinator_id, grants.COORDINATOR):
         _audit(connection, coordinator_id, None, "link", False, now)
         return LinkResult("not_allowed")
-    if recent_failures(connection, coordinator_id, now) >= MAX_FAILURES:
+    _serialise_guesses(connection)
+    if (
+        recent_failures(connection, coordinator_id, now) >= MAX_FAILURES
+        or recent_failures(connection, None, now) >= MAX_GLOBAL_FAILURES
+    ):
         _audit(connection, coordinator_id, None, "link", False, now)
         return LinkResult("too_many_tries")
     code = tokens.normalise_code(text)
@@ -106,7 +145,7 @@ def link(connection: Connection, coordinator_id: int, text: str, now: dt.datetim
         person_id = connection.execute(
             update(codes)
             .where(
-                codes.c.code_hash == tokens.digest(code),
+                codes.c.code_hash == tokens.code_digest(code, code_salt(connection)),
                 codes.c.used_at.is_(None),
                 codes.c.expires_at > now,
                 codes.c.person_id != coordinator_id,
@@ -117,6 +156,15 @@ def link(connection: Connection, coordinator_id: int, text: str, now: dt.datetim
     if person_id is None:
         connection.execute(insert(failures).values(person_id=coordinator_id, failed_at=now))
         _audit(connection, coordinator_id, None, "link", False, now)
+        if recent_failures(connection, None, now) == MAX_GLOBAL_FAILURES:
+            # Ids and counts only, never a code.
+            log.warning(
+                "share-code guessing: %d wrong codes from all accounts within %s (the last from person %d);"
+                " every code is refused until the window passes",
+                MAX_GLOBAL_FAILURES,
+                FAILURE_WINDOW,
+                coordinator_id,
+            )
         return LinkResult("invalid")
     insert_for = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     connection.execute(
@@ -198,6 +246,48 @@ def access(connection: Connection, actor_id: int, person_id: int, action: str, n
     return allowed
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the audit trail. An actor of None is the operator, on the command line."""
+
+    at: dt.datetime
+    actor_id: int | None
+    subject_id: int | None
+    action: str
+    allowed: bool
+
+
+def operator_read(connection: Connection, person_id: int, action: str, now: dt.datetime) -> None:
+    """Record that the operator read a person's data on the command line (summary, export, audit)."""
+    _audit(connection, None, person_id, action, True, now)
+
+
+def facilitator_view(connection: Connection, facilitator_id: int, member_ids: list[int], now: dt.datetime) -> None:
+    """Record that a facilitator was shown these members of their group (names, muted, attendance)."""
+    if member_ids:
+        connection.execute(
+            insert(access_log),
+            [
+                {"actor_id": facilitator_id, "subject_id": m, "action": "group_members", "allowed": True, "at": now}
+                for m in member_ids
+            ],
+        )
+
+
+def trail_of(connection: Connection, person_id: int) -> list[AuditEntry]:
+    """Every audit row that names the person, as subject or as actor, oldest first.
+
+    Works after either side erased their account: the ids are kept without a foreign key."""
+    rows = connection.execute(
+        select(
+            access_log.c.at, access_log.c.actor_id, access_log.c.subject_id, access_log.c.action, access_log.c.allowed
+        )
+        .where((access_log.c.subject_id == person_id) | (access_log.c.actor_id == person_id))
+        .order_by(access_log.c.id)
+    ).all()
+    return [AuditEntry(as_utc(r[0]), r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+
 def audit_trail(connection: Connection, person_id: int) -> list[tuple[int | None, str, bool, dt.datetime]]:
     """(actor, action, allowed, when) for every access to a person's data (for their export)."""
     rows = connection.execute(
@@ -209,7 +299,7 @@ def audit_trail(connection: Connection, person_id: int) -> list[tuple[int | None
 
 
 def _audit(
-    connection: Connection, actor_id: int, subject_id: int | None, action: str, allowed: bool, now: dt.datetime
+    connection: Connection, actor_id: int | None, subject_id: int | None, action: str, allowed: bool, now: dt.datetime
 ) -> None:
     connection.execute(
         insert(access_log).values(actor_id=actor_id, subject_id=subject_id, action=action, allowed=allowed, at=now)

@@ -27,6 +27,7 @@ check guards concurrent turns.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -111,10 +112,12 @@ class Database:
     async def create_schema(self) -> None:
         """Create the tables straight from the models: quick, for tests and benchmarks on
         empty databases. Real databases use :meth:`migrate`, which a test keeps equal."""
+        from bot.storage.audit import install_append_only
         from bot.storage.migrate import stamp_head
 
         def create(connection: Connection) -> None:
             Base.metadata.create_all(connection)
+            install_append_only(connection)
             # The tables are the models' own, so they are at the newest migration.
             stamp_head(connection)
 
@@ -137,8 +140,8 @@ class SqliteDatabase(Database):
         database = parsed.database
         self._file: str | None = None
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self._file = str(Path(database).expanduser())
+            _private_file(Path(self._file))
         self._checkpointer: Checkpointer | None = None
         self.url = parsed.render_as_string(hide_password=False)
         self.engine: Engine = create_engine(
@@ -441,6 +444,20 @@ class AsyncDatabase(Database):
         await self.engine.dispose()
 
 
+def _private_file(path: Path) -> None:
+    """Make the database file readable by its owner only (0600), before SQLite opens it.
+
+    SQLite gives the -wal and -shm files the main file's permissions. A new folder is
+    made 0700; an existing file that others could read is narrowed to 0600."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    except PermissionError:
+        pass  # not ours to change (a read-only file or folder): SQLite's own error says so when it opens
+
+
 def open_database(url: str) -> Database:
     if is_sqlite(url):
         return SqliteDatabase(url)
@@ -460,6 +477,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # among the turns that arrive together, which keeps this affordable.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros in the file, not left in free pages (erasure, /delete).
+        cursor.execute("PRAGMA secure_delete=ON")
         # No waiting inside SQLite: SqliteDatabase.run waits for the write lock
         # asynchronously, and in WAL mode nothing blocks a transaction holding it.
         cursor.execute("PRAGMA busy_timeout=0")

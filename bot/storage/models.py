@@ -1,6 +1,7 @@
 """Database tables. Everything about a person hangs off ``people`` and is
 deleted with it (``ON DELETE CASCADE``), so erasing a person is one statement
-and nothing is left behind.
+and nothing is left behind. The exception is the audit trail (``access_log``),
+which names people only by pseudonymous id and is kept (see AccessLog).
 
 A person row exists only after they agreed to the privacy notice: adapters
 never create one before consent.
@@ -190,7 +191,8 @@ class RoleGrant(Base):
 
 
 class ShareCode(Base):
-    """A single-use code a person gives their coordinator. Only a hash is kept."""
+    """A single-use code a person gives their coordinator. Only a salted, slow hash is kept
+    (bot/roles/tokens.code_digest), so a stolen database does not give the codes away."""
 
     __tablename__ = "share_codes"
 
@@ -200,6 +202,15 @@ class ShareCode(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class InstallSecret(Base):
+    """A random value made once per database, e.g. the salt of share-code hashes. Never a person's data."""
+
+    __tablename__ = "install_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
 
 
 class CodeFailure(Base):
@@ -236,13 +247,22 @@ class Share(Base):
 
 
 class AccessLog(Base):
-    """Who looked at whose data, what kind of access, when, and whether it was allowed. Never content."""
+    """Who looked at whose data, what kind of access, when, and whether it was allowed. Never content.
+
+    The one table that does not hang off ``people``: its ids are pseudonyms
+    (people's internal ids, never reused, never a Telegram id) with no foreign
+    key, so a row outlives the account of its actor and of its subject, and an
+    investigation can still read "person 17 viewed person 42's summary" after
+    either erased their data. Append-only: the application only inserts, and
+    triggers refuse UPDATE and DELETE (bot/storage/audit.py). An actor of None
+    is the operator, through the command line.
+    """
 
     __tablename__ = "access_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(32))
     allowed: Mapped[bool]
     at: Mapped[dt.datetime]

@@ -24,7 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from bot.storage.database import Database, open_database
-from bot.storage.models import Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
+from bot.storage.errors import explain
+from bot.storage.models import AccessLog, Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
 
 people = Person.__table__
 runs = Run.__table__
@@ -540,6 +541,20 @@ class Transaction:
                 out.setdefault(table.name, []).extend(
                     {key: _plain(value) for key, value in row.items() if not _secret(key)} for row in rows
                 )
+        # The audit trail names people by id without a foreign key (it outlives them): who looked at
+        # the person's data, and what they looked at themselves.
+        audit = AccessLog.__table__
+        rows = (
+            self.connection.execute(
+                select(audit)
+                .where((audit.c.subject_id == person_id) | (audit.c.actor_id == person_id))
+                .order_by(audit.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        if rows:
+            out["access_log"] = [{key: _plain(value) for key, value in row.items()} for row in rows]
         return out
 
     # --------------------------------------------------------------- helpers
@@ -573,10 +588,22 @@ class Storage:
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Storage:
-        """Open the database and bring its tables up to date (migrations keep every row)."""
-        database = open_database(url)
-        if migrate:
-            await database.migrate()
+        """Open the database and bring its tables up to date (migrations keep every row).
+
+        Raises :class:`DatabaseUnavailable` (one clear line) when the database is locked,
+        read-only, full, not a database, from a newer version, or cannot be reached."""
+        database = None
+        try:
+            database = open_database(url)
+            if migrate:
+                await database.migrate()
+        except Exception as error:
+            explained = explain(error, url)
+            if database is not None:
+                await database.dispose()
+            if explained is None:
+                raise
+            raise explained from None
         return cls(database)
 
     async def close(self) -> None:

@@ -46,6 +46,7 @@ def summary_command(
 
     async def make(companion: object) -> bytes:
         person_id = await _person_id(companion, person, profile)
+        await _audit(companion, person_id, "operator_summary")
         document = await build_summary(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
         print_large = True if large else None  # None: the person's own choice
         if format is Format.pdf:
@@ -79,6 +80,7 @@ def export_command(
         from bot.services.privacy import Privacy
 
         person_id = await _person_id(companion, person, profile)
+        await _audit(companion, person_id, "operator_export_fhir" if fhir else "operator_export")
         if fhir:
             bundle = await export_fhir(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
             return bundle.model_dump_json(indent=2).encode("utf-8")
@@ -102,6 +104,16 @@ async def _person_id(companion: object, person: int | None, profile: str) -> int
     if record is None:
         raise LookupError(f"person {person}" if person is not None else f"console profile '{profile}'")
     return record.id
+
+
+async def _audit(companion: object, person_id: int, action: str) -> None:
+    """The read goes on the person's audit trail (actor: the operator) before anything is read."""
+    import datetime as dt
+
+    from bot.roles import sharing
+
+    now = dt.datetime.now(dt.UTC)
+    await companion.storage.run(lambda tx: sharing.operator_read(tx.connection, person_id, action, now))  # type: ignore[attr-defined]
 
 
 def _run(make: object) -> bytes:

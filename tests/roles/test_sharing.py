@@ -135,7 +135,9 @@ async def test_every_access_is_audited_without_content(storage: Storage, clock, 
     assert columns == {"id", "actor_id", "subject_id", "action", "allowed", "at"}
 
 
-async def test_erasing_a_person_erases_their_shares_codes_and_audit_rows(storage: Storage, clock, new_person) -> None:  # type: ignore[no-untyped-def]
+async def test_erasing_a_person_erases_their_shares_and_codes_and_keeps_the_audit_rows(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
     person = await new_person()
     sam = await coordinator(storage, clock, new_person)
     await link(storage, sam, await code_for(storage, person, clock), clock)
@@ -149,5 +151,62 @@ async def test_erasing_a_person_erases_their_shares_codes_and_audit_rows(storage
     for table in (sharing.shares, sharing.codes, sharing.access_log):
         storage_rows[table.name] = await storage.run(lambda tx, table=table: tx.connection.execute(select(table)).all())
     assert count(sharing.shares) == 0 and count(sharing.codes) == 0
-    assert all(row.subject_id != person for row in storage_rows["access_log"])
+    # The audit trail outlives the person (pseudonymous ids, no cascade): who looked stays on record.
+    assert [(row.actor_id, row.subject_id, row.action) for row in storage_rows["access_log"]] == [(sam, person, "link")]
     assert await storage.run(lambda tx: grants.roles_of(tx.connection, sam)) == {"coordinator"}
+
+
+async def test_simultaneous_wrong_codes_are_counted_one_at_a_time(storage: Storage, clock, new_person) -> None:  # type: ignore[no-untyped-def]
+    """Twenty wrong codes at once from one account: no more than the limit are evaluated
+    (on PostgreSQL the transactions really run side by side)."""
+    import asyncio
+
+    sam = await coordinator(storage, clock, new_person)
+    results = await asyncio.gather(*(link(storage, sam, f"ZZZZ{n:0>4}".replace("0", "Z"), clock) for n in range(20)))
+    assert sorted(r.status for r in results).count("invalid") == sharing.MAX_FAILURES
+    assert await storage.run(lambda tx: sharing.recent_failures(tx.connection, sam, clock())) == sharing.MAX_FAILURES
+
+
+async def test_a_global_limit_stops_many_accounts_adding_up_their_guesses(
+    storage: Storage, clock, new_person, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    person = await new_person()
+    real = await code_for(storage, person, clock)
+    accounts = sharing.MAX_GLOBAL_FAILURES // sharing.MAX_FAILURES
+    with caplog.at_level(logging.WARNING, logger="bot.roles.sharing"):
+        for _ in range(accounts):
+            guesser = await coordinator(storage, clock, new_person)
+            for _ in range(sharing.MAX_FAILURES):
+                assert (await link(storage, guesser, "ZZZZ-ZZZZ", clock)).status == "invalid"
+    tripped = [r for r in caplog.records if "share-code guessing" in r.getMessage()]
+    assert len(tripped) == 1 and "ZZZZ" not in tripped[0].getMessage()
+    # A fresh account with the right code is refused too, until the window passes.
+    honest = await coordinator(storage, clock, new_person)
+    assert (await link(storage, honest, real, clock)).status == "too_many_tries"
+    clock.advance(hours=1, seconds=1)
+    assert (await link(storage, honest, real, clock)).status == "linked"
+
+
+async def test_code_hashes_are_salted_per_database_and_slow(storage: Storage, clock, new_person, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A stolen database does not give codes away to a quick offline search."""
+    import hashlib
+
+    from tests.conftest import _fresh_storage
+
+    person = await new_person()
+    code = await code_for(storage, person, clock)
+    (stored,) = await storage.run(lambda tx: tx.connection.execute(select(sharing.codes.c.code_hash)).scalars().all())
+    assert stored != hashlib.sha256(code.encode()).hexdigest()
+    salt = await storage.run(lambda tx: sharing.code_salt(tx.connection))
+    assert len(salt) == 16 and stored == tokens.code_digest(code, salt)
+    assert tokens.SCRYPT_N >= 2**12
+    # Another database has its own salt: the same code hashes differently there.
+    other = await _fresh_storage(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        assert await other.run(lambda tx: sharing.code_salt(tx.connection)) != salt
+    finally:
+        await other.close()
+    sam = await coordinator(storage, clock, new_person)
+    assert (await link(storage, sam, code, clock)).status == "linked"

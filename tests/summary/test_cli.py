@@ -115,3 +115,28 @@ def test_summary_text_is_the_whole_summary_and_large_print_is_14_pt(
     for page in pypdf.PdfReader(io.BytesIO(out.read_bytes())).pages:
         page.extract_text(visitor_text=visit)
     assert 14.0 in sizes and 11.0 not in sizes
+
+
+def test_operator_reads_are_audited_and_companion_audit_lists_them(cli_env: int) -> None:
+    runner = CliRunner()
+    for command in (
+        ["summary", "--person", str(cli_env), "--format", "text"],
+        ["export", "--person", str(cli_env)],
+        ["export", "--fhir", "--person", str(cli_env)],
+    ):
+        assert runner.invoke(app, command).exit_code == 0
+    result = runner.invoke(app, ["audit", "--person", str(cli_env)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if " UTC " in line]
+    subject = ["person", str(cli_env)]
+    assert [line.split()[3:7] for line in lines] == [
+        ["operator", "operator_summary", *subject],
+        ["operator", "operator_export", *subject],
+        ["operator", "operator_export_fhir", *subject],
+        ["operator", "operator_audit", *subject],  # reading the trail is itself a read
+    ]
+    assert all(line.endswith("allowed") for line in lines)
+    # The person's own export shows what the operator read.
+    exported = json.loads(runner.invoke(app, ["export", "--person", str(cli_env)]).output)
+    actions = [row["action"] for row in exported["other_records"]["access_log"]]
+    assert actions[:4] == ["operator_summary", "operator_export", "operator_export_fhir", "operator_audit"]

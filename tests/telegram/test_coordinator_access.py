@@ -349,3 +349,61 @@ async def test_a_share_that_stops_during_the_last_answer_leaves_the_coordinator_
     assert messages_to(calls, 986) == []
     assert ("what_we_agreed", "withdrawn") in await flows_of(companion, alex_id)
     assert not any(flow == "what_we_agreed" for flow, _ in await flows_of(companion, robin_id))
+
+
+async def test_a_coordinators_delete_leaves_the_audit_of_what_they_looked_at(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """A coordinator cannot erase the evidence of their access by erasing their account."""
+    robin = harness.person(1802, "Robin")
+    await agree(robin, companion)
+    await finish(companion, Who("telegram", "1802"), "questions")
+    alex = await make_coordinator(harness, companion, clock, 1801, "Alex Morgan")
+    await link(harness, companion, clock, robin, alex)
+    await alex.says("/people")
+    await alex.taps(ui(companion, "button_roles_summary"), alex.last)
+    robin_id, alex_id = await person_id(companion, robin), await person_id(companion, alex)
+    before = [row for row in await audit(companion) if row[1] == robin_id]
+    assert before == [(alex_id, robin_id, "link", True), (alex_id, robin_id, "summary", True)]
+
+    await alex.says("/delete")
+    await alex.taps(ui(companion, "button_tg_delete_yes"))
+    assert await companion.storage.run(lambda tx: tx.person_by_id(alex_id)) is None
+    assert [row for row in await audit(companion) if row[1] == robin_id] == before
+    # Robin's own /mydata still shows who looked.
+    calls = await robin.says("/mydata")
+    (document,) = [call for call in calls if call.method == "sendDocument"]
+    ((_, (_, data)),) = document.files.items()
+    rows = json.loads(data)["other_records"]["access_log"]
+    assert [(r["actor_id"], r["action"]) for r in rows if r["subject_id"] == robin_id] == [
+        (actor, action) for actor, _, action, _ in before
+    ]
+
+
+async def test_a_revoked_and_reinvited_coordinator_starts_with_no_shares(
+    harness: TelegramHarness, companion: Companion, clock
+) -> None:  # type: ignore[no-untyped-def]
+    robin = harness.person(1902, "Robin")
+    await agree(robin, companion)
+    await finish(companion, Who("telegram", "1902"), "questions")
+    alex = await make_coordinator(harness, companion, clock, 1901, "Alex Morgan")
+    await link(harness, companion, clock, robin, alex)
+    alex_id = await person_id(companion, alex)
+    # As `companion revoke-role` does it.
+    await companion.storage.run(lambda tx: grants.revoke(tx.connection, alex_id, grants.COORDINATOR))
+    # Robin sees at once that Alex can no longer see the summary.
+    await robin.says("/sharing")
+    assert robin.last["text"] == ui(companion, "roles_sharing_none")
+
+    # The operator invites the same account again: nobody's summary comes back with the role.
+    token = await companion.storage.run(lambda tx: grants.create_invite(tx.connection, grants.COORDINATOR, clock()))
+    await alex.says(f"/start {token}")
+    assert await companion.storage.run(lambda tx: grants.has_role(tx.connection, alex_id, grants.COORDINATOR))
+    calls = await alex.says("/people")
+    assert alex.last["text"] == ui(companion, "roles_people_none")
+    assert sent(calls, "sendDocument") == []
+    robin_id = await person_id(companion, robin)
+    assert not await companion.storage.run(lambda tx: sharing.can_view(tx.connection, alex_id, robin_id))
+    # Robin can choose to share again, with a new code.
+    await link(harness, companion, clock, robin, alex)
+    assert await companion.storage.run(lambda tx: sharing.can_view(tx.connection, alex_id, robin_id))

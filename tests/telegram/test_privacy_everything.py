@@ -114,5 +114,11 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
     await sam.taps(ui(companion, "button_tg_delete_yes"))
     after = await companion.storage.run(lambda tx: tx.rows_referring_to(sam_id))
     assert after == {name: 0 for name in after}
+    # Except the audit trail, which names Sam by pseudonymous id only and outlives the account.
+    trail = await companion.storage.run(lambda tx: sharing.trail_of(tx.connection, sam_id))
+    assert [(e.actor_id, e.action) for e in trail if e.subject_id == sam_id][:2] == [
+        (coordinator_id, "link"),
+        (coordinator_id, "summary"),
+    ]
     # The coordinator and facilitator still exist; only Sam's traces are gone.
     assert await companion.storage.run(lambda tx: tx.person_by_id(coordinator_id)) is not None

@@ -29,6 +29,27 @@ def test_webhook_mode_refuses_to_start_without_a_secret(monkeypatch: pytest.Monk
     assert "123:abc" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--webhook-secret", "x"], "use at least 32"),
+        (["--webhook-secret", "a" * 31], "use at least 32"),
+        (["--webhook-secret", "a" * 40, "--port", "99999"], "Invalid value for '--port'"),
+        (["--webhook-secret", "a" * 40, "--port", "0"], "Invalid value for '--port'"),
+    ],
+)
+def test_webhook_mode_refuses_a_short_secret_and_a_port_out_of_range(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, tmp_path, arguments: list[str], expected: str
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("COMPANION_WEBHOOK_SECRET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "--webhook-url", "https://example.org/hook", *arguments])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output and "123:abc" not in result.output
+
+
 def _unused_port() -> int:
     import socket
 

@@ -92,7 +92,9 @@ def free_port() -> int:
 async def test_webhook_refuses_requests_without_the_secret_and_handles_the_right_one(companion: Companion) -> None:
     request = RecordingRequest()
     application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
-    options = WebhookOptions(url="https://example.org/telegram", secret_token="s3cret-token_1", port=free_port())
+    options = WebhookOptions(
+        url="https://example.org/telegram", secret_token="s3cret-token_1-long-enough-for-the-rule", port=free_port()
+    )
     body = {
         "update_id": 9001,
         "message": {
@@ -140,6 +142,11 @@ def test_webhook_mode_needs_a_secret() -> None:
         WebhookOptions(url="https://example.org/x", secret_token="")
     with pytest.raises(ValueError):
         WebhookOptions(url="https://example.org/x", secret_token="has spaces!")
+    with pytest.raises(ValueError, match="at least 32"):
+        WebhookOptions(url="https://example.org/x", secret_token="s" * 31)
+    with pytest.raises(ValueError, match="65535"):
+        WebhookOptions(url="https://example.org/x", secret_token="s" * 32, port=99999)
+    assert WebhookOptions(url="https://example.org/x", secret_token="s" * 32).port == 8443
 
 
 async def test_commands_are_registered_in_english_and_swedish(harness: TelegramHarness, companion: Companion) -> None:

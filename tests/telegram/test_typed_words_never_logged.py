@@ -37,7 +37,7 @@ from tests.telegram.harness import TelegramHarness
 from tests.telegram.local_api import LocalBotApi
 
 WORDS = "I stopped my lithium last week and nobody knows"
-SECRET = "webhook-secret-for-the-test"
+SECRET = "webhook-secret-for-the-test-of-32-characters"
 UPDATE_ID = 424242
 
 

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
@@ -41,6 +44,12 @@ SEND_CONNECTIONS = 256
 RATE_LIMIT_RETRIES = 3
 """How often a send is retried after Telegram says RetryAfter (flood control)."""
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_MINIMUM = 32
+"""Telegram accepts 1-256 characters; fewer than 32 of these 64 symbols can be guessed by whoever
+can reach the port (32 give 192 bits)."""
+log = logging.getLogger(__name__)
+GUARD_GROUP = -1000
+"""The handler group of the checks every update passes first (lower groups run first)."""
 
 
 def quiet_logs() -> None:
@@ -67,9 +76,16 @@ class WebhookOptions:
     def __post_init__(self) -> None:
         if not self.secret_token or not _SECRET.match(self.secret_token):
             raise ValueError(
-                "webhook mode needs a secret token of 1-256 characters A-Z, a-z, 0-9, _ or - "
+                f"webhook mode needs a secret token of {SECRET_MINIMUM}-256 characters A-Z, a-z, 0-9, _ or - "
                 "(COMPANION_WEBHOOK_SECRET or --webhook-secret)"
             )
+        if len(self.secret_token) < SECRET_MINIMUM:
+            raise ValueError(
+                f"the webhook secret has {len(self.secret_token)} characters; use at least {SECRET_MINIMUM}"
+                " (for example: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"--port must be between 1 and 65535, not {self.port}")
 
     def arguments(self) -> dict[str, Any]:
         """Keyword arguments for Application.run_webhook / Updater.start_webhook."""
@@ -100,6 +116,8 @@ def build_application(
     concurrency: int = DEFAULT_CONCURRENCY,
     features: Sequence[FeatureFactory] = (),
     bot_username: str | None = None,
+    callback_key: bytes | None = None,
+    previous_callback_keys: Sequence[bytes] = (),
 ) -> Application:
     """The companion as a PTB Application (not started): the core, its features, and ``features``."""
     quiet_logs()
@@ -121,7 +139,8 @@ def build_application(
     )
     application = builder.build()
     chat = Chat(application.bot, services.conversation.catalog.ui)
-    core = TelegramCore(services, Signer(token.encode()), chat, bot_username=bot_username)
+    signer = Signer(callback_key or token.encode(), previous_callback_keys)
+    core = TelegramCore(services, signer, chat, bot_username=bot_username)
     application.bot_data["core"] = core
     for make in (*CORE_FEATURES, *features):
         core.add(make(core), reserved=CORE_BUTTONS)
@@ -149,7 +168,28 @@ def _button(function: ButtonFunction) -> CommandFunction:
     return handle
 
 
+def not_the_chats_owner(update: Update) -> bool:
+    """A private chat's only other member is the bot: an update there from anyone else is forged
+    (or a press on a message that reached another chat), and must change nothing anywhere."""
+    chat, user = update.effective_chat, update.effective_user
+    return chat is not None and user is not None and chat.type == ChatType.PRIVATE and chat.id != user.id
+
+
+async def ignore_foreign(update: object, _context: Any) -> None:
+    """Before every other handler: drop updates whose sender is not the private chat's owner.
+    Logged by ids only, never what they held."""
+    if isinstance(update, Update) and not_the_chats_owner(update):
+        chat, user = update.effective_chat, update.effective_user
+        assert chat is not None and user is not None
+        log.warning(
+            "update %d ignored: sender %d is not the owner of private chat %d", update.update_id, user.id, chat.id
+        )
+        raise ApplicationHandlerStop
+
+
 def add_handlers(application: Application, core: TelegramCore) -> None:
+    # A group of its own, before any other: PTB runs the first matching handler of each group.
+    application.add_handler(TypeHandler(Update, ignore_foreign), group=GUARD_GROUP)
     # Each feature's buttons by their kind (PTB matches the pattern); the core takes the rest.
     for feature in core.features:
         for kind, pressed in feature.buttons.items():

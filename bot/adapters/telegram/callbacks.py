@@ -37,10 +37,16 @@ class Callback:
 
 
 class Signer:
-    """Makes and checks the per-question tokens. The key never leaves the process."""
+    """Makes and checks the per-question tokens. The keys never leave the process.
 
-    def __init__(self, key: bytes) -> None:
-        self._key = hashlib.sha256(b"sdm-companion callback key\0" + key).digest()
+    ``key`` signs new buttons; ``previous`` keys are still accepted, so buttons already
+    in people's chats keep working while a key is rotated (COMPANION_CALLBACK_KEY and
+    COMPANION_CALLBACK_KEYS_PREVIOUS, see bot/settings.py).
+    """
+
+    def __init__(self, key: bytes, previous: Iterable[bytes] = ()) -> None:
+        self._key = _derive(key)
+        self._previous = tuple(_derive(old) for old in previous if old and old != key)
         # A token depends only on the question and the button, and every turn checks
         # one and makes several: keep the most recent (bounded, so made-up data cannot grow it).
         self._tokens = functools.lru_cache(maxsize=TOKENS_KEPT)(self._token)
@@ -48,8 +54,9 @@ class Signer:
     def token(self, flow_id: str, step: str, button: str) -> str:
         return self._tokens(flow_id, step, button)
 
-    def _token(self, flow_id: str, step: str, button: str) -> str:
-        digest = hmac.new(self._key, f"{flow_id}\0{step}\0{button}".encode(), hashlib.sha256).digest()
+    def _token(self, flow_id: str, step: str, button: str, key: bytes | None = None) -> str:
+        message = f"{flow_id}\0{step}\0{button}".encode()
+        digest = hmac.new(key or self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:6]).decode()[:TOKEN_LENGTH]
 
     def flow_button(self, flow_id: str, step: str, button: str) -> str:
@@ -59,7 +66,16 @@ class Signer:
         return data
 
     def matches(self, callback: Callback, flow_id: str, step: str) -> bool:
-        return hmac.compare_digest(callback.token, self.token(flow_id, step, callback.value))
+        if hmac.compare_digest(callback.token, self.token(flow_id, step, callback.value)):
+            return True
+        return any(
+            hmac.compare_digest(callback.token, self._token(flow_id, step, callback.value, old))
+            for old in self._previous
+        )
+
+
+def _derive(key: bytes) -> bytes:
+    return hashlib.sha256(b"sdm-companion callback key\0" + key).digest()
 
 
 def simple(kind: str, value: str) -> str:

@@ -24,6 +24,8 @@ def feature(core: Core) -> Feature:
         if message is None or user is None:
             return
         who = who_of(user)
+        if await conversation.person(who) is not None and not await conversation.claim(who, update.update_id):
+            return  # a redelivered update: the file went once already
         data = await privacy.export(who)
         language = await core.language_of(who, user.language_code)
         if data is None:

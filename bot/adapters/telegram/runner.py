@@ -12,13 +12,14 @@ import logging
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot import logs
 from bot.adapters.telegram import coordinator, groups, invites, reminders, sharing
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 from bot.adapters.telegram.features import FeatureFactory
 from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_services
-from bot.settings import Settings
+from bot.settings import Settings, callback_keys
 
 NO_TOKEN = """No Telegram bot token is set.
 
@@ -101,12 +102,23 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
     asyncio.set_event_loop(loop)
     services = loop.run_until_complete(open_services(settings, catalog))
     companion = services.conversation
+    token = settings.telegram_bot_token.get_secret_value()
+    key, previous = callback_keys(settings, token)
+    if settings.callback_key is None:
+        logging.getLogger(__name__).warning(
+            "COMPANION_CALLBACK_KEY is not set: buttons are signed with a key derived from the bot token"
+        )
+    for secret in (key, *previous):
+        if secret.decode() != token:
+            logs.keep_secret(secret.decode(), "[callback key]")
     application = build_application(
         services,
-        settings.telegram_bot_token.get_secret_value(),
+        token,
         base_url=settings.bot_api_url,
         features=FEATURES,
         bot_username=settings.bot_username,
+        callback_key=key,
+        previous_callback_keys=previous,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, companion)
