@@ -50,7 +50,8 @@ def upgrade() -> None:
             pass
     else:
         for key in sa.inspect(bind).get_foreign_keys("access_log"):
-            op.drop_constraint(key["name"], "access_log", type_="foreignkey")
+            if key["name"]:  # PostgreSQL names every constraint
+                op.drop_constraint(key["name"], "access_log", type_="foreignkey")
     install_append_only(bind)
 
 
