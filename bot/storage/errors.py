@@ -8,6 +8,7 @@ with status 1. The message names the database without its password.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
@@ -40,6 +41,10 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
             return DatabaseUnavailable(
                 f"Cannot use {place}: another program holds its lock. Try again in a moment, or stop the other program."
             )
+        if "unable to open" in text and _sqlite_path(url).is_dir():
+            return DatabaseUnavailable(
+                f"Cannot open {place}: a folder is where the file should be. Check the path in COMPANION_DATABASE_URL."
+            )
         if "readonly" in text or "read-only" in text or "unable to open" in text:
             return DatabaseUnavailable(
                 f"Cannot write to {place}: check that its folder and file are writable by this user "
@@ -67,6 +72,10 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
             " the user, its password and the database name."
         )
     return None
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(make_url(url).database or "")
 
 
 def _root(error: BaseException) -> BaseException:
