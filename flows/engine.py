@@ -24,7 +24,7 @@ from typing import Any, Literal
 from transitions import Machine
 
 from flows.catalog import Catalog
-from flows.schema import END, QUOTE, Flow, Step, StepType
+from flows.schema import END, NONE_OPTION, QUOTE, Flow, Step, StepType
 
 AGAIN = "__again"
 """Suffix of the machine state that asks "add another?" after a repeating step."""
@@ -467,6 +467,9 @@ class Engine:
                 self._reask(flow, step, turn, "pick_limit", context, limit=step.max_picks)
                 return
             position.ticks = [*position.ticks, chosen]
+            if step.can_say_none:
+                # "None of these" stands alone: it unticks the others, and another tick unticks it.
+                position.ticks = [tick for tick in position.ticks if (tick == NONE_OPTION) == (chosen == NONE_OPTION)]
         elif not wanted and ticked:
             position.ticks = [tick for tick in position.ticks if tick != chosen]
         turn.prompt = self._prompt(flow, step, position, context)
@@ -694,6 +697,7 @@ class Engine:
                 button.id: button.label
                 for button in self._options(flow, source_step, Position(flow.id, source, answers), Context(language))
             }
+            labels.update(_in_full(source_step, language))
             return [Button(item, labels.get(item, item)) for item in values]
         return [Button(f"{source}.{index}", str(item)) for index, item in enumerate(values, start=1)]
 
@@ -710,6 +714,7 @@ class Engine:
                 button.id: button.label
                 for button in self._options(flow, step, Position(flow.id, step_id, answers), Context(language))
             }
+            labels.update(_in_full(step, language))
             values = value if isinstance(value, list) else [value]
             return ", ".join(labels.get(str(item), str(item)) for item in values)
         if step.type is StepType.date:
@@ -787,6 +792,11 @@ def _is_static(step: Step) -> bool:
     texts = [step.say, step.suggest, step.repeat.ask if step.repeat else None]
     quotes = any("{" in value for text in texts if text for value in text.translations().values() if value)
     return not quotes and not step.options_from
+
+
+def _in_full(step: Step, language: str) -> dict[str, str]:
+    """Options whose button says them shorter, in their whole wording (for summaries and quotes)."""
+    return {option.id: option.words(language) for option in step.options if option.in_full is not None}
 
 
 def _copy(position: Position) -> Position:

@@ -40,6 +40,9 @@ from flows.safety import NOTHING, Answer, Assessment, Decision, Response, Safety
 from flows.schema import LANGUAGES, StepType, quoted_flows
 
 MAX_ATTEMPTS = 8
+DEFAULT_TIMEZONE = "Europe/London"
+TIMEZONES = {"en": "Europe/London", "sv": "Europe/Stockholm"}
+"""A person's time zone until they choose one: their language's (the companion serves the UK and Sweden)."""
 STOPPING_MEDICINE = "stopping_medicine"
 """The mark on an answer in which the person says they have stopped, or are stopping, a medicine."""
 
@@ -174,9 +177,13 @@ class Companion:
     async def person(self, who: Who) -> PersonRecord | None:
         return await self.storage.run(lambda tx: tx.person(who.channel, who.external_id))
 
-    async def join(self, who: Who, language: str = "en", timezone: str = "Europe/London") -> PersonRecord:
-        """Create the person's record. Call only after they agreed to the privacy notice."""
+    async def join(self, who: Who, language: str = "en", timezone: str | None = None) -> PersonRecord:
+        """Create the person's record. Call only after they agreed to the privacy notice.
+
+        Without a ``timezone`` the person gets their language's (:data:`TIMEZONES`): reminders
+        and "today" for someone speaking Swedish follow Stockholm's clock, not London's."""
         language = language if language in LANGUAGES else "en"
+        timezone = timezone or TIMEZONES.get(language, DEFAULT_TIMEZONE)
         now = self.clock()
         return await self.storage.run(
             lambda tx: tx.create_person(who.channel, who.external_id, language, now, timezone)
@@ -190,7 +197,11 @@ class Companion:
             person = tx.person(who.channel, who.external_id)
             if person is None:
                 return False
-            tx.update_person(person.id, language=language)
+            changes: dict[str, Any] = {"language": language}
+            if person.timezone == TIMEZONES.get(person.language, DEFAULT_TIMEZONE):
+                # Still the old language's own time zone, never one chosen: it follows the language.
+                changes["timezone"] = TIMEZONES.get(language, DEFAULT_TIMEZONE)
+            tx.update_person(person.id, **changes)
             return True
 
         return await self.storage.run(work)
@@ -601,9 +612,9 @@ class Companion:
     def _local_date(moment: dt.datetime, person: PersonRecord | None) -> dt.date:
         """The date where the person lives (a turn at 00:30 in Stockholm is already tomorrow)."""
         try:
-            zone = ZoneInfo(person.timezone if person else "Europe/London")
+            zone = ZoneInfo(person.timezone if person else DEFAULT_TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("Europe/London")
+            zone = ZoneInfo(DEFAULT_TIMEZONE)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(zone).date()
