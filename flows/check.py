@@ -161,7 +161,7 @@ def _check_condition_value(
 
 
 def _texts_of(step: Step) -> Iterator[tuple[str, Text]]:
-    for name in ("say", "why", "suggest", "summary_label", "min_label", "max_label"):
+    for name in ("say", "why", "suggest", "reminded", "summary_label", "min_label", "max_label"):
         value = getattr(step, name)
         if value is not None:
             yield name, value

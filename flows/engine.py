@@ -109,6 +109,9 @@ class Context:
     language: str = "en"
     today: dt.date = field(default_factory=dt.date.today)
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reminded: bool = False
+    """The person has had the reminder not to stop medicine suddenly today, so a
+    ``stop_reminder`` message says its ``reminded`` words instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ class Turn:
     saved: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
     """Why the input was not accepted (a ui text key), or None."""
+    reminded: bool = False
+    """This turn gave the reminder not to stop medicine suddenly (a ``stop_reminder`` message)."""
 
 
 class _Model:
@@ -535,8 +540,10 @@ class Engine:
                 return
             step_id, asking_again = step_of(position.step)
             step = self._steps[flow.id][step_id]
+            if step.stop_reminder and not context.reminded:
+                turn.reminded = True
             if step.type is StepType.message and not step.wait:
-                turn.messages.append(self._quote(flow, step.say.get(context.language), position, context))
+                turn.messages.append(self._quote(flow, self._said(step, context), position, context))
                 position.step = machine.next_state(position.step, position.answers)
                 continue
             if (
@@ -592,7 +599,7 @@ class Engine:
             return Prompt(
                 step=position.step, kind=StepType.yes_no, text=text, options=options, navigation=tuple(navigation)
             )
-        text = self._quote(flow, step.say.get(language), position, context)
+        text = self._quote(flow, self._said(step, context), position, context)
         options: list[Button] = []
         hint: str | None = None
         if step.type is StepType.message:
@@ -654,6 +661,13 @@ class Engine:
             max_length=step.max_length if step.type is StepType.text else None,
             hint=hint,
         )
+
+    @staticmethod
+    def _said(step: Step, context: Context) -> str:
+        """A step's words; a reminder not to stop suddenly is said once a day, then its short form."""
+        if step.stop_reminder and context.reminded and step.reminded is not None:
+            return step.reminded.get(context.language)
+        return step.say.get(context.language)
 
     def _options(self, flow: Flow, step: Step, position: Position, context: Context) -> list[Button]:
         """The buttons for a step: its fixed options (built once per language) plus earlier answers."""
@@ -791,7 +805,7 @@ def _is_static(step: Step) -> bool:
     """True if the step's prompt never depends on the person's answers."""
     texts = [step.say, step.suggest, step.repeat.ask if step.repeat else None]
     quotes = any("{" in value for text in texts if text for value in text.translations().values() if value)
-    return not quotes and not step.options_from
+    return not quotes and not step.options_from and not step.stop_reminder
 
 
 def _in_full(step: Step, language: str) -> dict[str, str]:

@@ -184,6 +184,12 @@ class Step(BaseModel):
     # message
     wait: bool = False
     """For a message: wait for a "Next" button before going on (paces teaching)."""
+    stop_reminder: bool = False
+    """For a message: it reminds the person not to stop or change medicine suddenly without
+    their prescriber. The reminder is given at most once a day (wherever it comes up: any flow,
+    or a message in which they say they stopped); after that the step says ``reminded``."""
+    reminded: LocalText | None = None
+    """What a ``stop_reminder`` message says instead once the person has had the reminder that day."""
     # text
     max_length: Annotated[int, Field(ge=1, le=3000)] = 500
     suggest: LocalText | None = None
@@ -234,6 +240,12 @@ class Step(BaseModel):
             raise ValueError("only text steps can suggest an answer")
         if self.max_picks is not None and kind is not StepType.checklist:
             raise ValueError("max_picks is only for checklists")
+        if self.stop_reminder and kind is not StepType.message:
+            raise ValueError("only a message can be a stop_reminder")
+        if self.stop_reminder and self.reminded is None:
+            raise ValueError("a stop_reminder message needs 'reminded': what it says once the person has been told")
+        if self.reminded is not None and not self.stop_reminder:
+            raise ValueError("'reminded' is only for a message with stop_reminder: true")
         if kind is StepType.message and self.required:
             raise ValueError("a message cannot be required")
         return self

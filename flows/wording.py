@@ -81,7 +81,7 @@ def _flow_texts(file: str, flow: Flow) -> Iterator[Shown]:
     for name in ("title", "description", "done"):
         yield from _text(file, None, name, getattr(flow, name))
     for step in flow.steps:
-        for name in ("say", "why", "suggest", "summary_label", "min_label", "max_label"):
+        for name in ("say", "why", "suggest", "reminded", "summary_label", "min_label", "max_label"):
             yield from _text(file, step.id, name, getattr(step, name))
         if step.repeat is not None:
             yield from _text(file, step.id, "repeat.ask", step.repeat.ask)
@@ -118,10 +118,40 @@ def shown_texts(catalog: Catalog) -> Iterator[Shown]:
             yield from _walk(name, data)
 
 
+def check_stop_reminders(catalog: Catalog) -> Iterator[Problem]:
+    """The reminder not to stop suddenly is only in ``stop_reminder`` messages, which the
+    engine gives once a day; their ``reminded`` words do not repeat it."""
+    data = catalog.extra.get(WORDING_FILE)
+    words = data.get("stop_reminder_words") if isinstance(data, dict) else None
+    if not isinstance(words, dict):
+        return
+    patterns = {
+        language: [re.compile(r"(?<!\w)" + re.escape(str(word)), re.IGNORECASE) for word in listed or ()]
+        for language, listed in words.items()
+    }
+    for flow_id, flow in catalog.flows.items():
+        file = catalog.files[flow_id]
+        for shown in _flow_texts(file, flow):
+            step = flow.step(shown.step) if shown.step else None
+            if step is not None and step.stop_reminder and shown.field == "say":
+                continue
+            if any(pattern.search(shown.text) for pattern in patterns.get(shown.language, ())):
+                where = "its 'reminded' words" if shown.field == "reminded" else f"{shown.field} ({shown.language})"
+                yield Problem(
+                    file,
+                    shown.step,
+                    f"{where} tell the person not to stop medicine suddenly. That reminder is given once a "
+                    "day: say it in a message with stop_reminder: true (and short 'reminded' words for the "
+                    "second time), not here",
+                )
+
+
 def check_wording(catalog: Catalog) -> Iterator[Problem]:
-    """A problem for every phrase to avoid, where it is written and what to write instead."""
+    """A problem for every phrase to avoid, where it is written and what to write instead;
+    and for a reminder not to stop suddenly outside a ``stop_reminder`` message."""
     avoid, problems = rules(catalog)
     yield from problems
+    yield from check_stop_reminders(catalog)
     if not avoid:
         return
     compiled = [(rule, rule.pattern()) for rule in avoid]

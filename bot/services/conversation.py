@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -164,6 +164,11 @@ class Companion:
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
         self._finished: dict[str, list[FinishedListener]] = {}
+        self._reminding = frozenset(
+            flow_id for flow_id, flow in self.catalog.flows.items() if any(step.stop_reminder for step in flow.steps)
+        )
+        """Flows with a reminder not to stop medicine suddenly (given once a day): only their turns
+        read whether the person has had it today."""
         self._role_flows = frozenset(form.flow for form in forms.FORMS if form.for_role)
 
     def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
@@ -255,7 +260,9 @@ class Companion:
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             person = conversation.person
-            context = self._context(person, now, self._earlier(tx, person.id, flow_id))
+            context = self._context(
+                person, now, self._earlier(tx, person.id, flow_id), self._reminded(tx, person, flow_id, now)
+            )
             existing = tx.run_in_progress(person.id, flow_id)
             if existing is not None and (existing.position.get("about") or {}) == subject:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
@@ -366,11 +373,16 @@ class Companion:
         if conversation is None or conversation.run is None:
             return Reply(status=ReplyStatus.IDLE)
         context = self._context(conversation.person, self.clock())
-        if self._quotes.get(conversation.run.flow_id):
-            earlier = await self.storage.run(
-                lambda tx: self._earlier(tx, conversation.person.id, conversation.run.flow_id)
+        flow_id = conversation.run.flow_id
+        if self._quotes.get(flow_id) or flow_id in self._reminding:
+            now = self.clock()
+            earlier, reminded = await self.storage.run(
+                lambda tx: (
+                    self._earlier(tx, conversation.person.id, flow_id),
+                    self._reminded(tx, conversation.person, flow_id, now),
+                )
             )
-            context = self._context(conversation.person, self.clock(), earlier)
+            context = self._context(conversation.person, now, earlier, reminded)
         turn = self.engine.show(Position.from_dict(conversation.run.position), context)
         return Reply(messages=[], prompt=turn.prompt, status=ReplyStatus(turn.status), flow_id=conversation.run.flow_id)
 
@@ -396,7 +408,10 @@ class Companion:
             return self._moved_on(tx, conversation, now), None, {}
         if run is None:
             return Reply(status=ReplyStatus.IDLE, language=conversation.person.language), None, {}
-        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        person = conversation.person
+        context = self._context(
+            person, now, self._earlier(tx, person.id, run.flow_id), self._reminded(tx, person, run.flow_id, now)
+        )
         turn = self.engine.take(Position.from_dict(run.position), action, context)
         reply, run_id = self._save(tx, conversation, run.id, run.flow_id, turn, now)
         return reply, run_id, turn.saved
@@ -512,7 +527,10 @@ class Companion:
         run = conversation.run
         if run is None:
             return Reply(status=ReplyStatus.MOVED_ON, language=conversation.person.language)
-        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        person = conversation.person
+        context = self._context(
+            person, now, self._earlier(tx, person.id, run.flow_id), self._reminded(tx, person, run.flow_id, now)
+        )
         turn = self.engine.show(Position.from_dict(run.position), context)
         return Reply(
             prompt=turn.prompt, status=ReplyStatus.MOVED_ON, flow_id=run.flow_id, language=conversation.person.language
@@ -554,6 +572,8 @@ class Companion:
     ) -> Reply:
         active = flow_id if turn.status in ("active", "restarted") else None
         outcomes: list[Any] = []
+        if turn.reminded:
+            self._note_reminded(tx, conversation.person, now)
         run_id = tx.save_turn(
             conversation.person,
             run_id=run_id,
@@ -595,9 +615,31 @@ class Companion:
         ), run_id
 
     def _context(
-        self, person: PersonRecord, now: dt.datetime, earlier: dict[str, dict[str, Any]] | None = None
+        self,
+        person: PersonRecord,
+        now: dt.datetime,
+        earlier: dict[str, dict[str, Any]] | None = None,
+        reminded: bool = False,
     ) -> Context:
-        return Context(language=person.language, today=self._local_date(now, person), earlier=earlier or {})
+        return Context(
+            language=person.language, today=self._local_date(now, person), earlier=earlier or {}, reminded=reminded
+        )
+
+    def _reminded(self, tx: Transaction, person: PersonRecord, flow_id: str, now: dt.datetime) -> bool:
+        """Whether the person has had the reminder not to stop medicine suddenly today (local date).
+
+        The same record as the reminder after a typed message about stopping (flows.safety), so
+        however it comes up, it is given once a day. Read only for flows that give it."""
+        if flow_id not in self._reminding:
+            return False
+        state = SafetyState.from_dict(tx.safety_state(person.id))
+        return state.medicine_told_on == self._local_date(now, person)
+
+    def _note_reminded(self, tx: Transaction, person: PersonRecord, now: dt.datetime) -> None:
+        state = SafetyState.from_dict(tx.safety_state(person.id))
+        today = self._local_date(now, person)
+        if state.medicine_told_on != today:
+            tx.save_safety_state(person.id, replace(state, medicine_told_on=today).to_dict(), now)
 
     def _earlier(self, tx: Transaction, person_id: int, flow_id: str) -> dict[str, dict[str, Any]]:
         """Latest finished answers of the flows this flow quotes (no query if it quotes none)."""
