@@ -58,9 +58,12 @@ class Position:
     """What this run is about when that is not the person answering (e.g. the
     person a care coordinator is reviewing with). Set by the service, carried
     unchanged by the engine, handed to listeners when the flow is finished."""
+    last_time: dict[str, Any] = field(default_factory=dict)
+    """The answers of the person's last finished run of this flow, when they do it again:
+    each question offers to keep its earlier answer (copied into this run) instead of a blank."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "flow": self.flow,
             "step": self.step,
             "answers": self.answers,
@@ -69,6 +72,9 @@ class Position:
             "revisiting": self.revisiting,
             "about": self.about,
         }
+        if self.last_time:
+            data["last_time"] = self.last_time
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Position:
@@ -80,6 +86,7 @@ class Position:
             ticks=list(data.get("ticks") or []),
             revisiting=bool(data.get("revisiting", False)),
             about=dict(data.get("about") or {}),
+            last_time=dict(data.get("last_time") or {}),
         )
 
 
@@ -246,11 +253,14 @@ class Engine:
 
     # ----------------------------------------------------------------- entry points
 
-    def start(self, flow_id: str, context: Context) -> Turn:
-        """Begin a flow from its first step."""
+    def start(self, flow_id: str, context: Context, last_time: dict[str, Any] | None = None) -> Turn:
+        """Begin a flow from its first step. ``last_time``: the answers of the person's last
+        finished run of it, which each question then offers to keep."""
         flow = self.catalog.flows[flow_id]
-        position = Position(flow=flow_id, step=flow.steps[0].id)
+        position = Position(flow=flow_id, step=flow.steps[0].id, last_time=dict(last_time or {}))
         turn = Turn(position=position, status="active")
+        if position.last_time:
+            turn.messages.append(self._ui("doing_again", context))
         self._settle(flow, turn, context)
         return turn
 
@@ -305,7 +315,7 @@ class Engine:
             turn.messages.append(self._ui("paused", context, flow=flow.title.get(context.language)))
             return turn
         if button == RESTART:
-            fresh = self.start(flow.id, context)
+            fresh = self.start(flow.id, context, position.last_time)
             fresh.position.about = dict(position.about)
             fresh.status = "restarted"
             fresh.messages.insert(0, self._ui("restarted", context))
@@ -346,6 +356,11 @@ class Engine:
     def _answer(self, flow: Flow, step: Step, turn: Turn, action: Action, context: Context) -> None:
         position = turn.position
         if isinstance(action, Pressed) and action.button == KEEP and step.id in position.answers:
+            self._advance(flow, step, turn, context)
+            return
+        if isinstance(action, Pressed) and action.button == KEEP and self._offers_last_time(flow, step, position):
+            # Doing the part again: the earlier answer is kept, as this run's own.
+            self._save(turn, step.id, position.last_time[step.id])
             self._advance(flow, step, turn, context)
             return
         if step.type is StepType.checklist:
@@ -571,7 +586,7 @@ class Engine:
         """The question as an adapter shows it. Prompts that depend on nothing but
         the step (no quotes, no earlier answers as options) are built once and
         shared; they are immutable."""
-        if position.revisiting or not self._static[flow.id][step.id]:
+        if position.revisiting or not self._static[flow.id][step.id] or step.id in position.last_time:
             return self._build_prompt(flow, step, position, context, asking_again)
         key = (flow.id, position.step, context.language, bool(position.history), tuple(position.ticks))
         prompt = self._prompt_cache.get(key)
@@ -647,6 +662,10 @@ class Engine:
                 shown = str(position.answers[step.id][-1])
             text = f"{text}\n\n{self._ui('your_answer', context, answer=shown)}"
             options.append(Button(KEEP, self._ui("button_keep", context)))
+        elif self._offers_last_time(flow, step, position):
+            shown = self.describe(flow, step.id, position.last_time, language)
+            text = f"{text}\n\n{self._ui('your_answer_last_time', context, answer=shown)}"
+            options.append(Button(KEEP, self._ui("button_keep", context)))
         if step.why:
             navigation.append(Button(WHY, self._ui("button_why", context)))
         if not step.required and step.type is not StepType.message:
@@ -660,6 +679,18 @@ class Engine:
             navigation=tuple(navigation),
             max_length=step.max_length if step.type is StepType.text else None,
             hint=hint,
+        )
+
+    def _offers_last_time(self, flow: Flow, step: Step, position: Position) -> bool:
+        """Whether this question offers to keep the answer from the last time the part was done.
+
+        Not once answered in this run, and not where the options are this run's own earlier
+        answers (options_from): those may not be there again."""
+        return (
+            step.is_question
+            and step.id in position.last_time
+            and step.id not in position.answers
+            and not step.options_from
         )
 
     @staticmethod
@@ -822,6 +853,7 @@ def _copy(position: Position) -> Position:
         ticks=list(position.ticks),
         revisiting=position.revisiting,
         about=dict(position.about),
+        last_time=dict(position.last_time),
     )
 
 

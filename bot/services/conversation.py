@@ -267,7 +267,7 @@ class Companion:
             if existing is not None and (existing.position.get("about") or {}) == subject:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
                 return self._save(tx, conversation, existing.id, flow_id, turn, now)[0]
-            turn = self.engine.start(flow_id, context)
+            turn = self.engine.start(flow_id, context, self._last_time(tx, person.id, flow_id, subject))
             turn.position.about = subject
             if existing is not None:
                 turn.status = "restarted"
@@ -624,6 +624,16 @@ class Companion:
         return Context(
             language=person.language, today=self._local_date(now, person), earlier=earlier or {}, reminded=reminded
         )
+
+    def _last_time(self, tx: Transaction, person_id: int, flow_id: str, about: dict[str, Any]) -> dict[str, Any]:
+        """The answers of the person's last finished run of a menu flow, to offer again when they
+        do it again (nothing for a run about someone else, or a flow the companion offers itself)."""
+        if about or not self.catalog.flows[flow_id].menu:
+            return {}
+        latest = tx.latest_completed(person_id).get(flow_id)
+        if latest is None:
+            return {}
+        return {key: value for key, (value, _) in tx.answers([latest.id])[latest.id].items()}
 
     def _reminded(self, tx: Transaction, person: PersonRecord, flow_id: str, now: dt.datetime) -> bool:
         """Whether the person has had the reminder not to stop medicine suddenly today (local date).
