@@ -119,6 +119,10 @@ class Context:
     reminded: bool = False
     """The person has had the reminder not to stop medicine suddenly today, so a
     ``stop_reminder`` message says its ``reminded`` words instead."""
+    channel: str = ""
+    """Where the person is ("console", "telegram"). A ui text ``<channel>_<key>`` in the
+    content, where there is one, is said instead of ``<key>`` (the console has no buttons
+    to tap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +248,7 @@ class Engine:
         self.catalog = catalog
         self.machines = {flow_id: FlowMachine(flow) for flow_id, flow in catalog.flows.items()}
         self._steps = {flow_id: {step.id: step for step in flow.steps} for flow_id, flow in catalog.flows.items()}
-        self._fixed_options: dict[tuple[str, str, str], tuple[Button, ...]] = {}
+        self._fixed_options: dict[tuple[str, str, str, str], tuple[Button, ...]] = {}
         self._ui_cache: dict[tuple[str, str], str] = {}
         self._prompt_cache: dict[tuple[Any, ...], Prompt] = {}
         self._static = {
@@ -588,7 +592,7 @@ class Engine:
         shared; they are immutable."""
         if position.revisiting or not self._static[flow.id][step.id] or step.id in position.last_time:
             return self._build_prompt(flow, step, position, context, asking_again)
-        key = (flow.id, position.step, context.language, bool(position.history), tuple(position.ticks))
+        key = (flow.id, position.step, context.language, context.channel, bool(position.history), tuple(position.ticks))
         prompt = self._prompt_cache.get(key)
         if prompt is None:
             prompt = replace(self._build_prompt(flow, step, position, context, asking_again), shared=True)
@@ -702,7 +706,7 @@ class Engine:
 
     def _options(self, flow: Flow, step: Step, position: Position, context: Context) -> list[Button]:
         """The buttons for a step: its fixed options (built once per language) plus earlier answers."""
-        key = (flow.id, step.id, context.language)
+        key = (flow.id, step.id, context.language, context.channel)
         fixed = self._fixed_options.get(key)
         if fixed is None:
             fixed = self._fixed_options[key] = tuple(self._build_options(step, context))
@@ -805,6 +809,8 @@ class Engine:
         return step is not None and (not asking_again or step.repeat is not None)
 
     def _ui(self, key: str, context: Context, **params: Any) -> str:
+        if context.channel and self.catalog.ui.has(f"{context.channel}_{key}"):
+            key = f"{context.channel}_{key}"
         if params:
             return self.catalog.ui.get(key, context.language, **params)
         cache_key = (key, context.language)

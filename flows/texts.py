@@ -87,6 +87,10 @@ class UiTexts:
             return [form for name, form in value.items() if name != PLURAL_BY]
         return [value] if isinstance(value, str) else []
 
+    def has(self, key: str) -> bool:
+        """Whether the text is there (in English, which every language falls back to)."""
+        return key in self._texts["en"]
+
     def keys(self, language: str) -> set[str]:
         return set(self._texts.get(language, {}))
 

@@ -146,12 +146,48 @@ def check_stop_reminders(catalog: Catalog) -> Iterator[Problem]:
                 )
 
 
+def check_channel_texts(catalog: Catalog) -> Iterator[Problem]:
+    """A channel without buttons (the console) has its own words for every text that speaks of tapping."""
+    data = catalog.extra.get(WORDING_FILE)
+    rule = data.get("no_buttons") if isinstance(data, dict) else None
+    if not isinstance(rule, dict) or not isinstance(rule.get("channel"), str):
+        return
+    prefix = rule["channel"] + "_"
+    skip = tuple(str(start) for start in rule.get("telegram_only") or ())
+    words = rule.get("words") or {}
+    ui = catalog.ui
+    for language in ui.languages():
+        patterns = [re.compile(r"(?<!\w)" + re.escape(str(word)), re.IGNORECASE) for word in words.get(language) or ()]
+        if not patterns:
+            continue
+
+        def tapping(key: str, language: str = language, patterns: list[re.Pattern[str]] = patterns) -> bool:
+            return any(pattern.search(form) for form in ui.forms(key, language) for pattern in patterns)
+
+        file = f"ui/{language}.yaml"
+        for key in sorted(ui.keys(language)):
+            if key.startswith(prefix):
+                if tapping(key):
+                    yield Problem(file, None, f"'{key}' is said in the {rule['channel']}, which has no buttons to tap")
+                continue
+            if key.startswith(skip) or not tapping(key):
+                continue
+            if prefix + key not in ui.keys(language):
+                yield Problem(
+                    file,
+                    None,
+                    f"'{key}' speaks of tapping, but the {rule['channel']} has no buttons: add '{prefix}{key}' "
+                    f"with the words it should say there (typing a number, Enter)",
+                )
+
+
 def check_wording(catalog: Catalog) -> Iterator[Problem]:
     """A problem for every phrase to avoid, where it is written and what to write instead;
     and for a reminder not to stop suddenly outside a ``stop_reminder`` message."""
     avoid, problems = rules(catalog)
     yield from problems
     yield from check_stop_reminders(catalog)
+    yield from check_channel_texts(catalog)
     if not avoid:
         return
     compiled = [(rule, rule.pattern()) for rule in avoid]

@@ -256,3 +256,29 @@ def _check(folder: Path) -> str:
         cwd=ROOT,
     )
     return result.stdout
+
+
+# --------------------------------------------------------------------- channels
+
+
+def test_a_text_that_speaks_of_tapping_needs_console_words(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    for language, text in (("en", "Tap Next when you are ready."), ("sv", "Tryck på Nästa när du är redo.")):
+        path = folder / "ui" / f"{language}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["flow_done"] = text
+        data["console_pick_limit"] = "Tap one again to untick it." if language == "en" else "Tryck på knappen igen."
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = _check(folder)
+    for language in ("en", "sv"):
+        assert f"ui/{language}.yaml: 'flow_done' speaks of tapping, but the console has no buttons" in out
+        assert f"ui/{language}.yaml: 'console_pick_limit' is said in the console, which has no buttons" in out
+
+
+def test_the_console_gets_its_own_words_and_telegram_the_usual(engine: Engine) -> None:
+    for channel, expected in (("console", "console_hint_checklist"), ("telegram", "hint_checklist")):
+        turn = engine.start("questions", Context(today=TODAY, channel=channel))
+        while turn.prompt.kind.value != "checklist":
+            turn = engine.take(turn.position, Pressed(NEXT), Context(today=TODAY, channel=channel))
+        assert turn.prompt.hint == engine.catalog.ui.get(expected, "en")

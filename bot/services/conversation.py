@@ -622,7 +622,11 @@ class Companion:
         reminded: bool = False,
     ) -> Context:
         return Context(
-            language=person.language, today=self._local_date(now, person), earlier=earlier or {}, reminded=reminded
+            language=person.language,
+            today=self._local_date(now, person),
+            earlier=earlier or {},
+            reminded=reminded,
+            channel=person.channel,
         )
 
     def _last_time(self, tx: Transaction, person_id: int, flow_id: str, about: dict[str, Any]) -> dict[str, Any]:
