@@ -80,6 +80,14 @@ def test_ask_3_questions_keeps_help_me_on_the_summary_and_in_the_question(engine
     assert "hjälper mig" in swedish
 
 
+def test_the_fhir_questionnaire_gives_the_third_question_whole(catalog: Catalog) -> None:
+    from bot.fhir import questionnaire
+
+    items = {item["linkId"]: item for item in questionnaire(catalog.flows["questions"])["item"]}
+    displays = [option["valueCoding"]["display"] for option in items["three_questions"]["answerOption"]]
+    assert "How do I get support to help me make a decision that is right for me?" in displays
+
+
 def test_the_question_list_asks_about_stopping_one_day_with_the_not_suddenly_framing(engine: Engine) -> None:
     walk = Walk(engine, "questions")
     walk.until("changing")
