@@ -21,7 +21,7 @@ import yaml
 from bot.services.conversation import Companion, Reply, Who
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
-from flows.engine import DONE, NEXT, SKIP, Context, Engine, Position, Pressed, Typed
+from flows.engine import BACK, DONE, NEXT, SKIP, Context, Engine, Position, Pressed, Typed
 from flows.safety import NOTHING, Assessment
 from tests.conftest import Clock
 
@@ -93,11 +93,21 @@ async def test_the_reminder_is_given_once_a_day_across_flows_and_typed_messages(
     assert person.safety_words.medicine("en") not in typed.messages
     assert sum(text.count(SUDDENLY) for text in said) == 1, said
 
-    # The question list is still open at its reminder: the next day it is said whole again.
-    clock.advance(days=1)
-    again = await person.open(ME, "questions")
+    # The question list is still open at its reminder, which keeps its whole words while it is shown.
+    shown = await person.open(ME, "questions")
+    assert shown.prompt is not None and shown.prompt.step == "not_suddenly"
+    assert SUDDENLY in shown.prompt.text
+    # Reached again the same day (back, then Done), it says its short words ...
+    await person.act(ME, Pressed(BACK))
+    again = await person.act(ME, Pressed(DONE))
     assert again.prompt is not None and again.prompt.step == "not_suddenly"
-    assert SUDDENLY in again.prompt.text
+    assert SUDDENLY not in again.prompt.text
+    # ... and the next day its whole words again.
+    clock.advance(days=1)
+    await person.act(ME, Pressed(BACK))
+    next_day = await person.act(ME, Pressed(DONE))
+    assert next_day.prompt is not None and next_day.prompt.step == "not_suddenly"
+    assert SUDDENLY in next_day.prompt.text
 
 
 async def test_a_typed_message_about_stopping_counts_as_the_reminder(person: Companion) -> None:

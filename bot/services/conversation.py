@@ -260,11 +260,11 @@ class Companion:
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             person = conversation.person
-            context = self._context(
-                person, now, self._earlier(tx, person.id, flow_id), self._reminded(tx, person, flow_id, now)
-            )
             existing = tx.run_in_progress(person.id, flow_id)
-            if existing is not None and (existing.position.get("about") or {}) == subject:
+            resuming = existing is not None and (existing.position.get("about") or {}) == subject
+            reminded = self._reminded(tx, person, flow_id, now, existing.position if resuming else None)
+            context = self._context(person, now, self._earlier(tx, person.id, flow_id), reminded)
+            if existing is not None and resuming:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
                 return self._save(tx, conversation, existing.id, flow_id, turn, now)[0]
             turn = self.engine.start(flow_id, context, self._last_time(tx, person.id, flow_id, subject))
@@ -379,7 +379,7 @@ class Companion:
             earlier, reminded = await self.storage.run(
                 lambda tx: (
                     self._earlier(tx, conversation.person.id, flow_id),
-                    self._reminded(tx, conversation.person, flow_id, now),
+                    self._reminded(tx, conversation.person, flow_id, now, conversation.run.position),
                 )
             )
             context = self._context(conversation.person, now, earlier, reminded)
@@ -528,9 +528,8 @@ class Companion:
         if run is None:
             return Reply(status=ReplyStatus.MOVED_ON, language=conversation.person.language)
         person = conversation.person
-        context = self._context(
-            person, now, self._earlier(tx, person.id, run.flow_id), self._reminded(tx, person, run.flow_id, now)
-        )
+        reminded = self._reminded(tx, person, run.flow_id, now, run.position)
+        context = self._context(person, now, self._earlier(tx, person.id, run.flow_id), reminded)
         turn = self.engine.show(Position.from_dict(run.position), context)
         return Reply(
             prompt=turn.prompt, status=ReplyStatus.MOVED_ON, flow_id=run.flow_id, language=conversation.person.language
@@ -639,13 +638,27 @@ class Companion:
             return {}
         return {key: value for key, (value, _) in tx.answers([latest.id])[latest.id].items()}
 
-    def _reminded(self, tx: Transaction, person: PersonRecord, flow_id: str, now: dt.datetime) -> bool:
+    def _reminded(
+        self,
+        tx: Transaction,
+        person: PersonRecord,
+        flow_id: str,
+        now: dt.datetime,
+        showing: dict[str, Any] | None = None,
+    ) -> bool:
         """Whether the person has had the reminder not to stop medicine suddenly today (local date).
 
         The same record as the reminder after a typed message about stopping (flows.safety), so
-        however it comes up, it is given once a day. Read only for flows that give it."""
+        however it comes up, it is given once a day. Read only for flows that give it. A position
+        ``showing`` again (resumed, or asked again) whose current step is the reminder keeps its
+        whole words: the message someone is reading does not change under them."""
         if flow_id not in self._reminding:
             return False
+        if showing is not None:
+            flow = self.catalog.flows[flow_id]
+            step = str(showing.get("step", ""))
+            if flow.has_step(step) and flow.step(step).stop_reminder:
+                return False
         state = SafetyState.from_dict(tx.safety_state(person.id))
         return state.medicine_told_on == self._local_date(now, person)
 
