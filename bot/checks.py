@@ -21,6 +21,7 @@ from flows.check import Checker, check_documents
 from flows.crisis import check_crisis
 from flows.readability import check_readability
 from flows.schema import StepType
+from flows.wording import check_wording
 
 CRISIS_FOLDER = "crisis/"
 
@@ -82,8 +83,9 @@ def check_forms(catalog: Catalog, forms: tuple[Form, ...] = FORMS) -> Iterator[P
 
 
 def every_check() -> tuple[Checker, ...]:
-    """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms."""
-    return (check_readability, check_layout, check_crisis_present, check_forms)
+    """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms,
+    words to avoid."""
+    return (check_readability, check_layout, check_crisis_present, check_forms, check_wording)
 
 
 def check_folder(folder: Path) -> list[Problem]:

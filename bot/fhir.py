@@ -76,7 +76,7 @@ def _item(flow: Flow, step: Step) -> dict[str, Any]:
         if step.type is StepType.checklist:
             item["repeats"] = True
         item["answerOption"] = [
-            {"valueCoding": {"system": OPTIONS_SYSTEM + flow.id, "code": option.id, "display": option.en}}
+            {"valueCoding": {"system": OPTIONS_SYSTEM + flow.id, "code": option.id, "display": option.words("en")}}
             for option in _options(flow, step).values()
         ] or None
         if item["answerOption"] is None:

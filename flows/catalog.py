@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.schema import Flow, LocalText
-from flows.texts import UiTexts
+from flows.texts import UiTexts, is_plural
 
 
 class SummarySection(BaseModel):
@@ -95,9 +95,15 @@ class Catalog:
         ui: dict[str, dict[str, str]] = {}
         for language, data in documents.ui.items():
             if not isinstance(data, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+                isinstance(k, str) and (isinstance(v, str) or is_plural(v)) for k, v in data.items()
             ):
-                problems.append(Problem(f"ui/{language}.yaml", None, "must be a list of 'key: text' lines"))
+                problems.append(
+                    Problem(
+                        f"ui/{language}.yaml",
+                        None,
+                        "must be a list of 'key: text' lines (a text that counts may give one: and other: forms)",
+                    )
+                )
                 continue
             ui[language] = data
         if "en" not in ui:

@@ -16,6 +16,7 @@ id, and says what to change. Checks:
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 from flows.catalog import Catalog, ContentError, Documents, Problem, SummaryLayout
 from flows.engine import FlowMachine
 from flows.schema import END, LANGUAGES, QUOTE, Flow, Step, StepType, Text
-from flows.texts import _PLACEHOLDER
+from flows.texts import _PLACEHOLDER, PLURAL_BY, is_plural
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
@@ -160,7 +161,7 @@ def _check_condition_value(
 
 
 def _texts_of(step: Step) -> Iterator[tuple[str, Text]]:
-    for name in ("say", "why", "suggest", "summary_label", "min_label", "max_label"):
+    for name in ("say", "why", "suggest", "reminded", "summary_label", "min_label", "max_label"):
         value = getattr(step, name)
         if value is not None:
             yield name, value
@@ -174,6 +175,11 @@ def _check_texts(flow: Flow, step: Step, problem: Callable[[Step | None, str], N
         (field_name, text, TELEGRAM_MESSAGE_LIMIT, "Telegram allows") for field_name, text in _texts_of(step)
     ]
     named += [(f"option '{option.id}'", option, BUTTON_LABEL_LIMIT, "keep buttons to") for option in step.options]
+    named += [
+        (f"option '{option.id}' in_full", option.in_full, TELEGRAM_MESSAGE_LIMIT, "Telegram allows")
+        for option in step.options
+        if option.in_full is not None
+    ]
     for name, text, limit, advice in named:
         for language, value in text.translations().items():
             if value is not None and len(value) > limit:
@@ -249,6 +255,63 @@ def check_cross_flow_quotes(catalog: Catalog) -> Iterator[Problem]:
 # --------------------------------------------------------------------- interface texts
 
 
+NUMBER_PLACEHOLDERS = frozenset(
+    {"count", "members", "hours", "days", "minutes", "weeks", "limit", "length", "number", "total", "page", "pages"}
+)
+"""Placeholders that stand for a number. A word right after one is counted ("{count} members"),
+so the text needs plural forms, unless the word is in ``words_not_counted`` ("{count} of")."""
+NOT_COUNTED_KEY = "words_not_counted"
+_COUNTED = re.compile(r"\{([a-z_]+)\}[ \t]+([^\W\d_]+)")
+
+
+def _forms(value: Any) -> list[str]:
+    """A ui text's forms: the text itself, or each plural form."""
+    if isinstance(value, str):
+        return [value]
+    if is_plural(value):
+        return [form for name, form in value.items() if name != PLURAL_BY]
+    return []
+
+
+def _placeholders(value: Any) -> set[str]:
+    return {name for form in _forms(value) for name in _PLACEHOLDER.findall(form)}
+
+
+def _shown(value: Any) -> str:
+    return repr(value if isinstance(value, str) else dict(value))
+
+
+def check_plurals(language: str, texts: dict[str, Any]) -> list[Problem]:
+    """Counted phrases use plural forms ("1 member", never "1 members"), and plural forms name their number."""
+    file = f"ui/{language}.yaml"
+    problems = []
+    free = texts.get(NOT_COUNTED_KEY)
+    not_counted = {word.strip().lower() for word in free.split(",")} if isinstance(free, str) else set()
+    for key, value in sorted(texts.items()):
+        if isinstance(value, str):
+            for name, word in _COUNTED.findall(value):
+                if name in NUMBER_PLACEHOLDERS and word.lower() not in not_counted:
+                    problems.append(
+                        Problem(
+                            file,
+                            None,
+                            f"'{key}' counts with {{{name}}} (\"{{{name}}} {word}\"), so the word must change "
+                            f"with the number: write it with plural forms, for example "
+                            f'{key}: {{by: {name}, one: "… 1 …", other: "…"}} '
+                            f'(or add "{word}" to {NOT_COUNTED_KEY} if it never changes after a number)',
+                        )
+                    )
+        elif is_plural(value):
+            by = value.get(PLURAL_BY, "count")
+            if by not in _PLACEHOLDER.findall(value["other"]):
+                problems.append(
+                    Problem(file, None, f"'{key}' has plural forms, but its 'other' form has no {{{by}}} to count by")
+                )
+            if "one" not in value:
+                problems.append(Problem(file, None, f"'{key}' has plural forms, but no 'one' form (for 1)"))
+    return problems
+
+
 def check_ui(ui: dict[str, Any]) -> list[Problem]:
     problems = []
     english = ui.get("en") or {}
@@ -261,17 +324,18 @@ def check_ui(ui: dict[str, Any]) -> list[Problem]:
             problems.append(Problem(file, None, "is missing"))
             continue
         for key in sorted(set(english) - set(other)):
-            problems.append(Problem(file, None, f"'{key}' has no translation (English: {english[key]!r})"))
+            problems.append(Problem(file, None, f"'{key}' has no translation (English: {_shown(english[key])})"))
         for key in sorted(set(other) - set(english)):
             problems.append(Problem(file, None, f"'{key}' is not in ui/en.yaml, so it is never used"))
         for key in sorted(set(english) & set(other)):
-            if set(_PLACEHOLDER.findall(english[key])) != set(_PLACEHOLDER.findall(other[key])):
+            if _placeholders(english[key]) != _placeholders(other[key]):
                 problems.append(
-                    Problem(file, None, f"'{key}' must use the same {{names}} as English: {english[key]!r}")
+                    Problem(file, None, f"'{key}' must use the same {{names}} as English: {_shown(english[key])}")
                 )
     for language, texts in ui.items():
         if not isinstance(texts, dict):
             continue
+        problems.extend(check_plurals(language, texts))
         for key, value in texts.items():
             if key.startswith("button_") and isinstance(value, str) and len(value) > NAVIGATION_LABEL_LIMIT:
                 problems.append(

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from transitions import Machine
 
 from flows.catalog import Catalog
-from flows.schema import END, QUOTE, Flow, Step, StepType
+from flows.schema import END, NONE_OPTION, QUOTE, Flow, Step, StepType
 
 AGAIN = "__again"
 """Suffix of the machine state that asks "add another?" after a repeating step."""
@@ -58,9 +58,12 @@ class Position:
     """What this run is about when that is not the person answering (e.g. the
     person a care coordinator is reviewing with). Set by the service, carried
     unchanged by the engine, handed to listeners when the flow is finished."""
+    last_time: dict[str, Any] = field(default_factory=dict)
+    """The answers of the person's last finished run of this flow, when they do it again:
+    each question offers to keep its earlier answer (copied into this run) instead of a blank."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "flow": self.flow,
             "step": self.step,
             "answers": self.answers,
@@ -69,6 +72,9 @@ class Position:
             "revisiting": self.revisiting,
             "about": self.about,
         }
+        if self.last_time:
+            data["last_time"] = self.last_time
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Position:
@@ -80,6 +86,7 @@ class Position:
             ticks=list(data.get("ticks") or []),
             revisiting=bool(data.get("revisiting", False)),
             about=dict(data.get("about") or {}),
+            last_time=dict(data.get("last_time") or {}),
         )
 
 
@@ -109,6 +116,13 @@ class Context:
     language: str = "en"
     today: dt.date = field(default_factory=dt.date.today)
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reminded: bool = False
+    """The person has had the reminder not to stop medicine suddenly today, so a
+    ``stop_reminder`` message says its ``reminded`` words instead."""
+    channel: str = ""
+    """Where the person is ("console", "telegram"). A ui text ``<channel>_<key>`` in the
+    content, where there is one, is said instead of ``<key>`` (the console has no buttons
+    to tap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +159,8 @@ class Turn:
     saved: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
     """Why the input was not accepted (a ui text key), or None."""
+    reminded: bool = False
+    """This turn gave the reminder not to stop medicine suddenly (a ``stop_reminder`` message)."""
 
 
 class _Model:
@@ -232,7 +248,7 @@ class Engine:
         self.catalog = catalog
         self.machines = {flow_id: FlowMachine(flow) for flow_id, flow in catalog.flows.items()}
         self._steps = {flow_id: {step.id: step for step in flow.steps} for flow_id, flow in catalog.flows.items()}
-        self._fixed_options: dict[tuple[str, str, str], tuple[Button, ...]] = {}
+        self._fixed_options: dict[tuple[str, str, str, str], tuple[Button, ...]] = {}
         self._ui_cache: dict[tuple[str, str], str] = {}
         self._prompt_cache: dict[tuple[Any, ...], Prompt] = {}
         self._static = {
@@ -241,11 +257,14 @@ class Engine:
 
     # ----------------------------------------------------------------- entry points
 
-    def start(self, flow_id: str, context: Context) -> Turn:
-        """Begin a flow from its first step."""
+    def start(self, flow_id: str, context: Context, last_time: dict[str, Any] | None = None) -> Turn:
+        """Begin a flow from its first step. ``last_time``: the answers of the person's last
+        finished run of it, which each question then offers to keep."""
         flow = self.catalog.flows[flow_id]
-        position = Position(flow=flow_id, step=flow.steps[0].id)
+        position = Position(flow=flow_id, step=flow.steps[0].id, last_time=dict(last_time or {}))
         turn = Turn(position=position, status="active")
+        if position.last_time:
+            turn.messages.append(self._ui("doing_again", context))
         self._settle(flow, turn, context)
         return turn
 
@@ -300,7 +319,7 @@ class Engine:
             turn.messages.append(self._ui("paused", context, flow=flow.title.get(context.language)))
             return turn
         if button == RESTART:
-            fresh = self.start(flow.id, context)
+            fresh = self.start(flow.id, context, position.last_time)
             fresh.position.about = dict(position.about)
             fresh.status = "restarted"
             fresh.messages.insert(0, self._ui("restarted", context))
@@ -341,6 +360,11 @@ class Engine:
     def _answer(self, flow: Flow, step: Step, turn: Turn, action: Action, context: Context) -> None:
         position = turn.position
         if isinstance(action, Pressed) and action.button == KEEP and step.id in position.answers:
+            self._advance(flow, step, turn, context)
+            return
+        if isinstance(action, Pressed) and action.button == KEEP and self._offers_last_time(flow, step, position):
+            # Doing the part again: the earlier answer is kept, as this run's own.
+            self._save(turn, step.id, position.last_time[step.id])
             self._advance(flow, step, turn, context)
             return
         if step.type is StepType.checklist:
@@ -467,6 +491,9 @@ class Engine:
                 self._reask(flow, step, turn, "pick_limit", context, limit=step.max_picks)
                 return
             position.ticks = [*position.ticks, chosen]
+            if step.can_say_none:
+                # "None of these" stands alone: it unticks the others, and another tick unticks it.
+                position.ticks = [tick for tick in position.ticks if (tick == NONE_OPTION) == (chosen == NONE_OPTION)]
         elif not wanted and ticked:
             position.ticks = [tick for tick in position.ticks if tick != chosen]
         turn.prompt = self._prompt(flow, step, position, context)
@@ -532,8 +559,10 @@ class Engine:
                 return
             step_id, asking_again = step_of(position.step)
             step = self._steps[flow.id][step_id]
+            if step.stop_reminder and not context.reminded:
+                turn.reminded = True
             if step.type is StepType.message and not step.wait:
-                turn.messages.append(self._quote(flow, step.say.get(context.language), position, context))
+                turn.messages.append(self._quote(flow, self._said(step, context), position, context))
                 position.step = machine.next_state(position.step, position.answers)
                 continue
             if (
@@ -561,9 +590,9 @@ class Engine:
         """The question as an adapter shows it. Prompts that depend on nothing but
         the step (no quotes, no earlier answers as options) are built once and
         shared; they are immutable."""
-        if position.revisiting or not self._static[flow.id][step.id]:
+        if position.revisiting or not self._static[flow.id][step.id] or step.id in position.last_time:
             return self._build_prompt(flow, step, position, context, asking_again)
-        key = (flow.id, position.step, context.language, bool(position.history), tuple(position.ticks))
+        key = (flow.id, position.step, context.language, context.channel, bool(position.history), tuple(position.ticks))
         prompt = self._prompt_cache.get(key)
         if prompt is None:
             prompt = replace(self._build_prompt(flow, step, position, context, asking_again), shared=True)
@@ -589,7 +618,7 @@ class Engine:
             return Prompt(
                 step=position.step, kind=StepType.yes_no, text=text, options=options, navigation=tuple(navigation)
             )
-        text = self._quote(flow, step.say.get(language), position, context)
+        text = self._quote(flow, self._said(step, context), position, context)
         options: list[Button] = []
         hint: str | None = None
         if step.type is StepType.message:
@@ -637,6 +666,10 @@ class Engine:
                 shown = str(position.answers[step.id][-1])
             text = f"{text}\n\n{self._ui('your_answer', context, answer=shown)}"
             options.append(Button(KEEP, self._ui("button_keep", context)))
+        elif self._offers_last_time(flow, step, position):
+            shown = self.describe(flow, step.id, position.last_time, language)
+            text = f"{text}\n\n{self._ui('your_answer_last_time', context, answer=shown)}"
+            options.append(Button(KEEP, self._ui("button_keep", context)))
         if step.why:
             navigation.append(Button(WHY, self._ui("button_why", context)))
         if not step.required and step.type is not StepType.message:
@@ -652,9 +685,28 @@ class Engine:
             hint=hint,
         )
 
+    def _offers_last_time(self, flow: Flow, step: Step, position: Position) -> bool:
+        """Whether this question offers to keep the answer from the last time the part was done.
+
+        Not once answered in this run, and not where the options are this run's own earlier
+        answers (options_from): those may not be there again."""
+        return (
+            step.is_question
+            and step.id in position.last_time
+            and step.id not in position.answers
+            and not step.options_from
+        )
+
+    @staticmethod
+    def _said(step: Step, context: Context) -> str:
+        """A step's words; a reminder not to stop suddenly is said once a day, then its short form."""
+        if step.stop_reminder and context.reminded and step.reminded is not None:
+            return step.reminded.get(context.language)
+        return step.say.get(context.language)
+
     def _options(self, flow: Flow, step: Step, position: Position, context: Context) -> list[Button]:
         """The buttons for a step: its fixed options (built once per language) plus earlier answers."""
-        key = (flow.id, step.id, context.language)
+        key = (flow.id, step.id, context.language, context.channel)
         fixed = self._fixed_options.get(key)
         if fixed is None:
             fixed = self._fixed_options[key] = tuple(self._build_options(step, context))
@@ -694,6 +746,7 @@ class Engine:
                 button.id: button.label
                 for button in self._options(flow, source_step, Position(flow.id, source, answers), Context(language))
             }
+            labels.update(_in_full(source_step, language))
             return [Button(item, labels.get(item, item)) for item in values]
         return [Button(f"{source}.{index}", str(item)) for index, item in enumerate(values, start=1)]
 
@@ -710,6 +763,7 @@ class Engine:
                 button.id: button.label
                 for button in self._options(flow, step, Position(flow.id, step_id, answers), Context(language))
             }
+            labels.update(_in_full(step, language))
             values = value if isinstance(value, list) else [value]
             return ", ".join(labels.get(str(item), str(item)) for item in values)
         if step.type is StepType.date:
@@ -755,6 +809,8 @@ class Engine:
         return step is not None and (not asking_again or step.repeat is not None)
 
     def _ui(self, key: str, context: Context, **params: Any) -> str:
+        if context.channel and self.catalog.ui.has(f"{context.channel}_{key}"):
+            key = f"{context.channel}_{key}"
         if params:
             return self.catalog.ui.get(key, context.language, **params)
         cache_key = (key, context.language)
@@ -786,7 +842,12 @@ def _is_static(step: Step) -> bool:
     """True if the step's prompt never depends on the person's answers."""
     texts = [step.say, step.suggest, step.repeat.ask if step.repeat else None]
     quotes = any("{" in value for text in texts if text for value in text.translations().values() if value)
-    return not quotes and not step.options_from
+    return not quotes and not step.options_from and not step.stop_reminder
+
+
+def _in_full(step: Step, language: str) -> dict[str, str]:
+    """Options whose button says them shorter, in their whole wording (for summaries and quotes)."""
+    return {option.id: option.words(language) for option in step.options if option.in_full is not None}
 
 
 def _copy(position: Position) -> Position:
@@ -798,6 +859,7 @@ def _copy(position: Position) -> Position:
         ticks=list(position.ticks),
         revisiting=position.revisiting,
         about=dict(position.about),
+        last_time=dict(position.last_time),
     )
 
 

@@ -159,7 +159,7 @@ def _readable(text: str) -> str:
 
 
 def _step_texts(step: Step) -> Iterator[tuple[str, Text]]:
-    for name in ("say", "why", "suggest"):
+    for name in ("say", "why", "suggest", "reminded"):
         value = getattr(step, name)
         if value is not None:
             yield name, value

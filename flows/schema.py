@@ -19,6 +19,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 LANGUAGES: tuple[str, ...] = ("en", "sv")
 """Languages the companion speaks. ``en`` is the fallback for missing text."""
 
+NONE_OPTION = "none"
+"""The option id of "None of these" on a checklist with ``can_say_none``."""
+
 END = "end"
 """The step id that means "the flow is finished" in ``next`` and ``go``."""
 
@@ -70,10 +73,17 @@ class Option(BaseModel):
     id: Annotated[str, Field(pattern=_ID, max_length=24)]
     en: str
     sv: str | None = None
+    in_full: LocalText | None = None
+    """The whole wording, when the button says it shorter (a published question too long
+    for a button): printed on the summary, and offered in full where earlier answers are."""
 
     def get(self, language: str) -> str:
         value = self.sv if language == "sv" else None
         return value or self.en
+
+    def words(self, language: str) -> str:
+        """The option as printed and quoted: its whole wording if it has one, else its label."""
+        return self.in_full.get(language) if self.in_full is not None else self.get(language)
 
     def translations(self) -> dict[str, str | None]:
         return {language: getattr(self, language) for language in LANGUAGES}
@@ -174,6 +184,12 @@ class Step(BaseModel):
     # message
     wait: bool = False
     """For a message: wait for a "Next" button before going on (paces teaching)."""
+    stop_reminder: bool = False
+    """For a message: it reminds the person not to stop or change medicine suddenly without
+    their prescriber. The reminder is given at most once a day (wherever it comes up: any flow,
+    or a message in which they say they stopped); after that the step says ``reminded``."""
+    reminded: LocalText | None = None
+    """What a ``stop_reminder`` message says instead once the person has had the reminder that day."""
     # text
     max_length: Annotated[int, Field(ge=1, le=3000)] = 500
     suggest: LocalText | None = None
@@ -181,7 +197,9 @@ class Step(BaseModel):
     repeat: Repeat | None = None
     can_say_none: bool = False
     """For text: typing "no", "none" or "nothing" (or "nej", "inget", "ingenting") means there is
-    nothing to add, so it is not saved as an answer. For questions worded "Is there …?"."""
+    nothing to add, so it is not saved as an answer. For questions worded "Is there …?".
+    For a checklist: its option ``none`` ("None of these") stands alone. Ticking it unticks the
+    others and ticking another unticks it, so "none" is an answer, told apart from a skip."""
     # choice / checklist
     options: list[Option] = Field(default_factory=list)
     options_from: list[str] = Field(default_factory=list)
@@ -212,12 +230,22 @@ class Step(BaseModel):
             raise ValueError("a scale can have at most 11 points (one row of buttons)")
         if self.repeat is not None and kind is not StepType.text:
             raise ValueError("only text steps can repeat")
-        if self.can_say_none and kind is not StepType.text:
-            raise ValueError("only text steps can use can_say_none")
+        if self.can_say_none and kind not in (StepType.text, StepType.checklist):
+            raise ValueError("only text and checklist steps can use can_say_none")
+        if self.can_say_none and kind is StepType.checklist and NONE_OPTION not in {o.id for o in self.options}:
+            raise ValueError(
+                f"a checklist with can_say_none needs an option with id '{NONE_OPTION}' (\"None of these\")"
+            )
         if self.suggest is not None and kind is not StepType.text:
             raise ValueError("only text steps can suggest an answer")
         if self.max_picks is not None and kind is not StepType.checklist:
             raise ValueError("max_picks is only for checklists")
+        if self.stop_reminder and kind is not StepType.message:
+            raise ValueError("only a message can be a stop_reminder")
+        if self.stop_reminder and self.reminded is None:
+            raise ValueError("a stop_reminder message needs 'reminded': what it says once the person has been told")
+        if self.reminded is not None and not self.stop_reminder:
+            raise ValueError("'reminded' is only for a message with stop_reminder: true")
         if kind is StepType.message and self.required:
             raise ValueError("a message cannot be required")
         return self

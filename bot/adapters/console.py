@@ -8,7 +8,9 @@ so and exits with status 0, and the next run resumes at the same step.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from functools import cache
 from typing import TextIO
 
 from bot.services.conversation import Companion, FlowProgress, Reply, Who
@@ -17,6 +19,17 @@ from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Acti
 from flows.schema import StepType
 
 CHANNEL = "console"
+
+
+@cache
+def _line_editing() -> bool:
+    """Load readline (where Python has it) so input() edits lines in a terminal; once."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
 
 # ui text key listing the words that mean a navigation button.
 _WORDS = {
@@ -32,6 +45,10 @@ _WORDS = {
 
 class EndOfInput(Exception):
     """Standard input is finished (Ctrl-D, or the end of a script)."""
+
+
+class Quit(Exception):
+    """The person typed a quit word (q, quit, exit) at a question: paused, and the chat ends."""
 
 
 @dataclass
@@ -61,6 +78,9 @@ class ConsoleChat:
                     self._say(self._t("console_bye"))
                     return 0
                 await self._converse(await self.companion.open(self.who, flow_id))
+        except Quit:
+            self._say(self._t("console_saved_bye"))
+            return 0
         except EndOfInput:
             person = await self.companion.person(self.who)
             self._say("")
@@ -127,7 +147,12 @@ class ConsoleChat:
                 continue
             if reply.prompt is None or reply.status in ("paused", "finished", "idle"):
                 return
-            action = self._action(self._read(), reply.prompt)
+            line = self._read()
+            if line.strip().lower() in self._words("words_quit"):
+                # "q = quit" at the menu means the same at a question: never saved as an answer.
+                self._show(await self.companion.act(self.who, Pressed(PAUSE)))
+                raise Quit
+            action = self._action(line, reply.prompt)
             reply = await self.companion.act(self.who, action)
 
     # ------------------------------------------------------------------ input
@@ -175,6 +200,14 @@ class ConsoleChat:
             self._say(self._t("console_unknown_menu"))
 
     def _read(self) -> str:
+        if self.interactive and self.stdin is sys.stdin and self.stdout is sys.stdout:
+            # In a terminal, input() with readline gives line editing: the arrow keys move
+            # the cursor instead of printing ^[[D, and Up brings back the last line.
+            _line_editing()
+            try:
+                return input("> ")
+            except EOFError:
+                raise EndOfInput from None
         if self.interactive:
             self.stdout.write("> ")
             self.stdout.flush()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,9 @@ from flows.safety import NOTHING, Answer, Assessment, Decision, Response, Safety
 from flows.schema import LANGUAGES, StepType, quoted_flows
 
 MAX_ATTEMPTS = 8
+DEFAULT_TIMEZONE = "Europe/London"
+TIMEZONES = {"en": "Europe/London", "sv": "Europe/Stockholm"}
+"""A person's time zone until they choose one: their language's (the companion serves the UK and Sweden)."""
 STOPPING_MEDICINE = "stopping_medicine"
 """The mark on an answer in which the person says they have stopped, or are stopping, a medicine."""
 
@@ -161,6 +164,11 @@ class Companion:
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
         self._finished: dict[str, list[FinishedListener]] = {}
+        self._reminding = frozenset(
+            flow_id for flow_id, flow in self.catalog.flows.items() if any(step.stop_reminder for step in flow.steps)
+        )
+        """Flows with a reminder not to stop medicine suddenly (given once a day): only their turns
+        read whether the person has had it today."""
         self._role_flows = frozenset(form.flow for form in forms.FORMS if form.for_role)
 
     def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
@@ -174,9 +182,13 @@ class Companion:
     async def person(self, who: Who) -> PersonRecord | None:
         return await self.storage.run(lambda tx: tx.person(who.channel, who.external_id))
 
-    async def join(self, who: Who, language: str = "en", timezone: str = "Europe/London") -> PersonRecord:
-        """Create the person's record. Call only after they agreed to the privacy notice."""
+    async def join(self, who: Who, language: str = "en", timezone: str | None = None) -> PersonRecord:
+        """Create the person's record. Call only after they agreed to the privacy notice.
+
+        Without a ``timezone`` the person gets their language's (:data:`TIMEZONES`): reminders
+        and "today" for someone speaking Swedish follow Stockholm's clock, not London's."""
         language = language if language in LANGUAGES else "en"
+        timezone = timezone or TIMEZONES.get(language, DEFAULT_TIMEZONE)
         now = self.clock()
         return await self.storage.run(
             lambda tx: tx.create_person(who.channel, who.external_id, language, now, timezone)
@@ -190,7 +202,11 @@ class Companion:
             person = tx.person(who.channel, who.external_id)
             if person is None:
                 return False
-            tx.update_person(person.id, language=language)
+            changes: dict[str, Any] = {"language": language}
+            if person.timezone == TIMEZONES.get(person.language, DEFAULT_TIMEZONE):
+                # Still the old language's own time zone, never one chosen: it follows the language.
+                changes["timezone"] = TIMEZONES.get(language, DEFAULT_TIMEZONE)
+            tx.update_person(person.id, **changes)
             return True
 
         return await self.storage.run(work)
@@ -244,12 +260,14 @@ class Companion:
 
         def step(tx: Transaction, conversation: Conversation, now: dt.datetime) -> Reply:
             person = conversation.person
-            context = self._context(person, now, self._earlier(tx, person.id, flow_id))
             existing = tx.run_in_progress(person.id, flow_id)
-            if existing is not None and (existing.position.get("about") or {}) == subject:
+            resuming = existing is not None and (existing.position.get("about") or {}) == subject
+            reminded = self._reminded(tx, person, flow_id, now, existing.position if resuming else None)
+            context = self._context(person, now, self._earlier(tx, person.id, flow_id), reminded)
+            if existing is not None and resuming:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
                 return self._save(tx, conversation, existing.id, flow_id, turn, now)[0]
-            turn = self.engine.start(flow_id, context)
+            turn = self.engine.start(flow_id, context, self._last_time(tx, person.id, flow_id, subject))
             turn.position.about = subject
             if existing is not None:
                 turn.status = "restarted"
@@ -356,9 +374,15 @@ class Companion:
             return Reply(status=ReplyStatus.IDLE)
         person, run = conversation.person, conversation.run
         context = self._context(person, self.clock())
-        if self._quotes.get(run.flow_id):
-            earlier = await self.storage.run(lambda tx: self._earlier(tx, person.id, run.flow_id))
-            context = self._context(person, self.clock(), earlier)
+        if self._quotes.get(run.flow_id) or run.flow_id in self._reminding:
+            now = self.clock()
+            earlier, reminded = await self.storage.run(
+                lambda tx: (
+                    self._earlier(tx, person.id, run.flow_id),
+                    self._reminded(tx, person, run.flow_id, now, run.position),
+                )
+            )
+            context = self._context(person, now, earlier, reminded)
         turn = self.engine.show(Position.from_dict(run.position), context)
         return Reply(messages=[], prompt=turn.prompt, status=ReplyStatus(turn.status), flow_id=run.flow_id)
 
@@ -384,7 +408,10 @@ class Companion:
             return self._moved_on(tx, conversation, now), None, {}
         if run is None:
             return Reply(status=ReplyStatus.IDLE, language=conversation.person.language), None, {}
-        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        person = conversation.person
+        context = self._context(
+            person, now, self._earlier(tx, person.id, run.flow_id), self._reminded(tx, person, run.flow_id, now)
+        )
         turn = self.engine.take(Position.from_dict(run.position), action, context)
         reply, run_id = self._save(tx, conversation, run.id, run.flow_id, turn, now)
         return reply, run_id, turn.saved
@@ -500,7 +527,9 @@ class Companion:
         run = conversation.run
         if run is None:
             return Reply(status=ReplyStatus.MOVED_ON, language=conversation.person.language)
-        context = self._context(conversation.person, now, self._earlier(tx, conversation.person.id, run.flow_id))
+        person = conversation.person
+        reminded = self._reminded(tx, person, run.flow_id, now, run.position)
+        context = self._context(person, now, self._earlier(tx, person.id, run.flow_id), reminded)
         turn = self.engine.show(Position.from_dict(run.position), context)
         return Reply(
             prompt=turn.prompt, status=ReplyStatus.MOVED_ON, flow_id=run.flow_id, language=conversation.person.language
@@ -542,6 +571,8 @@ class Companion:
     ) -> tuple[Reply, int]:
         active = flow_id if turn.status in ("active", "restarted") else None
         outcomes: list[Any] = []
+        if turn.reminded:
+            self._note_reminded(tx, conversation.person, now)
         run_id = tx.save_turn(
             conversation.person,
             run_id=run_id,
@@ -583,9 +614,59 @@ class Companion:
         ), run_id
 
     def _context(
-        self, person: PersonRecord, now: dt.datetime, earlier: dict[str, dict[str, Any]] | None = None
+        self,
+        person: PersonRecord,
+        now: dt.datetime,
+        earlier: dict[str, dict[str, Any]] | None = None,
+        reminded: bool = False,
     ) -> Context:
-        return Context(language=person.language, today=self._local_date(now, person), earlier=earlier or {})
+        return Context(
+            language=person.language,
+            today=self._local_date(now, person),
+            earlier=earlier or {},
+            reminded=reminded,
+            channel=person.channel,
+        )
+
+    def _last_time(self, tx: Transaction, person_id: int, flow_id: str, about: dict[str, Any]) -> dict[str, Any]:
+        """The answers of the person's last finished run of a menu flow, to offer again when they
+        do it again (nothing for a run about someone else, or a flow the companion offers itself)."""
+        if about or not self.catalog.flows[flow_id].menu:
+            return {}
+        latest = tx.latest_completed(person_id).get(flow_id)
+        if latest is None:
+            return {}
+        return {key: value for key, (value, _) in tx.answers([latest.id])[latest.id].items()}
+
+    def _reminded(
+        self,
+        tx: Transaction,
+        person: PersonRecord,
+        flow_id: str,
+        now: dt.datetime,
+        showing: dict[str, Any] | None = None,
+    ) -> bool:
+        """Whether the person has had the reminder not to stop medicine suddenly today (local date).
+
+        The same record as the reminder after a typed message about stopping (flows.safety), so
+        however it comes up, it is given once a day. Read only for flows that give it. A position
+        ``showing`` again (resumed, or asked again) whose current step is the reminder keeps its
+        whole words: the message someone is reading does not change under them."""
+        if flow_id not in self._reminding:
+            return False
+        if showing is not None:
+            flow = self.catalog.flows[flow_id]
+            step = str(showing.get("step", ""))
+            if flow.has_step(step) and flow.step(step).stop_reminder:
+                return False
+        state = SafetyState.from_dict(tx.safety_state(person.id))
+        return state.medicine_told_on == self._local_date(now, person)
+
+    def _note_reminded(self, tx: Transaction, person: PersonRecord, now: dt.datetime) -> None:
+        state = SafetyState.from_dict(tx.safety_state(person.id))
+        today = self._local_date(now, person)
+        if state.medicine_told_on != today:
+            tx.save_safety_state(person.id, replace(state, medicine_told_on=today).to_dict(), now)
 
     def _earlier(self, tx: Transaction, person_id: int, flow_id: str) -> dict[str, dict[str, Any]]:
         """Latest finished answers of the flows this flow quotes (no query if it quotes none)."""
@@ -600,9 +681,9 @@ class Companion:
     def _local_date(moment: dt.datetime, person: PersonRecord | None) -> dt.date:
         """The date where the person lives (a turn at 00:30 in Stockholm is already tomorrow)."""
         try:
-            zone = ZoneInfo(person.timezone if person else "Europe/London")
+            zone = ZoneInfo(person.timezone if person else DEFAULT_TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError):
-            zone = ZoneInfo("Europe/London")
+            zone = ZoneInfo(DEFAULT_TIMEZONE)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(zone).date()
