@@ -130,7 +130,7 @@ def _answers(
     if step.type is StepType.text:
         return [{"valueString": str(item)} for item in values if str(item).strip()]
     fixed = _options(flow, step)
-    out = []
+    out: list[dict[str, Any]] = []
     for item in values:
         shown = engine.describe(flow, step.id, {**answers, step.id: [item]}, language)
         if item in fixed:

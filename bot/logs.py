@@ -202,9 +202,9 @@ def guard_streams() -> Callable[[], None]:
     """Redact kept secrets from stdout and stderr; returns a function that undoes it."""
     saved = sys.stdout, sys.stderr
     if not isinstance(sys.stdout, _RedactingStream):
-        sys.stdout = _RedactingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _RedactingStream(sys.stdout)
     if not isinstance(sys.stderr, _RedactingStream):
-        sys.stderr = _RedactingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = _RedactingStream(sys.stderr)
 
     def restore() -> None:
         sys.stdout, sys.stderr = saved

@@ -6,6 +6,9 @@ in Markdown) to see every path through a flow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from transitions.extensions import GraphMachine
 
 from flows.engine import AGAIN, FlowMachine
@@ -14,6 +17,9 @@ from flows.schema import END, Flow
 
 class _Drawing:
     """The model GraphMachine needs to draw; it is never run."""
+
+    get_graph: Callable[..., Any]
+    """Added by GraphMachine to the model it draws."""
 
 
 def mermaid(flow: Flow, language: str = "en") -> str:
@@ -35,7 +41,9 @@ def mermaid(flow: Flow, language: str = "en") -> str:
         show_conditions=True,
     )
     for trigger, source, dest, conditional in engine_machine.transitions():
-        label_conditions = [_describe_rule(flow, source, dest)] if conditional else []
+        label_conditions: list[str | Callable[..., bool | None]] = (
+            [_describe_rule(flow, source, dest)] if conditional else []
+        )
         graph.add_transition(trigger, source, dest, conditions=label_conditions)
     return model.get_graph().draw(None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +22,7 @@ async def dispatch(settings: Settings, *, once: bool) -> Tally:
     assert settings.telegram_bot_token is not None
     catalog = load_catalog(settings.content_dir)
     storage = await Storage.open(settings.database_url)
-    options = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
+    options: dict[str, Any] = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
     try:
         async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
             # The same words, buttons and files as the dispatcher inside `companion run`.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from bot.reminders import store
 from bot.reminders.delivery import Outgoing, Sender, classify
-from bot.storage.repository import Storage
+from bot.storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +207,10 @@ class Dispatcher:
         if later:
             now = self.clock()
 
-            def give_back(tx: object) -> None:
+            def give_back(tx: Transaction) -> None:
                 for reminder, slot in later:
                     retry_at = now + dt.timedelta(seconds=max(0.0, slot.at - wall_now))
-                    store.release(tx.connection, reminder, retry_at, count_attempt=False)  # type: ignore[attr-defined]
+                    store.release(tx.connection, reminder, retry_at, count_attempt=False)
 
             await self.storage.run(give_back)
             self.tally.deferred += len(later)
@@ -239,10 +239,10 @@ class Dispatcher:
             now = self.clock()
             free_at = self.pacer.now() + self.limits.window
 
-            def record(tx: object) -> bool:
+            def record(tx: Transaction) -> bool:
                 if permit is not None:
-                    store.release_permit(tx.connection, permit, free_at)  # type: ignore[attr-defined]
-                return store.mark_sent(tx.connection, reminder, now)  # type: ignore[attr-defined]
+                    store.release_permit(tx.connection, permit, free_at)
+                return store.mark_sent(tx.connection, reminder, now)
 
             if await self.storage.run(record):
                 self.tally.sent += 1
@@ -270,11 +270,13 @@ class Dispatcher:
         async with self._permit_lock:
             while True:
                 wall_now = self.pacer.now()
-                permit, free_at = await self.storage.run(
-                    lambda tx, wall_now=wall_now: store.acquire_permit(
+
+                def acquire(tx: Transaction, wall_now: float = wall_now) -> tuple[int | None, float]:
+                    return store.acquire_permit(
                         tx.connection, wall_now=wall_now, hold=hold, count=count, lookahead=self.lookahead / 4
                     )
-                )
+
+                permit, free_at = await self.storage.run(acquire)
                 if permit is not None:
                     await self.pacer.sleep(free_at - self.pacer.now())
                     return permit
@@ -292,9 +294,9 @@ class Dispatcher:
             until = self.pacer.now() + seconds
             retry_at = now + dt.timedelta(seconds=seconds)
 
-            def pause(tx: object) -> None:
-                store.pause_bot(tx.connection, until)  # type: ignore[attr-defined]
-                store.release(tx.connection, reminder, retry_at, count_attempt=False)  # type: ignore[attr-defined]
+            def pause(tx: Transaction) -> None:
+                store.pause_bot(tx.connection, until)
+                store.release(tx.connection, reminder, retry_at, count_attempt=False)
 
             await self.storage.run(pause)
             self.tally.retried += 1

@@ -24,6 +24,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -74,7 +75,7 @@ class Claimed:
     claim_token: str
 
 
-def _insert(connection: Connection):  # type: ignore[no-untyped-def]
+def _insert(connection: Connection) -> Any:
     return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
@@ -368,7 +369,7 @@ def ensure_pace_rows(connection: Connection, person_ids: Iterable[int], bot: str
         )
 
 
-def _latest(connection: Connection, *values):  # type: ignore[no-untyped-def]
+def _latest(connection: Connection, *values: Any) -> Any:
     return func.greatest(*values) if connection.dialect.name == "postgresql" else func.max(*values)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,7 +25,7 @@ async def bot_username(settings: Settings) -> str | None:
         return None
     from telegram import Bot
 
-    options = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
+    options: dict[str, Any] = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
     async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
         return bot.username
 

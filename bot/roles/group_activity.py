@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -80,7 +81,7 @@ class GroupReport:
     sessions: list[SessionReport]
 
 
-def _insert(connection: Connection):  # type: ignore[no-untyped-def]
+def _insert(connection: Connection) -> Any:
     return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 

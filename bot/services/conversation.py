@@ -354,14 +354,13 @@ class Companion:
         conversation = await self.storage.run(lambda tx: tx.conversation(who.channel, who.external_id))
         if conversation is None or conversation.run is None:
             return Reply(status=ReplyStatus.IDLE)
-        context = self._context(conversation.person, self.clock())
-        if self._quotes.get(conversation.run.flow_id):
-            earlier = await self.storage.run(
-                lambda tx: self._earlier(tx, conversation.person.id, conversation.run.flow_id)
-            )
-            context = self._context(conversation.person, self.clock(), earlier)
-        turn = self.engine.show(Position.from_dict(conversation.run.position), context)
-        return Reply(messages=[], prompt=turn.prompt, status=ReplyStatus(turn.status), flow_id=conversation.run.flow_id)
+        person, run = conversation.person, conversation.run
+        context = self._context(person, self.clock())
+        if self._quotes.get(run.flow_id):
+            earlier = await self.storage.run(lambda tx: self._earlier(tx, person.id, run.flow_id))
+            context = self._context(person, self.clock(), earlier)
+        turn = self.engine.show(Position.from_dict(run.position), context)
+        return Reply(messages=[], prompt=turn.prompt, status=ReplyStatus(turn.status), flow_id=run.flow_id)
 
     async def claim(self, who: Who, update_id: int) -> bool:
         """Record an update that needs no turn (a command); False if it was seen before."""
@@ -540,7 +539,7 @@ class Companion:
         flow_id: str,
         turn: Turn,
         now: dt.datetime,
-    ) -> Reply:
+    ) -> tuple[Reply, int]:
         active = flow_id if turn.status in ("active", "restarted") else None
         outcomes: list[Any] = []
         run_id = tx.save_turn(

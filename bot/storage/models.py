@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -27,6 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
+    # Every model is mapped to a plain Table; saying so lets Core statements
+    # (insert, update, delete) on ``Model.__table__`` type-check.
+    __table__: ClassVar[Table]
+
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[str]: JSON,
@@ -147,7 +152,7 @@ class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
     # On SQLite, rows live in the primary key's own B-tree: one page written per
     # claim instead of two (the table and its key index).
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -210,7 +210,7 @@ class CrisisDetector:
                 marked.setdefault(language, set()).update(positions)
             for language, positions in marked.items():
                 known[language] = len(positions)
-            languages = {max(known, key=lambda lang, own=item.language: (known[lang], lang == own)) for item in found}
+            languages = {_likeliest(known, item.language) for item in found}
             languages.add(max(known, key=known.__getitem__))
             readings.append(
                 (known, {lang: Setting.read(matcher, lang, sentence, where, singles) for lang in languages})
@@ -222,7 +222,7 @@ class CrisisDetector:
         for (sentence, _where, found), (known, by_language) in zip(scanned, readings, strict=True):
             seen: dict[tuple[str, tuple[int, ...], frozenset[str]], set[str]] = {}
             for item in found:
-                language = max(known, key=lambda lang, own=item.language: (known[lang], lang == own))
+                language = _likeliest(known, item.language)
                 category = self.lexicons[item.language].categories[item.category]
                 wanted = frozenset(category.when)
                 active = seen.get((language, item.positions, wanted))
@@ -284,3 +284,8 @@ def _source(lexicon: Lexicon) -> Source:
         strict=[*((NOT_CRISIS, p) for p in (idioms.phrases if idioms else ())), *setting_phrases(lexicon.words)],
         common=[word for group in CONTEXT_GROUPS for entry in lexicon.words[group] for word in entry.split()],
     )
+
+
+def _likeliest(known: dict[str, int], own: str) -> str:
+    """The language with most of the sentence's words; on a tie, the phrase's own."""
+    return max(known, key=lambda language: (known[language], language == own))

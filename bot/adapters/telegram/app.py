@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from bot.adapters.telegram import callbacks, commands, menus, privacy, summary
 from bot.adapters.telegram.callbacks import Signer
 from bot.adapters.telegram.chat import Chat
 from bot.adapters.telegram.core import TelegramCore, on_error, who_of
-from bot.adapters.telegram.features import ButtonFunction, FeatureFactory
+from bot.adapters.telegram.features import ButtonFunction, CommandFunction, FeatureFactory
 from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from bot.adapters.telegram.sending import CompanionBot
 from bot.services.app import Services
@@ -136,7 +136,7 @@ def _file_url(base_url: str | None) -> str:
     return "https://api.telegram.org/file/bot"
 
 
-def _button(function: ButtonFunction) -> Callable[[Update, Any], Awaitable[None]]:
+def _button(function: ButtonFunction) -> CommandFunction:
     """A feature's button handler as PTB calls it: the value after the kind, and who pressed."""
 
     async def handle(update: Update, context: Any) -> None:
@@ -152,9 +152,9 @@ def _button(function: ButtonFunction) -> Callable[[Update, Any], Awaitable[None]
 def add_handlers(application: Application, core: TelegramCore) -> None:
     # Each feature's buttons by their kind (PTB matches the pattern); the core takes the rest.
     for feature in core.features:
-        for kind, function in feature.buttons.items():
+        for kind, pressed in feature.buttons.items():
             pattern = f"^{re.escape(kind)}:."
-            application.add_handler(CallbackQueryHandler(_button(function), pattern=pattern))
+            application.add_handler(CallbackQueryHandler(_button(pressed), pattern=pattern))
     application.add_handler(CallbackQueryHandler(core.on_button))
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", core.on_start, filters=private))

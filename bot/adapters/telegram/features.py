@@ -21,7 +21,7 @@ the class that implements it, and are composed explicitly in app.py.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,7 +33,7 @@ from bot.services.app import Services
 from bot.services.conversation import Reply, Who
 from flows.texts import UiTexts
 
-CommandFunction = Callable[[Update, Any], Awaitable[None]]
+CommandFunction = Callable[[Update, Any], Coroutine[Any, Any, None]]
 ButtonFunction = Callable[[Update, CallbackQuery, Who, str], Awaitable[None]]
 StartFunction = Callable[[Update, Who, str], Awaitable[None]]
 FinishedFunction = Callable[[Who, Reply], Awaitable[None]]

@@ -16,7 +16,7 @@ NO_LINK_PREVIEW = LinkPreviewOptions(is_disabled=True)
 """Links people or authors write never unfold into a preview."""
 
 
-class CompanionBot(ExtBot[None]):
+class CompanionBot(ExtBot[int]):
     """ExtBot with the calls used on every turn; every other call is PTB's own."""
 
     async def answer_press(self, callback_query_id: str, text: str | None = None) -> None:
