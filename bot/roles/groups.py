@@ -117,6 +117,14 @@ def owned(connection: Connection, facilitator_id: int, group_id: int) -> GroupRe
     return record
 
 
+def rotate_join_token(connection: Connection, facilitator_id: int, group_id: int) -> str:
+    """A fresh invite token for the group; the old one stops working (only a hash is kept)."""
+    owned(connection, facilitator_id, group_id)
+    token = tokens.new_token(tokens.GROUP_PREFIX)
+    connection.execute(update(groups).where(groups.c.id == group_id).values(join_token_hash=tokens.digest(token)))
+    return token
+
+
 def groups_of(connection: Connection, facilitator_id: int) -> list[GroupRecord]:
     rows = connection.execute(
         select(groups.c.id).where(groups.c.facilitator_id == facilitator_id).order_by(groups.c.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.services import forms
 from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
+from bot.services.groups import Groups
 from bot.services.privacy import Privacy
 from bot.services.sharing import Sharing
 from bot.services.summaries import Summaries
@@ -25,6 +26,7 @@ class Services:
     summaries: Summaries
     sharing: Sharing
     coordination: Coordination
+    groups: Groups
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -32,13 +34,16 @@ class Services:
         storage, engine, clock = conversation.storage, conversation.engine, conversation.clock
         summaries = Summaries(storage, engine, clock)
         coordination = Coordination(conversation)
+        groups = Groups(conversation)
         services = cls(
             conversation=conversation,
             privacy=Privacy(storage),
             summaries=summaries,
             sharing=Sharing(storage, summaries, clock),
             coordination=coordination,
+            groups=groups,
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
+        groups.attach()
         return services

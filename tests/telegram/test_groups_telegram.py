@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.adapters.telegram import groups as telegram_groups
+from bot.adapters.telegram import facilitator, member
 from bot.adapters.telegram import reminders as telegram_reminders
 from bot.adapters.telegram.app import build_application
 from bot.reminders import store
@@ -36,7 +36,7 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
         TOKEN,
         request=request,
         rate_limit=False,
-        features=[telegram_groups.make_feature, telegram_reminders.make_feature],
+        features=[facilitator.feature, member.feature, telegram_reminders.make_feature],
     )
     await application.initialize()
     request.take()
@@ -505,3 +505,66 @@ async def test_another_facilitator_cannot_move_or_cancel_a_session(
         await harness.process(harness.updates.press(rival.user, rival.last, forged))
         assert rival.last["text"] == ui(companion, "gr_not_yours")
     assert len(await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id))) == 1
+
+
+# ---------------------------------------------------------------------- role-aware replies
+
+
+async def test_a_facilitator_ends_each_task_on_their_group_never_on_the_service_users_menu(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
+    fay = harness.person(9801, "Fay")
+    await make_facilitator(fay, companion)
+    menu = ui(companion, "menu_intro")
+    panel = "Tuesday group\nMembers: 0"
+
+    def since(mark: int) -> list[str]:
+        return texts(fay)[mark:]
+
+    mark = len(fay.chat)
+    await create_group(fay, companion, "Tuesday group", "UK (London time)")
+    assert not [t for t in since(mark) if menu in t]
+    assert fay.last["text"].startswith(panel)
+
+    mark = len(fay.chat)
+    await schedule(fay, companion, "Tuesday group", "30/11/2026", "10:00", "Room 1")
+    assert ui(companion, "gr_session_set") in since(mark)
+    assert not [t for t in since(mark) if menu in t]
+    assert fay.last["text"].startswith(panel)
+
+    mark = len(fay.chat)
+    await fay.taps(ui(companion, "button_gr_message"))
+    await fay.says("See you on Monday.")
+    assert not [t for t in since(mark) if menu in t]
+    assert fay.last["text"].startswith(panel)
+
+    # Pausing halfway through their own task: paused, and no service user's menu either.
+    mark = len(fay.chat)
+    await fay.taps(ui(companion, "button_gr_schedule"))
+    await fay.taps(ui(companion, "button_pause"))
+    assert not [t for t in since(mark) if menu in t]
+    assert fay.last["text"].startswith("Paused.")
+    # The same button carries on where they paused.
+    await fay.says("/groups")
+    await fay.taps("Tuesday group")
+    await fay.taps(ui(companion, "button_gr_schedule"))
+    assert fay.last["text"].startswith("What day is the session?")
+
+
+async def test_a_member_is_thanked_after_feedback_and_gets_their_own_menu(
+    harness: TelegramHarness, companion: Companion, clock: Clock
+) -> None:
+    fay = harness.person(9901, "Fay")
+    await make_facilitator(fay, companion)
+    payload = await create_group(fay, companion, "Tuesday group", "UK (London time)")
+    mia = harness.person(9902, "Mia")
+    await join(mia, companion, payload)
+    await schedule(fay, companion, "Tuesday group", "23/11/2026", "09:00", None)
+    clock.now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    await dispatch(harness, companion, clock)
+    await mia.taps(ui(companion, "button_gr_feedback"))
+    await mia.says("Practising")
+    await mia.taps(ui(companion, "button_skip"))
+    await mia.taps("About right")
+    assert mia.last["text"].startswith("Thank you. This helps the next group.")
+    assert ui(companion, "menu_intro") in mia.last["text"]

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.adapters.telegram import groups as telegram_groups
+from bot.adapters.telegram import facilitator, member
 from bot.adapters.telegram import reminders as telegram_reminders
 from bot.adapters.telegram.app import build_application
 from bot.reminders import store
@@ -35,7 +35,7 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
         TOKEN,
         request=request,
         rate_limit=False,
-        features=[telegram_groups.make_feature, telegram_reminders.make_feature],
+        features=[facilitator.feature, member.feature, telegram_reminders.make_feature],
     )
     telegram_reminders.Unblocker(companion.storage, refresh=0.0, clock=companion.clock).install(application)
     await application.initialize()

@@ -452,9 +452,9 @@ class TelegramCore:
             return
         if reply.crisis:
             return
-        if reply.role_task and reply.status is ReplyStatus.FINISHED:
-            # A coordinator's or facilitator's own task: their feature says what happened
-            # next; the service user's menu is not theirs.
+        if reply.role_task and reply.status in (ReplyStatus.FINISHED, ReplyStatus.PAUSED):
+            # A coordinator's or facilitator's own task, finished or paused: their feature
+            # says what happens next; the service user's menu is not theirs.
             if messages:
                 await self.chat.send(chat_id, text_message(messages))
             return

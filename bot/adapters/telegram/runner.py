@@ -13,7 +13,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot import logs
-from bot.adapters.telegram import coordinator, groups, invites, reminders, sharing
+from bot.adapters.telegram import coordinator, facilitator, invites, member, reminders, sharing
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 from bot.adapters.telegram.features import FeatureFactory
 from bot.checks import checked_catalog
@@ -71,11 +71,12 @@ FEATURES: tuple[FeatureFactory, ...] = (
     invites.feature,
     sharing.feature,
     coordinator.feature,
-    groups.make_feature,
+    facilitator.feature,
+    member.feature,
     reminders.make_feature,
 )
 """Every feature ``companion run`` adds to the core: role invites, sharing, the coordinator's side,
-groups and reminders."""
+the facilitator's side of groups, the member's side, and reminders."""
 
 
 def _settle_memory_once_started(application: Application) -> None:
