@@ -262,7 +262,7 @@ class Companion:
             person = conversation.person
             existing = tx.run_in_progress(person.id, flow_id)
             resuming = existing is not None and (existing.position.get("about") or {}) == subject
-            reminded = self._reminded(tx, person, flow_id, now, existing.position if resuming else None)
+            reminded = self._reminded(tx, person, flow_id, now, existing.position if existing and resuming else None)
             context = self._context(person, now, self._earlier(tx, person.id, flow_id), reminded)
             if existing is not None and resuming:
                 turn = self.engine.show(Position.from_dict(existing.position), context)
