@@ -446,8 +446,8 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
-    except PermissionError:
-        pass  # not ours to change (a read-only file or folder): SQLite's own error says so when it opens
+    except OSError:
+        pass  # not ours to change (read-only, a folder in the way): SQLite's own error says so when it opens
 
 
 def open_database(url: str) -> Database:

@@ -40,7 +40,12 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
             return DatabaseUnavailable(
                 f"Cannot use {place}: another program holds its lock. Try again in a moment, or stop the other program."
             )
-        if "readonly" in text or "read-only" in text or "unable to open" in text:
+        if "unable to open" in text:
+            return DatabaseUnavailable(
+                f"Cannot open {place}: check the path in COMPANION_DATABASE_URL, and that its folder"
+                " can be written by this user and the disk is not read-only."
+            )
+        if "readonly" in text or "read-only" in text:
             return DatabaseUnavailable(
                 f"Cannot write to {place}: check that its folder and file are writable by this user "
                 "and that the disk is not read-only."
