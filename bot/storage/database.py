@@ -73,14 +73,6 @@ LAST_LOCK_WAIT_SECONDS = 0.01
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
-def _driver(connection: Connection) -> sqlite3.Connection:
-    """The standard-library connection under a SQLAlchemy one (the pragmas, the
-    write lock and the transaction state SQLAlchemy does not track are read there)."""
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection), "this storage runs on the standard sqlite3 driver"
-    return driver
-
-
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     """Another connection holds the lock. Extended codes (BUSY_RECOVERY, ...) keep
     the primary code in the low byte."""
@@ -172,9 +164,9 @@ class SqliteDatabase(Database):
             raise
         if transaction.is_active:
             transaction.commit()
-        elif _driver(connection).in_transaction:
+        elif connection.connection.driver_connection.in_transaction:
             # The work ended SQLAlchemy's transaction itself and began another on the driver.
-            _driver(connection).commit()
+            connection.connection.driver_connection.commit()
         return result
 
     async def migrate(self) -> None:
@@ -186,7 +178,7 @@ class SqliteDatabase(Database):
         """
         from bot.storage.migrate import upgrade
 
-        driver = _driver(self._connection)
+        driver = self._connection.connection.driver_connection
         driver.execute("PRAGMA foreign_keys=OFF")
         try:
 
@@ -233,7 +225,7 @@ class SqliteDatabase(Database):
         SQLAlchemy's "begin" event would leave the Connection half-begun.
         """
         SqliteDatabase._roll_back(connection)  # left open by a failure: never build on it
-        _driver(connection).execute("BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
         return connection.begin()
 
     @property
@@ -250,7 +242,7 @@ class SqliteDatabase(Database):
         transaction = connection.get_transaction()
         if transaction is not None:
             transaction.rollback()
-        driver = _driver(connection)
+        driver = connection.connection.driver_connection
         if driver.in_transaction:
             driver.rollback()
 
@@ -455,7 +447,7 @@ def _private_file(path: Path) -> None:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
     except OSError:
-        pass  # not ours to change (read-only, a folder in its place): SQLite's own error says so when it opens
+        pass  # not ours to change (read-only, a folder in the way): SQLite's own error says so when it opens
 
 
 def open_database(url: str) -> Database:
@@ -490,6 +482,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # SqliteDatabase.run has taken the write lock already; anything else
         # (a bare engine.begin()) takes it here.
-        driver = _driver(connection)
+        driver = connection.connection.driver_connection
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")

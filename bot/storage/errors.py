@@ -8,7 +8,6 @@ with status 1. The message names the database without its password.
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import make_url
@@ -41,11 +40,12 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
             return DatabaseUnavailable(
                 f"Cannot use {place}: another program holds its lock. Try again in a moment, or stop the other program."
             )
-        if "unable to open" in text and _sqlite_path(url).is_dir():
+        if "unable to open" in text:
             return DatabaseUnavailable(
-                f"Cannot open {place}: a folder is where the file should be. Check the path in COMPANION_DATABASE_URL."
+                f"Cannot open {place}: check the path in COMPANION_DATABASE_URL, and that its folder"
+                " can be written by this user and the disk is not read-only."
             )
-        if "readonly" in text or "read-only" in text or "unable to open" in text:
+        if "readonly" in text or "read-only" in text:
             return DatabaseUnavailable(
                 f"Cannot write to {place}: check that its folder and file are writable by this user "
                 "and that the disk is not read-only."
@@ -72,10 +72,6 @@ def explain(error: BaseException, url: str) -> DatabaseUnavailable | None:
             " the user, its password and the database name."
         )
     return None
-
-
-def _sqlite_path(url: str) -> Path:
-    return Path(make_url(url).database or "")
 
 
 def _root(error: BaseException) -> BaseException:
