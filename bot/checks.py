@@ -15,12 +15,13 @@ from pathlib import Path
 
 from bot.content import read_documents
 from bot.services.forms import FORMS, Form
+from bot.services.texts import TEXTS, Texts
 from bot.summary.layout import check_layout
 from flows.catalog import Catalog, ContentError, Problem
 from flows.check import Checker, check_documents
 from flows.crisis import check_crisis
 from flows.readability import check_readability
-from flows.schema import StepType
+from flows.schema import LANGUAGES, StepType
 from flows.wording import check_wording
 
 CRISIS_FOLDER = "crisis/"
@@ -82,10 +83,24 @@ def check_forms(catalog: Catalog, forms: tuple[Form, ...] = FORMS) -> Iterator[P
                     )
 
 
+def check_texts(catalog: Catalog, declarations: tuple[Texts, ...] = TEXTS) -> Iterator[Problem]:
+    """Every interface text the code asks for (bot/services/texts.py) is there, in every language.
+
+    A language with no interface texts at all is reported once by the structural check instead.
+    """
+    for language in LANGUAGES:
+        present = catalog.ui.keys(language)
+        if not present:
+            continue
+        for texts in declarations:
+            for key in sorted(texts.keys - present):
+                yield Problem(texts.file(language), None, f"the text `{key}` is missing ({texts.why_of(key)})")
+
+
 def every_check() -> tuple[Checker, ...]:
     """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms,
-    words to avoid."""
-    return (check_readability, check_layout, check_crisis_present, check_forms, check_wording)
+    texts, words to avoid."""
+    return (check_readability, check_layout, check_crisis_present, check_forms, check_texts, check_wording)
 
 
 def check_folder(folder: Path) -> list[Problem]:

@@ -35,6 +35,8 @@ as a full-width button (adapters show long options as a numbered list)."""
 NAVIGATION_LABEL_LIMIT = 24
 """Interface buttons (Back, Skip, ...) share a row, so they must be shorter."""
 
+SECTIONS_FILE = "summary/sections.yaml"
+
 Checker = Callable[[Catalog], Iterator[Problem]]
 EXTRA_CHECKS: list[Checker] = []
 """Checks other modules add (readability, crisis lexicon), run after these.
@@ -48,28 +50,84 @@ def check_documents(documents: Documents, extra: Sequence[Checker] | None = None
 
     ``extra`` are the checks run after the structural ones (default: those
     registered in EXTRA_CHECKS)."""
+    checkers = EXTRA_CHECKS if extra is None else extra
     try:
         catalog = Catalog.build(documents)
     except ContentError as error:
-        problems = list(error.problems)
-        # Keep checking the flows that did load, so an author sees everything at once.
-        for name, data in sorted(documents.flows.items()):
-            try:
-                flow = Flow.model_validate(data)
-            except ValidationError:
-                continue
-            sections = _section_ids(documents)
-            problems.extend(check_flow(name, flow, sections))
-        return problems
+        return _check_what_loaded(documents, list(error.problems), checkers)
     problems = []
     sections = {section.id for section in catalog.summary.sections}
     for flow_id, flow in catalog.flows.items():
         problems.extend(check_flow(catalog.files[flow_id], flow, sections))
     problems.extend(check_ui(documents.ui))
     problems.extend(check_cross_flow_quotes(catalog))
-    for checker in EXTRA_CHECKS if extra is None else extra:
+    for checker in checkers:
         problems.extend(checker(catalog))
     return problems
+
+
+def _check_what_loaded(documents: Documents, problems: list[Problem], checkers: Sequence[Checker]) -> list[Problem]:
+    """Content that cannot be loaded whole: check every part that can, so an author sees everything at once.
+
+    The broken files are left out and every other check runs on the rest.
+    What those checks then say about the broken files (a flow "missing"
+    because it could not be read, a quote of it, a section of an unreadable
+    sections file) is left out too: the first problem already names the file.
+    """
+    broken = {problem.file for problem in problems}
+    sections = None if SECTIONS_FILE in broken else _section_ids(documents)
+    flows: dict[str, Any] = {}
+    for name, data in sorted(documents.flows.items()):
+        try:
+            flow = Flow.model_validate(data)
+        except ValidationError:
+            continue
+        problems.extend(check_flow(name, flow, sections))
+        if name not in broken:
+            flows[name] = data
+    broken_flows = {_flow_id(name, documents.flows.get(name)) for name in broken if name.startswith("flows/")}
+    broken_flows -= {_flow_id(name, data) for name, data in flows.items()}  # a duplicate id: the first one loaded
+    ui = {
+        language: {key: value for key, value in texts.items() if isinstance(key, str) and isinstance(value, str)}
+        for language, texts in documents.ui.items()
+        if isinstance(texts, dict)
+    }
+    loaded = Documents(
+        flows=flows,
+        ui=ui,
+        summary=documents.summary if sections is not None else None,
+        extra={name: data for name, data in documents.extra.items() if name not in broken},
+    )
+    try:
+        catalog = Catalog.build(loaded)
+    except ContentError:
+        return problems  # nothing more can be checked (for example, no English interface texts)
+    later: list[Problem] = []
+    if not any(name.startswith("ui/") for name in broken):
+        later.extend(check_ui(documents.ui))
+    later.extend(check_cross_flow_quotes(catalog))
+    for checker in checkers:
+        later.extend(checker(catalog))
+    seen = {str(problem) for problem in problems}
+    for problem in later:
+        if str(problem) not in seen and not _about_broken(problem, broken, broken_flows, sections is None):
+            problems.append(problem)
+            seen.add(str(problem))
+    return problems
+
+
+def _flow_id(name: str, data: Any) -> str:
+    written = data.get("id") if isinstance(data, dict) else None
+    return written if isinstance(written, str) else name.removeprefix("flows/").removesuffix(".yaml")
+
+
+def _about_broken(problem: Problem, files: set[str], flows: set[str], sections_broken: bool) -> bool:
+    """A problem that only follows from a file that could not be loaded."""
+    if problem.file in files or any(file in problem.message for file in files):
+        return True
+    if sections_broken and "section" in problem.message:
+        return True
+    return any(f"'{flow}'" in problem.message or f"{flow}." in problem.message for flow in flows)
 
 
 def _section_ids(documents: Documents) -> set[str] | None:

@@ -69,3 +69,12 @@ def test_a_missing_option_fails_the_check(copy: Path) -> None:
 def test_a_missing_form_flow_fails_the_check(copy: Path) -> None:
     (copy / "flows" / "my_name.yaml").unlink()
     assert any(s.startswith("flows/my_name.yaml: the flow 'my_name' is missing") for s in sentences(copy))
+
+
+def test_renaming_a_time_zone_option_fails_the_check_with_a_sentence_that_names_it(copy: Path) -> None:
+    """The code turns the option into a time zone (forms.TIMEZONES); a renamed one would fall back silently."""
+    edit(copy, "new_group", "{id: london,", "{id: uk,")
+    assert (
+        "flows/new_group.yaml, step 'timezone': the option 'london' is missing; the companion reads it "
+        "(the group's time zone, for session times). Keep its id as it is"
+    ) in sentences(copy)

@@ -94,6 +94,8 @@ class MyName(Form):
 
 YES = "yes"
 """The id of a yes/no step's "yes" answer (the engine's own)."""
+TIMEZONES = {"london": "Europe/London", "stockholm": "Europe/Stockholm"}
+"""The new_group flow's time-zone options, as IANA zones (each option id is declared below)."""
 
 APPOINTMENT = Appointment(
     "appointment",
@@ -116,7 +118,7 @@ NEW_GROUP = NewGroup(
     "its answers create a facilitator's group",
     for_role=True,
     name=Field("name", StepType.text, "the group's name"),
-    timezone=Field("timezone", StepType.choice, "the group's time zone, for session times", ("london", "stockholm")),
+    timezone=Field("timezone", StepType.choice, "the group's time zone, for session times", tuple(TIMEZONES)),
 )
 GROUP_SESSION = GroupSession(
     "group_session",
@@ -144,9 +146,6 @@ MY_NAME = MyName(
     "its answer is the name printed on the person's summary (and shown to those they share with)",
     name=Field("name", StepType.text, "the name"),
 )
-
-TIMEZONES = {"london": "Europe/London", "stockholm": "Europe/Stockholm"}
-"""The new_group flow's time-zone options, as IANA zones."""
 
 FORMS: tuple[Form, ...] = (
     APPOINTMENT,
