@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from flows.catalog import Catalog, ContentError, Documents, Problem, SummaryLayout
 from flows.engine import FlowMachine
 from flows.schema import END, LANGUAGES, QUOTE, Flow, Step, StepType, Text
-from flows.texts import _PLACEHOLDER, PLURAL_BY, is_plural
+from flows.texts import PLACEHOLDER, PLURAL_BY, is_plural
 
 TELEGRAM_MESSAGE_LIMIT = 4096
 BUTTON_LABEL_LIMIT = 64
@@ -88,7 +88,11 @@ def _check_what_loaded(documents: Documents, problems: list[Problem], checkers: 
     broken_flows = {_flow_id(name, documents.flows.get(name)) for name in broken if name.startswith("flows/")}
     broken_flows -= {_flow_id(name, data) for name, data in flows.items()}  # a duplicate id: the first one loaded
     ui = {
-        language: {key: value for key, value in texts.items() if isinstance(key, str) and isinstance(value, str)}
+        language: {
+            key: value
+            for key, value in texts.items()
+            if isinstance(key, str) and (isinstance(value, str) or is_plural(value))
+        }
         for language, texts in documents.ui.items()
         if isinstance(texts, dict)
     }
@@ -332,7 +336,7 @@ def _forms(value: Any) -> list[str]:
 
 
 def _placeholders(value: Any) -> set[str]:
-    return {name for form in _forms(value) for name in _PLACEHOLDER.findall(form)}
+    return {name for form in _forms(value) for name in PLACEHOLDER.findall(form)}
 
 
 def _shown(value: Any) -> str:
@@ -361,7 +365,7 @@ def check_plurals(language: str, texts: dict[str, Any]) -> list[Problem]:
                     )
         elif is_plural(value):
             by = value.get(PLURAL_BY, "count")
-            if by not in _PLACEHOLDER.findall(value["other"]):
+            if by not in PLACEHOLDER.findall(value["other"]):
                 problems.append(
                     Problem(file, None, f"'{key}' has plural forms, but its 'other' form has no {{{by}}} to count by")
                 )

@@ -27,7 +27,7 @@ from typing import Any
 
 from flows.schema import LANGUAGES
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 """CLDR's plural categories, the names a plural text's forms may have."""
@@ -78,7 +78,7 @@ class UiTexts:
         if not params:
             return template
         # Replace only the named placeholders so braces in values stay as they are.
-        return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template)
+        return PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template)
 
     def forms(self, key: str, language: str) -> list[str]:
         """Every form of a text as written (one, or one per plural category)."""

@@ -72,7 +72,7 @@ ENGINE = Texts(
         hint_text hint_checklist hint_checklist_limit hint_scale hint_date hint_time
         your_answer not_answered
         empty too_long use_typing unknown_option not_a_number out_of_range not_a_date not_a_time
-        date_in_past date_in_future pick_one tick_then_done pick_limit required
+        date_in_past date_in_future pick_one tick_then_done pick_limit required words_not_counted doing_again your_answer_last_time
         first_question paused restarted content_changed flow_done
         words_yes words_no words_none nothing_to_add words_today words_tomorrow
         """
