@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flows.catalog import Catalog, ContentError, Documents, Problem, SummaryLayout
-from flows.engine import FlowMachine
+from flows.machine import FlowMachine
 from flows.schema import END, LANGUAGES, QUOTE, Flow, Step, StepType, Text
 from flows.texts import _PLACEHOLDER
 

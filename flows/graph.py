@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transitions.extensions import GraphMachine
 
-from flows.engine import AGAIN, FlowMachine
+from flows.machine import AGAIN, FlowMachine
 from flows.schema import END, Flow
 
 

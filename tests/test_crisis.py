@@ -173,7 +173,7 @@ def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
 async def test_the_console_and_every_adapter_get_the_card_through_the_service(companion) -> None:  # type: ignore[no-untyped-def]
     from bot.services.conversation import Who
     from bot.services.safety import SafetyChoice
-    from flows.engine import Typed
+    from flows.turns import Typed
 
     who = Who("console", "crisis")
     await companion.join(who)
