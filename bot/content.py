@@ -85,7 +85,7 @@ def read_documents(content_dir: Path) -> Documents:
             )
             continue
         except (yaml.YAMLError, UnicodeDecodeError) as error:
-            documents.problems.append(Problem(relative, None, f"cannot be read as YAML: {_first_line(error)}"))
+            documents.problems.append(Problem(relative, None, f"cannot be read as YAML: {_yaml_problem(error)}"))
             continue
         if relative.startswith("flows/"):
             documents.flows[relative] = data
@@ -115,6 +115,16 @@ def _merge_ui(documents: Documents, relative: str, language: str, data: object) 
 def load_catalog(content_dir: Path | None = None) -> Catalog:
     """Load and validate content; raises ContentError listing every problem."""
     return Catalog.build(read_documents(content_dir or DEFAULT_CONTENT_DIR))
+
+
+QUOTE_HINT = "words holding a colon, a comma, a question mark, # or brackets need quotes around them"
+
+
+def _yaml_problem(error: Exception) -> str:
+    """Where the YAML stops making sense and why, with the usual cause."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None and error.problem:
+        return f"line {error.problem_mark.line + 1}: {error.problem} ({QUOTE_HINT})"
+    return _first_line(error)
 
 
 def _first_line(error: Exception) -> str:

@@ -123,3 +123,15 @@ def test_a_key_written_twice_in_a_ui_file_is_found(folder: Path) -> None:
     assert [str(problem) for problem in documents.problems] == [
         "ui/extra.en.yaml: line 2: 'tg_new_text' is written twice here (also on line 1); keep one of them"
     ]
+
+
+def test_yaml_that_cannot_be_read_names_the_line_and_the_usual_cause(folder: Path) -> None:
+    (folder / "flows" / "broken.yaml").write_text(
+        "id: broken\ntitle: Broken\nsteps:\n  - id: first\n    say: {en: Did it help?, sv: Hjälpte det?}\n",
+        encoding="utf-8",
+    )
+    documents = read_documents(folder)
+    assert [str(problem) for problem in documents.problems] == [
+        "flows/broken.yaml: cannot be read as YAML: line 5: expected ',' or '}', but got '?' "
+        "(words holding a colon, a comma, a question mark, # or brackets need quotes around them)"
+    ]
