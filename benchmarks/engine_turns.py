@@ -32,8 +32,9 @@ from bot.content import load_catalog
 from bot.services.conversation import Companion, Who
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
-from flows.engine import DONE, MORE_NO, NEXT, Action, Context, Engine, Pressed, Prompt, Typed
+from flows.engine import Engine
 from flows.schema import StepType
+from flows.turns import DONE, MORE_NO, NEXT, Action, Context, Pressed, Prompt, Typed
 
 
 def policy(prompt: Prompt, ticked_once: set[str]) -> Action:

@@ -40,8 +40,10 @@ from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from bot.summary import build_summary, render_pdf
 from bot.summary.document import Entry, Glance, GlanceItem, SummaryDocument
-from flows.engine import AGAIN, DONE, MORE_NO, NEXT, SKIP, Action, Engine, Pressed, Prompt, Typed
+from flows.engine import Engine
+from flows.machine import AGAIN
 from flows.schema import StepType
+from flows.turns import DONE, MORE_NO, NEXT, SKIP, Action, Pressed, Prompt, Typed
 
 ARABIC = "أريد أن أنام أقل وأن ألعب مع أطفالي في الصباح"
 CHINESE = "我是两个孩子的母亲，我想睡得更好，早上不那么累。"

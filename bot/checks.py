@@ -2,10 +2,9 @@
 
 ``companion content check``, ``companion chat`` and ``companion run`` all use
 :func:`every_check`, so what the check reports is exactly what stops the
-companion from starting. The list is explicit rather than whatever modules
-happen to have been imported (``flows.check.EXTRA_CHECKS``): a command that
-imported less would otherwise check less, and start on content that people
-would meet as "something went wrong".
+companion from starting. The checks are passed in explicitly; none adds itself
+on import, so a command that imported less never checks less, or starts on
+content that people would meet as "something went wrong".
 """
 
 from __future__ import annotations

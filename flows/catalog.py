@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flows.explain import explain
 from flows.schema import Flow, LocalText
 from flows.texts import UiTexts, is_plural
 
@@ -85,7 +86,7 @@ class Catalog:
             try:
                 flow = Flow.model_validate(data)
             except ValidationError as error:
-                problems.extend(_explain(name, data, error))
+                problems.extend(explain_errors(name, data, error, Flow))
                 continue
             if flow.id in flows:
                 problems.append(Problem(name, None, f"flow id '{flow.id}' is also used by {files[flow.id]}"))
@@ -111,7 +112,7 @@ class Catalog:
         try:
             summary = SummaryLayout.model_validate(documents.summary or {})
         except ValidationError as error:
-            problems.extend(_explain("summary/sections.yaml", documents.summary, error))
+            problems.extend(explain_errors("summary/sections.yaml", documents.summary, error, SummaryLayout))
             summary = SummaryLayout()
         if problems:
             raise ContentError(problems)
@@ -121,19 +122,6 @@ class Catalog:
         return sorted(self.flows.values(), key=lambda flow: (flow.menu_order, flow.id))
 
 
-def _explain(name: str, data: Any, error: ValidationError) -> list[Problem]:
-    """Turn pydantic's errors into sentences that name the step id, not a list index."""
-    out = []
-    for item in error.errors():
-        location = list(item["loc"])
-        step_id = None
-        if len(location) >= 2 and location[0] == "steps" and isinstance(location[1], int):
-            try:
-                step_id = data["steps"][location[1]].get("id") or f"#{location[1] + 1}"
-            except (KeyError, IndexError, TypeError, AttributeError):
-                step_id = f"#{location[1] + 1}"
-            location = location[2:]
-        field_path = ".".join(str(part) for part in location if not str(part).startswith("function-"))
-        message = item["msg"].removeprefix("Value error, ")
-        out.append(Problem(name, step_id, f"{field_path}: {message}" if field_path else message))
-    return out
+def explain_errors(name: str, data: Any, error: ValidationError, model: type[BaseModel]) -> list[Problem]:
+    """Pydantic's errors as plain sentences naming the step id, the field and what it must be."""
+    return [Problem(name, step, sentence) for step, sentence in explain(data, error, model)]

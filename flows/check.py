@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flows.catalog import Catalog, ContentError, Documents, Problem, SummaryLayout
-from flows.engine import FlowMachine
+from flows.machine import FlowMachine
 from flows.schema import END, LANGUAGES, QUOTE, Flow, Step, StepType, Text
 from flows.texts import PLACEHOLDER, PLURAL_BY, is_plural
 
@@ -38,30 +38,26 @@ NAVIGATION_LABEL_LIMIT = 24
 SECTIONS_FILE = "summary/sections.yaml"
 
 Checker = Callable[[Catalog], Iterator[Problem]]
-EXTRA_CHECKS: list[Checker] = []
-"""Checks other modules add (readability, crisis lexicon), run after these.
-
-What is in it depends on what has been imported; ``bot.checks.every_check``
-names every check explicitly, and is what the commands use."""
+"""A check on content that loaded: readability, the crisis lexicon, the summary layout."""
 
 
-def check_documents(documents: Documents, extra: Sequence[Checker] | None = None) -> list[Problem]:
+def check_documents(documents: Documents, checks: Sequence[Checker]) -> list[Problem]:
     """Every problem in the content; an empty list means it is ready to use.
 
-    ``extra`` are the checks run after the structural ones (default: those
-    registered in EXTRA_CHECKS)."""
-    checkers = EXTRA_CHECKS if extra is None else extra
+    ``checks`` run after the structural ones, on the catalog, when it loads.
+    The caller names them (``bot.checks.every_check`` names every one), so
+    what is checked never depends on which modules happen to be imported."""
     try:
         catalog = Catalog.build(documents)
     except ContentError as error:
-        return _check_what_loaded(documents, list(error.problems), checkers)
+        return _check_what_loaded(documents, list(error.problems), checks)
     problems = []
     sections = {section.id for section in catalog.summary.sections}
     for flow_id, flow in catalog.flows.items():
         problems.extend(check_flow(catalog.files[flow_id], flow, sections))
     problems.extend(check_ui(documents.ui))
     problems.extend(check_cross_flow_quotes(catalog))
-    for checker in checkers:
+    for checker in checks:
         problems.extend(checker(catalog))
     return problems
 
@@ -408,6 +404,3 @@ def check_ui(ui: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
-
-
-import flows.readability  # noqa: E402,F401  (registers the readability check; it imports this module)

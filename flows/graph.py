@@ -11,7 +11,7 @@ from typing import Any
 
 from transitions.extensions import GraphMachine
 
-from flows.engine import AGAIN, FlowMachine
+from flows.machine import AGAIN, FlowMachine
 from flows.schema import END, Flow
 
 

@@ -21,7 +21,8 @@ from bot.services.conversation import Companion
 from bot.storage.database import open_database
 from bot.storage.repository import Storage
 from flows.catalog import Catalog
-from flows.engine import Context, Engine
+from flows.engine import Engine
+from flows.turns import Context
 
 TEST_CONTENT_DIR = Path(__file__).parent / "content"
 POSTGRES_ENV = "COMPANION_TEST_DATABASE_URL"

@@ -82,8 +82,64 @@ def test_unknown_step_type_and_misspelt_field(folder: Path) -> None:
     flow["steps"][1]["sya"] = "typo"
     write_flow(folder, flow)
     out = check(folder).stdout
-    assert "flows/sample.yaml, step 'first': type:" in out
-    assert "flows/sample.yaml, step 'second': sya: Extra inputs are not permitted" in out
+    assert "flows/sample.yaml, step 'first': `type` must be one of: message, text, choice" in out
+    assert "flows/sample.yaml, step 'second': `sya` is not something a step can have (did you mean `say`?)" in out
+
+
+def test_schema_errors_read_as_plain_sentences(folder: Path) -> None:
+    """Each kind of mistake in words: the file, the step id, the field, what it must be. No pydantic paths."""
+    flow = good_flow()
+    flow["steps"] = [
+        {"id": "missing_words", "type": "text"},
+        {"id": "goal", "type": "choice", "say": "Pick one.", "options": "better sleep, fewer side effects"},
+        {"id": "no_option_id", "type": "choice", "say": "Pick one.", "options": [{"en": "A", "sv": "A"}]},
+        {"id": "wrong_number", "type": "text", "say": "Tell me.", "max_length": "long"},
+        {"id": "typo_in_rule", "type": "yes_no", "say": "Ready?", "next": [{"go": "end", "wen": {"step": "goal"}}]},
+        {"id": "finnish", "type": "text", "say": {"en": "Hello", "fi": "Hei"}},
+        {"id": "short_repeat", "type": "text", "say": "Tell me.", "repeat": {"ask": "Another?", "max": 1}},
+        "just words",
+    ]
+    flow["menu_ordr"] = 3
+    write_flow(folder, flow)
+    result = check(folder)
+    assert result.returncode == 1
+    out = result.stdout
+    expected = [
+        "flows/sample.yaml, step 'missing_words': `say` is missing: it must be words to say",
+        "flows/sample.yaml, step 'goal': `options` must be a list of choices, each with an `id` and its words "
+        "(`en:`, `sv:`) (not 'better sleep, fewer side effects')",
+        "flows/sample.yaml, step 'no_option_id': in `options`, number 1, `id` is missing: it must be an id",
+        "flows/sample.yaml, step 'wrong_number': `max_length` must be a whole number (not 'long')",
+        "flows/sample.yaml, step 'typo_in_rule': in `next`, number 1, `wen` is not something a rule can have "
+        "(did you mean `when`?)",
+        "flows/sample.yaml, step 'finnish': in `say`, `fi` is not something a text can have "
+        "(write `en:` for English and `sv:` for Swedish)",
+        "flows/sample.yaml, step 'short_repeat': in `repeat`, `max` must be at least 2 (not 1)",
+        "flows/sample.yaml, step '#8': this must be a step, with an `id`, a `type` and what to `say`",
+        "flows/sample.yaml: `menu_ordr` is not something a flow can have (did you mean `menu_order`?)",
+    ]
+    for sentence in expected:
+        assert sentence in out, (sentence, out)
+    for pydantic_words in ("Field required", "Input should", "Extra inputs", "steps.", "list[Rule]", "function-"):
+        assert pydantic_words not in out, out
+
+
+def test_a_union_mistake_is_said_once_in_words(folder: Path) -> None:
+    flow = good_flow()
+    flow["steps"][0]["next"] = 5
+    write_flow(folder, flow)
+    out = check(folder).stdout
+    lines = [line for line in out.splitlines() if "step 'first'" in line]
+    assert lines == [
+        "flows/sample.yaml, step 'first': `next` must be a step id, or a list of rules, each with `go:` and perhaps "
+        "`when:` (not 5)"
+    ], out
+
+
+def test_a_file_that_is_not_a_flow(folder: Path) -> None:
+    (folder / "flows" / "list.yaml").write_text("- one\n- two\n", encoding="utf-8")
+    out = check(folder).stdout
+    assert "flows/list.yaml: this file must be one flow, with `id`, `title`, `description` and `steps`" in out
 
 
 def test_references_to_unknown_steps(folder: Path) -> None:

@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from flows.catalog import Catalog
-from flows.engine import DONE, NEXT, SKIP, USE_SUGGESTION, Context, Engine, Position, Pressed, Turn, Typed
+from flows.engine import Engine
+from flows.turns import DONE, NEXT, SKIP, USE_SUGGESTION, Context, Position, Pressed, Turn, Typed
 
 ROOT = Path(__file__).parent.parent
 TODAY = dt.date(2026, 12, 1)

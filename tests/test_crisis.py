@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.checks import every_check
 from bot.content import DEFAULT_CONTENT_DIR, read_documents
 from flows.catalog import Catalog
 from flows.check import check_documents
@@ -151,7 +152,7 @@ def test_folding() -> None:
 
 def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
     documents = read_documents(DEFAULT_CONTENT_DIR)
-    assert [str(p) for p in check_documents(documents) if "crisis" in str(p)] == []
+    assert [str(p) for p in check_documents(documents, every_check()) if "crisis" in str(p)] == []
     english = dict(documents.extra["crisis/en.yaml"])
     english["card"] = "Call someone."
     categories = dict(english["categories"])
@@ -163,7 +164,7 @@ def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
     english["categories"] = categories
     documents.extra["crisis/en.yaml"] = english
     del documents.extra["crisis/sv.yaml"]
-    problems = [str(p) for p in check_documents(documents)]
+    problems = [str(p) for p in check_documents(documents, every_check())]
     assert any("crisis/sv.yaml" in p and "missing" in p for p in problems)
     assert any("the card must give the number 116 123" in p for p in problems)
     assert any("'intent': the example 'I like apples' should get definite" in p for p in problems)
@@ -173,7 +174,7 @@ def test_content_check_reports_a_broken_lexicon_and_wrong_examples() -> None:
 async def test_the_console_and_every_adapter_get_the_card_through_the_service(companion) -> None:  # type: ignore[no-untyped-def]
     from bot.services.conversation import Who
     from bot.services.safety import SafetyChoice
-    from flows.engine import Typed
+    from flows.turns import Typed
 
     who = Who("console", "crisis")
     await companion.join(who)

@@ -13,8 +13,9 @@ import datetime as dt
 from typing import Any
 
 from bot.services.conversation import Companion, Reply, Who
-from flows.engine import DONE, KEEP, MORE_NO, NEXT, SKIP, Context, Engine, Position, Pressed, Typed
+from flows.engine import Engine
 from flows.schema import StepType
+from flows.turns import DONE, KEEP, MORE_NO, NEXT, SKIP, Context, Position, Pressed, Typed
 
 ME = Who("console", "again")
 CONTEXT = Context(today=dt.date(2026, 12, 1))

@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 
-from flows.engine import (
+from flows.engine import Engine
+from flows.reading import clean_text, parse_date
+from flows.schema import StepType
+from flows.turns import (
     BACK,
     DONE,
     KEEP,
@@ -19,15 +22,11 @@ from flows.engine import (
     USE_SUGGESTION,
     WHY,
     Context,
-    Engine,
     Position,
     Pressed,
     Turn,
     Typed,
-    clean_text,
-    parse_date,
 )
-from flows.schema import StepType
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -8,7 +8,10 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.engine import (
+from flows.engine import Engine
+from flows.machine import step_of
+from flows.schema import END
+from flows.turns import (
     BACK,
     DONE,
     KEEP,
@@ -20,13 +23,10 @@ from flows.engine import (
     USE_SUGGESTION,
     WHY,
     Context,
-    Engine,
     Position,
     Pressed,
     Typed,
-    step_of,
 )
-from flows.schema import END
 
 NAVIGATION = [BACK, SKIP, PAUSE, DONE, NEXT, KEEP, WHY, USE_SUGGESTION, MORE_YES, MORE_NO]
 OPTION_IDS = [

@@ -18,8 +18,9 @@ from bot.services.privacy import Privacy
 from bot.services.safety import SafetyChoice
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
-from flows.engine import Engine, Pressed, Typed
+from flows.engine import Engine
 from flows.safety import NOTHING, Assessment, Tier
+from flows.turns import Pressed, Typed
 from tests.conftest import Clock
 
 ME = Who("console", "me")

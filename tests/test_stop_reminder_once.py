@@ -21,8 +21,9 @@ import yaml
 from bot.services.conversation import Companion, Reply, Who
 from bot.storage.repository import Storage
 from flows.crisis import CrisisDetector
-from flows.engine import BACK, DONE, NEXT, SKIP, Context, Engine, Position, Pressed, Typed
+from flows.engine import Engine
 from flows.safety import NOTHING, Assessment
+from flows.turns import BACK, DONE, NEXT, SKIP, Context, Position, Pressed, Typed
 from tests.conftest import Clock
 
 ME = Who("console", "me")

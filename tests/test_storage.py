@@ -16,7 +16,7 @@ from bot.services.conversation import Companion, NotRegistered, Who
 from bot.services.privacy import Privacy
 from bot.storage.database import open_database
 from bot.storage.repository import COMPLETED, IN_PROGRESS, RESTARTED, StaleConversation, Storage
-from flows.engine import DONE, PAUSE, RESTART, Pressed, Typed
+from flows.turns import DONE, PAUSE, RESTART, Pressed, Typed
 
 ME = Who("console", "me")
 NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)

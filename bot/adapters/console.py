@@ -15,8 +15,9 @@ from typing import TextIO
 
 from bot.services.conversation import Companion, FlowProgress, Reply, Who
 from bot.services.safety import SafetyChoice
-from flows.engine import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed, list_number
+from flows.reading import list_number
 from flows.schema import StepType
+from flows.turns import BACK, DONE, KEEP, NEXT, PAUSE, RESTART, SKIP, WHY, Action, Pressed, Prompt, Typed
 
 CHANNEL = "console"
 

@@ -35,9 +35,10 @@ from bot.storage.repository import (
     utcnow,
 )
 from flows.crisis import CrisisDetector
-from flows.engine import PAUSE, Action, Context, Engine, Position, Pressed, Prompt, Turn, Typed
+from flows.engine import Engine
 from flows.safety import NOTHING, Answer, Assessment, Decision, Response, SafetyState, answered, decide
 from flows.schema import LANGUAGES, StepType, quoted_flows
+from flows.turns import PAUSE, Action, Context, Position, Pressed, Prompt, Turn, Typed
 
 MAX_ATTEMPTS = 8
 DEFAULT_TIMEZONE = "Europe/London"

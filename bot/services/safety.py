@@ -23,9 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 from flows.crisis import CrisisDetector
-from flows.engine import Button
 from flows.safety import Response
 from flows.texts import UiTexts
+from flows.turns import Button
 
 HELD = "held"
 """The key of the held message in a run's saved position."""

@@ -73,6 +73,14 @@ LAST_LOCK_WAIT_SECONDS = 0.01
 _BUSY = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
+def _driver(connection: Connection) -> sqlite3.Connection:
+    """The standard-library connection under a SQLAlchemy one (the pragmas, the
+    write lock and the transaction state SQLAlchemy does not track are read there)."""
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection), "this storage runs on the standard sqlite3 driver"
+    return driver
+
+
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     """Another connection holds the lock. Extended codes (BUSY_RECOVERY, ...) keep
     the primary code in the low byte."""
@@ -164,9 +172,9 @@ class SqliteDatabase(Database):
             raise
         if transaction.is_active:
             transaction.commit()
-        elif connection.connection.driver_connection.in_transaction:
+        elif _driver(connection).in_transaction:
             # The work ended SQLAlchemy's transaction itself and began another on the driver.
-            connection.connection.driver_connection.commit()
+            _driver(connection).commit()
         return result
 
     async def migrate(self) -> None:
@@ -178,7 +186,7 @@ class SqliteDatabase(Database):
         """
         from bot.storage.migrate import upgrade
 
-        driver = self._connection.connection.driver_connection
+        driver = _driver(self._connection)
         driver.execute("PRAGMA foreign_keys=OFF")
         try:
 
@@ -225,7 +233,7 @@ class SqliteDatabase(Database):
         SQLAlchemy's "begin" event would leave the Connection half-begun.
         """
         SqliteDatabase._roll_back(connection)  # left open by a failure: never build on it
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        _driver(connection).execute("BEGIN IMMEDIATE")
         return connection.begin()
 
     @property
@@ -242,7 +250,7 @@ class SqliteDatabase(Database):
         transaction = connection.get_transaction()
         if transaction is not None:
             transaction.rollback()
-        driver = connection.connection.driver_connection
+        driver = _driver(connection)
         if driver.in_transaction:
             driver.rollback()
 
@@ -482,6 +490,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # SqliteDatabase.run has taken the write lock already; anything else
         # (a bare engine.begin()) takes it here.
-        driver = connection.connection.driver_connection
+        driver = _driver(connection)
         if not driver.in_transaction:
             driver.execute("BEGIN IMMEDIATE")

@@ -31,7 +31,8 @@ from bot.summary.clean import clean, shorten
 from bot.summary.document import Entry, FillIn, Glance, GlanceItem, Missing, Section, SummaryDocument
 from bot.summary.layout import GlanceItem as GlanceRule
 from bot.summary.layout import StepRef, SummaryRules, Together, rules_for
-from flows.engine import Engine, format_date
+from flows.engine import Engine
+from flows.formatting import format_date
 from flows.schema import Flow, Step, StepType
 
 _SENTENCE_END = re.compile(r"(?<=[.?!:])\s")

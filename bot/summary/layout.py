@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flows.catalog import Catalog, Problem, _explain
+from flows.catalog import Catalog, Problem, explain_errors
 from flows.schema import LANGUAGES, LocalText, StepType
 
 LAYOUT_FILE = "summary/layout.yaml"
@@ -183,7 +183,7 @@ def check_layout(catalog: Catalog) -> Iterator[Problem]:
     try:
         rules = SummaryRules.model_validate(data)
     except ValidationError as error:
-        yield from _explain(LAYOUT_FILE, data, error)
+        yield from explain_errors(LAYOUT_FILE, data, error, SummaryRules)
         return
     sections = {section.id for section in catalog.summary.sections}
     for ref in rules.first_refs():

@@ -10,7 +10,7 @@ from bot.services import forms
 from bot.services.app import Services
 from bot.services.conversation import Companion, Reply, ReplyStatus, Who
 from bot.services.groups import GroupOutcome, Groups, JoinPreview, Outcome, Refusal
-from flows.engine import SKIP, Pressed, Typed
+from flows.turns import SKIP, Pressed, Typed
 from tests.conftest import Clock
 
 UTC = dt.UTC

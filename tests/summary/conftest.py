@@ -13,8 +13,10 @@ from bot.content import DEFAULT_CONTENT_DIR, read_documents
 from bot.services.conversation import Companion, Reply, Who
 from bot.storage.repository import Storage
 from flows.catalog import Catalog
-from flows.engine import AGAIN, DONE, MORE_NO, MORE_YES, NEXT, SKIP, Action, Engine, Pressed, Prompt, Typed
+from flows.engine import Engine
+from flows.machine import AGAIN
 from flows.schema import StepType
+from flows.turns import DONE, MORE_NO, MORE_YES, NEXT, SKIP, Action, Pressed, Prompt, Typed
 
 SUMMARY_CONTENT = Path(__file__).parent / "content"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.engine import Prompt
 from flows.schema import StepType
 from flows.texts import UiTexts
+from flows.turns import Prompt
 
 LONG = 30
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.services.conversation import Companion, Who
-from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
 from flows.schema import StepType
+from flows.turns import DONE, MORE_NO, NEXT, Pressed, Typed
 from tests.telegram.harness import Person
 
 OWN = "Can I drive <safely> & still work nights?"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.services.conversation import Companion, Who
 from bot.services.privacy import Privacy
-from flows.engine import Prompt
 from flows.schema import StepType
+from flows.turns import Prompt
 from tests.telegram.expect import answer_options, button_labels, numbered, prompt_text, shown_labels
 from tests.telegram.harness import Person, TelegramHarness
 

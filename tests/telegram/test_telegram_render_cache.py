@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flows.engine import Context, Engine, Position
+from flows.engine import Engine
+from flows.turns import Context, Position
 from tests.telegram.harness import TelegramHarness
 
 CONTEXT = Context(language="en", today=dt.date(2026, 11, 22))
@@ -60,8 +61,8 @@ def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives
 ) -> None:
     """Every question of every shipped flow, in both languages: reusing the kept rendering
     (messages in front, keyboard as it was) gives exactly the message a fresh rendering gives."""
-    from flows.engine import DONE, MORE_NO, NEXT, Pressed, Typed
     from flows.schema import LANGUAGES, StepType
+    from flows.turns import DONE, MORE_NO, NEXT, Pressed, Typed
 
     handlers = harness.application.bot_data["core"]
     compared = 0

@@ -24,7 +24,7 @@ from bot.services.conversation import Person, Reply, Who
 from bot.services.coordination import Agreement, Draft
 from bot.summary.document import Section
 from bot.summary.pdf import render_pdf
-from flows.engine import format_date
+from flows.formatting import format_date
 from flows.schema import StepType
 
 _ID = re.compile(r"^[0-9]{1,12}$")

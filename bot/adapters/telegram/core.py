@@ -37,9 +37,9 @@ from bot.adapters.telegram.render import Rendered, buttons, escape, prompt_messa
 from bot.services.app import Services
 from bot.services.conversation import NotRegistered, Reply, ReplyStatus, Who
 from bot.services.safety import SafetyChoice
-from flows.engine import Button, Prompt, Typed
-from flows.engine import Pressed as PressedButton
 from flows.schema import LANGUAGES, StepType
+from flows.turns import Button, Prompt, Typed
+from flows.turns import Pressed as PressedButton
 
 CHANNEL = "telegram"
 RENDER_CACHE_SIZE = 4096

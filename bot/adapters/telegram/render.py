@@ -20,8 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.telegram.callbacks import SAFETY
 from bot.services.safety import SafetyPrompt
-from flows.engine import Button, Prompt
 from flows.schema import StepType
+from flows.turns import Button, Prompt
 
 MESSAGE_LIMIT = 4096
 LONG_LABEL = 30

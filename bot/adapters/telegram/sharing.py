@@ -20,7 +20,7 @@ from bot.adapters.telegram.summary import NAME as SUMMARY_NAME
 from bot.roles import tokens
 from bot.services.conversation import Who
 from bot.services.sharing import Stopped
-from flows.engine import format_date
+from flows.formatting import format_date
 
 SHARE_BUTTON = "sh"
 """``sh:<action>[:<coordinator id>]``: the person's own sharing buttons."""
