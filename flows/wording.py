@@ -165,14 +165,15 @@ def check_channel_texts(catalog: Catalog) -> Iterator[Problem]:
             return any(pattern.search(form) for form in ui.forms(key, language) for pattern in patterns)
 
         file = f"ui/{language}.yaml"
-        for key in sorted(ui.keys(language)):
+        keys = ui.keys(language)
+        for key in sorted(keys):
             if key.startswith(prefix):
                 if tapping(key):
                     yield Problem(file, None, f"'{key}' is said in the {rule['channel']}, which has no buttons to tap")
                 continue
             if key.startswith(skip) or not tapping(key):
                 continue
-            if prefix + key not in ui.keys(language):
+            if prefix + key not in keys:
                 yield Problem(
                     file,
                     None,
@@ -191,7 +192,17 @@ def check_wording(catalog: Catalog) -> Iterator[Problem]:
     if not avoid:
         return
     compiled = [(rule, rule.pattern()) for rule in avoid]
+    # One search per text for all of a language's phrases; the phrase itself only where one is there.
+    anywhere = {
+        language: re.compile(
+            "|".join(f"(?:{pattern.pattern})" for rule, pattern in compiled if rule.language == language), re.IGNORECASE
+        )
+        for language in {rule.language for rule in avoid}
+    }
     for shown in shown_texts(catalog):
+        found = anywhere.get(shown.language)
+        if found is None or not found.search(shown.text):
+            continue
         for rule, pattern in compiled:
             if rule.language == shown.language and pattern.search(shown.text):
                 yield Problem(
