@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services import forms
+from bot.services.appointments import Appointments
 from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
 from bot.services.privacy import Privacy
+from bot.services.reminders import Reminders
 from bot.services.sharing import Sharing
 from bot.services.summaries import Summaries
 
@@ -25,6 +27,8 @@ class Services:
     summaries: Summaries
     sharing: Sharing
     coordination: Coordination
+    appointments: Appointments
+    reminders: Reminders
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -38,7 +42,10 @@ class Services:
             summaries=summaries,
             sharing=Sharing(storage, summaries, clock),
             coordination=coordination,
+            appointments=Appointments(storage, clock),
+            reminders=Reminders(storage, engine, clock),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
+        conversation.when_finished(forms.APPOINTMENT.flow, Appointments.finished)
         return services
