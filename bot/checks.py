@@ -2,10 +2,10 @@
 
 ``companion content check``, ``companion chat`` and ``companion run`` all use
 :func:`every_check`, so what the check reports is exactly what stops the
-companion from starting. The list is explicit rather than whatever modules
-happen to have been imported (``flows.check.EXTRA_CHECKS``): a command that
-imported less would otherwise check less, and start on content that people
-would meet as "something went wrong".
+companion from starting. No check adds itself anywhere when its module is
+imported: a command that imported less would otherwise check less, and start
+on content that people would meet as "something went wrong"
+(tests/test_composition.py runs the check after different imports).
 """
 
 from __future__ import annotations

@@ -15,27 +15,20 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from bot.content import load_catalog
+from bot.reminders.commands import dispatch_command
+from bot.roles.commands import invite_command, people_command, revoke_role_command
 from bot.settings import Settings
+from bot.summary.commands import export_command, summary_command
 from flows.catalog import Catalog, ContentError
 
-app = typer.Typer(
-    help="SDM Companion: get ready for appointments about your medicine.",
-    no_args_is_help=True,
-    add_completion=False,
-    # A traceback's local variables can hold the bot token or what a person wrote.
-    pretty_exceptions_show_locals=False,
-)
-content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
-app.add_typer(content_app, name="content")
 
-
-@app.callback()
 def _guard_output() -> None:
     """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
     from bot import logs
@@ -56,7 +49,6 @@ def _language_from_environment() -> str:
     return "en"
 
 
-@app.command()
 def chat(
     profile: Annotated[
         str, typer.Option(help="Keep separate answers for different people on this computer.")
@@ -115,7 +107,6 @@ def _checked_catalog(directory: Path | None) -> Catalog:
         raise typer.Exit(1) from None
 
 
-@app.command()
 def run(
     webhook_url: Annotated[
         str | None, typer.Option(help="Public HTTPS address Telegram sends updates to. Without it: polling.")
@@ -163,7 +154,6 @@ def run(
         raise typer.Exit(1) from None
 
 
-@content_app.command("check")
 def content_check(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
@@ -183,7 +173,6 @@ def content_check(
     typer.echo(f"All content in {folder} looks good.")
 
 
-@content_app.command("readability")
 def content_readability(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
     count: Annotated[int, typer.Option(help="How many messages to list per language.")] = 10,
@@ -200,7 +189,6 @@ def content_readability(
             typer.echo(f"  {item.score:5.1f}  {where}, {item.message.field}: {text[:70]}")
 
 
-@content_app.command("graph")
 def content_graph(
     flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],
     directory: Annotated[Path | None, typer.Option("--content", help="A content folder.")] = None,
@@ -216,18 +204,54 @@ def content_graph(
     typer.echo(mermaid(catalog.flows[flow], language))
 
 
-from bot.summary.commands import export_command, summary_command  # noqa: E402
+# --------------------------------------------------------------------------- composition
 
-app.command("summary")(summary_command)
-app.command("export")(export_command)
 
-from bot.reminders.commands import dispatch_command  # noqa: E402
-from bot.roles.commands import invite_command, people_command, revoke_role_command  # noqa: E402
+COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("chat", chat),
+    ("run", run),
+    ("summary", summary_command),
+    ("export", export_command),
+    ("invite", invite_command),
+    ("people", people_command),
+    ("revoke-role", revoke_role_command),
+    ("dispatch", dispatch_command),
+)
+"""Every top-level command, in the order ``companion --help`` lists them."""
 
-app.command("invite")(invite_command)
-app.command("people")(people_command)
-app.command("revoke-role")(revoke_role_command)
-app.command("dispatch")(dispatch_command)
+CONTENT_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("check", content_check),
+    ("readability", content_readability),
+    ("graph", content_graph),
+)
+"""``companion content ...``"""
+
+
+def build_app() -> typer.Typer:
+    """The ``companion`` command, composed here and only here.
+
+    Modules define their commands as plain functions and register nothing
+    themselves, so the command set is the same whatever was imported first,
+    and every call builds a fresh, independent app."""
+    app = typer.Typer(
+        help="SDM Companion: get ready for appointments about your medicine.",
+        no_args_is_help=True,
+        add_completion=False,
+        # A traceback's local variables can hold the bot token or what a person wrote.
+        pretty_exceptions_show_locals=False,
+    )
+    app.callback()(_guard_output)
+    for name, function in COMMANDS:
+        app.command(name)(function)
+    content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
+    for name, function in CONTENT_COMMANDS:
+        content_app.command(name)(function)
+    app.add_typer(content_app, name="content")
+    return app
+
+
+app = build_app()
+"""The entry point (``companion = "bot.cli:app"`` in pyproject.toml)."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,18 +35,15 @@ NAVIGATION_LABEL_LIMIT = 24
 """Interface buttons (Back, Skip, ...) share a row, so they must be shorter."""
 
 Checker = Callable[[Catalog], Iterator[Problem]]
-EXTRA_CHECKS: list[Checker] = []
-"""Checks other modules add (readability, crisis lexicon), run after these.
-
-What is in it depends on what has been imported; ``bot.checks.every_check``
-names every check explicitly, and is what the commands use."""
+"""A check run on content that loaded (readability, the crisis lexicon, the summary layout...)."""
 
 
-def check_documents(documents: Documents, extra: Sequence[Checker] | None = None) -> list[Problem]:
+def check_documents(documents: Documents, extra: Sequence[Checker] = ()) -> list[Problem]:
     """Every problem in the content; an empty list means it is ready to use.
 
-    ``extra`` are the checks run after the structural ones (default: those
-    registered in EXTRA_CHECKS)."""
+    ``extra`` are the checks run after the structural ones, passed in by the
+    caller (``bot.checks.every_check`` names them all); nothing adds itself
+    here on import, so what is checked never depends on what was imported."""
     try:
         catalog = Catalog.build(documents)
     except ContentError as error:
@@ -66,7 +63,7 @@ def check_documents(documents: Documents, extra: Sequence[Checker] | None = None
         problems.extend(check_flow(catalog.files[flow_id], flow, sections))
     problems.extend(check_ui(documents.ui))
     problems.extend(check_cross_flow_quotes(catalog))
-    for checker in EXTRA_CHECKS if extra is None else extra:
+    for checker in extra:
         problems.extend(checker(catalog))
     return problems
 
@@ -282,6 +279,3 @@ def check_ui(ui: dict[str, Any]) -> list[Problem]:
                     )
                 )
     return problems
-
-
-import flows.readability  # noqa: E402,F401  (registers the readability check; it imports this module)

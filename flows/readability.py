@@ -274,14 +274,3 @@ def check_readability(catalog: Catalog) -> Iterator[Problem]:
                     f"{len(long)} of {len(mine)} messages ({language}) are over {SOFT_LIMIT} characters "
                     f"(at most {LONG_SHARE:.0%} may be): {steps}",
                 )
-
-
-def _register() -> None:
-    """Add the readability check to ``companion content check`` (once, however imported)."""
-    from flows import check
-
-    if check_readability not in check.EXTRA_CHECKS:
-        check.EXTRA_CHECKS.append(check_readability)
-
-
-_register()

@@ -7,20 +7,15 @@
     render_preview(document) -> str    # a short chat preview
     await missing_flows(storage, engine, person_id)  # for "What's missing?"
 
-Importing this package also adds its content check (layout.yaml) to
-``companion content check``.
+Its content check (layout.yaml, ``bot.summary.layout.check_layout``) is one
+of the checks bot/checks.py names for ``companion content check``.
 """
 
 from bot.summary.build import assemble, build_summary, missing_flows, read_records
 from bot.summary.document import Entry, FillIn, Missing, Section, SummaryDocument
 from bot.summary.html import render_html
-from bot.summary.layout import check_layout
 from bot.summary.pdf import render_pdf
 from bot.summary.text import render_preview, render_text
-from flows.check import EXTRA_CHECKS
-
-if check_layout not in EXTRA_CHECKS:
-    EXTRA_CHECKS.append(check_layout)
 
 __all__ = [
     "Entry",

@@ -89,13 +89,3 @@ def _wrong_not_example(assessment: Assessment, category: Category) -> str | None
     if got < STRENGTH[category.tier]:
         return None
     return f"should get less than {category.tier}, but {_got(assessment)}"
-
-
-def _register() -> None:
-    from flows.check import EXTRA_CHECKS
-
-    if check_crisis not in EXTRA_CHECKS:
-        EXTRA_CHECKS.append(check_crisis)
-
-
-_register()
