@@ -53,13 +53,26 @@ def chat(
     profile: Annotated[
         str, typer.Option(help="Keep separate answers for different people on this computer.")
     ] = "default",
-    language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="en or sv (default: from your system). Switches an existing profile too.")
+    ] = None,
+    files: Annotated[
+        Path | None, typer.Option(help="The folder your summary and your data file are saved in (default: this one).")
+    ] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
-    from bot.adapters.console import ConsoleChat
+    from bot.adapters.console import ConsoleChat, console_catalog
     from bot.checks import checked_catalog
-    from bot.runtime import open_companion
+    from bot.runtime import open_services
+    from flows.schema import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        typer.echo(f"The companion speaks {' and '.join(LANGUAGES)}. Try: companion chat --language sv", err=True)
+        raise typer.Exit(2)
+    folder = files or Path.cwd()
+    if not folder.is_dir():
+        typer.echo(f"{folder} is not a folder, so your files could not be saved there.", err=True)
+        raise typer.Exit(2)
     settings = Settings()
     try:
         catalog = checked_catalog(settings.content_dir)
@@ -67,19 +80,21 @@ def chat(
         _refuse_to_start(error)
 
     async def main() -> int:
-        companion = await open_companion(settings, catalog)
+        services = await open_services(settings, console_catalog(catalog))
         try:
             console = ConsoleChat(
-                companion,
+                services,
                 profile=profile,
                 stdin=sys.stdin,
                 stdout=sys.stdout,
                 language=language or _language_from_environment(),
                 interactive=sys.stdin.isatty(),
+                switch_to=language,
+                folder=folder,
             )
             return await console.run()
         finally:
-            await companion.storage.close()
+            await services.conversation.storage.close()
 
     try:
         raise typer.Exit(asyncio.run(main()))

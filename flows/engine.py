@@ -763,11 +763,8 @@ class Engine:
             text = self._ui_cache[cache_key] = self.catalog.ui.get(key, context.language)
         return text
 
-    def _ui_words(self, key: str, context: Context) -> set[str]:
-        words = set()
-        for language in self.catalog.ui.languages():
-            words.update(w.strip().lower() for w in self.catalog.ui.get(key, language).split(","))
-        return {w for w in words if w}
+    def _ui_words(self, key: str, context: Context) -> frozenset[str]:
+        return self.catalog.ui.words(key)
 
     def _says_none(self, typed: str, context: Context) -> bool:
         words = " ".join(clean_text(typed).lower().replace(",", " ").split()).rstrip(".!")

@@ -18,6 +18,7 @@ from bot.services.privacy import Privacy
 from bot.services.reminders import Reminders
 from bot.services.sharing import Sharing
 from bot.services.summaries import Summaries
+from bot.services.words import Words
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Services:
     coordination: Coordination
     appointments: Appointments
     reminders: Reminders
+    words: Words
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -44,6 +46,7 @@ class Services:
             coordination=coordination,
             appointments=Appointments(storage, clock),
             reminders=Reminders(storage, engine, clock),
+            words=Words(engine.catalog.ui),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
