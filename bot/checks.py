@@ -21,6 +21,7 @@ from flows.check import Checker, check_documents
 from flows.crisis import check_crisis
 from flows.readability import check_readability
 from flows.schema import LANGUAGES, StepType
+from flows.texts import placeholders
 from flows.wording import check_wording
 
 CRISIS_FOLDER = "crisis/"
@@ -96,10 +97,45 @@ def check_texts(catalog: Catalog, declarations: tuple[Texts, ...] = TEXTS) -> It
                 yield Problem(texts.file(language), None, f"the text `{key}` is missing ({texts.why_of(key)})")
 
 
+CHANNELS_WITHOUT_BUTTONS = ("console",)
+"""Channels whose own words replace the texts that speak of buttons (ui/<channel>.<language>.yaml)."""
+
+
+def check_channel_words(catalog: Catalog) -> Iterator[Problem]:
+    """A channel's own wording (``console_hint_date`` for ``hint_date``) fills in no placeholder the
+    companion does not give the text it replaces; otherwise the person would read "{limit}"."""
+    ui = catalog.ui
+    for channel in CHANNELS_WITHOUT_BUTTONS:
+        prefix = f"{channel}_"
+        for language in ui.languages():
+            keys = ui.keys(language)
+            for key in sorted(keys):
+                base = key[len(prefix) :]
+                if not key.startswith(prefix) or base not in keys:
+                    continue
+                extra = placeholders(ui.get(key, language)) - placeholders(ui.get(base, language))
+                if extra:
+                    names = ", ".join(f"{{{name}}}" for name in sorted(extra))
+                    yield Problem(
+                        f"ui/{channel}.{language}.yaml",
+                        None,
+                        f"'{key}' is said instead of '{base}', which has no {names}: "
+                        f"use only the placeholders '{base}' has",
+                    )
+
+
 def every_check() -> tuple[Checker, ...]:
     """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms,
-    texts, words to avoid."""
-    return (check_readability, check_layout, check_crisis_present, check_forms, check_texts, check_wording)
+    texts, words to avoid, the console's own words."""
+    return (
+        check_readability,
+        check_layout,
+        check_crisis_present,
+        check_forms,
+        check_texts,
+        check_wording,
+        check_channel_words,
+    )
 
 
 def check_folder(folder: Path) -> list[Problem]:

@@ -24,18 +24,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from bot.content import load_catalog
+from bot.reminders.commands import dispatch_command
+from bot.roles.commands import audit_command, invite_command, people_command, revoke_role_command
 from bot.settings import Settings
+from bot.summary.commands import export_command, summary_command
 from flows.catalog import Catalog, ContentError
-
-app = typer.Typer(
-    help="SDM Companion: get ready for appointments about your medicine.",
-    no_args_is_help=True,
-    add_completion=False,
-    # A traceback's local variables can hold the bot token or what a person wrote.
-    pretty_exceptions_show_locals=False,
-)
-content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
-app.add_typer(content_app, name="content")
 
 
 def _print_version(asked: bool) -> None:
@@ -46,7 +39,6 @@ def _print_version(asked: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _guard_output(
     _version: Annotated[
         bool, typer.Option("--version", help="Print the version and stop.", callback=_print_version, is_eager=True)
@@ -87,19 +79,31 @@ def _language_from_environment() -> str:
     return "en"
 
 
-@app.command()
 @plain_database_errors
 def chat(
     profile: Annotated[
         str, typer.Option(help="Keep separate answers for different people on this computer.")
     ] = "default",
-    language: Annotated[str | None, typer.Option(help="en or sv (default: from your system).")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="en or sv (default: from your system). Switches an existing profile too.")
+    ] = None,
+    files: Annotated[
+        Path | None, typer.Option(help="The folder your summary and your data file are saved in (default: this one).")
+    ] = None,
 ) -> None:
     """Talk to the companion in this terminal. No Telegram account needed."""
-    from bot.adapters.console import ConsoleChat
+    from bot.adapters.console import ConsoleChat, console_catalog
     from bot.checks import checked_catalog
-    from bot.runtime import open_companion
+    from bot.runtime import open_services
+    from flows.schema import LANGUAGES
 
+    if language is not None and language not in LANGUAGES:
+        typer.echo(f"The companion speaks {' and '.join(LANGUAGES)}. Try: companion chat --language sv", err=True)
+        raise typer.Exit(2)
+    folder = files or Path.cwd()
+    if not folder.is_dir():
+        typer.echo(f"{folder} is not a folder, so your files could not be saved there.", err=True)
+        raise typer.Exit(2)
     settings = Settings()
     try:
         catalog = checked_catalog(settings.content_dir)
@@ -107,19 +111,21 @@ def chat(
         _refuse_to_start(error)
 
     async def main() -> int:
-        companion = await open_companion(settings, catalog)
+        services = await open_services(settings, console_catalog(catalog))
         try:
             console = ConsoleChat(
-                companion,
+                services,
                 profile=profile,
                 stdin=sys.stdin,
                 stdout=sys.stdout,
                 language=language or _language_from_environment(),
                 interactive=sys.stdin.isatty(),
+                switch_to=language,
+                folder=folder,
             )
             return await console.run()
         finally:
-            await companion.storage.close()
+            await services.conversation.storage.close()
 
     try:
         raise typer.Exit(asyncio.run(main()))
@@ -147,7 +153,6 @@ def _checked_catalog(directory: Path | None) -> Catalog:
         raise typer.Exit(1) from None
 
 
-@app.command()
 @plain_database_errors
 def run(
     webhook_url: Annotated[
@@ -196,7 +201,6 @@ def run(
         raise typer.Exit(1) from None
 
 
-@content_app.command("check")
 def content_check(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
 ) -> None:
@@ -216,7 +220,6 @@ def content_check(
     typer.echo(f"All content in {folder} looks good.")
 
 
-@content_app.command("readability")
 def content_readability(
     directory: Annotated[Path | None, typer.Argument(help="A content folder (default: the shipped content/).")] = None,
     count: Annotated[int, typer.Option(help="How many messages to list per language.")] = 10,
@@ -233,7 +236,6 @@ def content_readability(
             typer.echo(f"  {item.score:5.1f}  {where}, {item.message.field}: {text[:70]}")
 
 
-@content_app.command("graph")
 def content_graph(
     flow: Annotated[str, typer.Argument(help="The flow id, e.g. questions.")],
     directory: Annotated[Path | None, typer.Option("--content", help="A content folder.")] = None,
@@ -249,7 +251,6 @@ def content_graph(
     typer.echo(mermaid(catalog.flows[flow], language))
 
 
-@app.command()
 def migrate() -> None:
     """Bring the database up to date (every start does this too; safe to run from many processes at once)."""
     from bot.storage import migrate as migrations
@@ -265,22 +266,56 @@ def migrate() -> None:
     typer.echo(f"The database is up to date (schema {asyncio.run(main())}).")
 
 
-from bot.summary.commands import export_command, summary_command  # noqa: E402
+# --------------------------------------------------------------------------- composition
 
-app.command("summary")(plain_database_errors(summary_command))
-app.command("export")(plain_database_errors(export_command))
 
-from bot.reminders.commands import dispatch_command  # noqa: E402
-from bot.roles.commands import audit_command, invite_command, people_command, revoke_role_command  # noqa: E402
+COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("chat", chat),
+    ("run", run),
+    ("migrate", plain_database_errors(migrate)),
+    ("summary", plain_database_errors(summary_command)),
+    ("export", plain_database_errors(export_command)),
+    ("invite", plain_database_errors(invite_command)),
+    ("people", plain_database_errors(people_command)),
+    ("revoke-role", plain_database_errors(revoke_role_command)),
+    ("audit", plain_database_errors(audit_command)),
+    ("dispatch", plain_database_errors(dispatch_command)),
+)
+"""Every top-level command, in the order ``companion --help`` lists them."""
 
-for name, command in (
-    ("invite", invite_command),
-    ("people", people_command),
-    ("revoke-role", revoke_role_command),
-    ("audit", audit_command),
-    ("dispatch", dispatch_command),
-):
-    app.command(name)(plain_database_errors(command))
+CONTENT_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("check", content_check),
+    ("readability", content_readability),
+    ("graph", content_graph),
+)
+"""``companion content ...``"""
+
+
+def build_app() -> typer.Typer:
+    """The ``companion`` command, composed here and only here.
+
+    Modules define their commands as plain functions and register nothing
+    themselves, so the command set is the same whatever was imported first,
+    and every call builds a fresh, independent app."""
+    app = typer.Typer(
+        help="SDM Companion: get ready for appointments about your medicine.",
+        no_args_is_help=True,
+        add_completion=False,
+        # A traceback's local variables can hold the bot token or what a person wrote.
+        pretty_exceptions_show_locals=False,
+    )
+    app.callback()(_guard_output)
+    for name, function in COMMANDS:
+        app.command(name)(function)
+    content_app = typer.Typer(help="Check and draw the content (flows, texts).", no_args_is_help=True)
+    for name, function in CONTENT_COMMANDS:
+        content_app.command(name)(function)
+    app.add_typer(content_app, name="content")
+    return app
+
+
+app = build_app()
+"""The entry point (``companion = "bot.cli:app"`` in pyproject.toml)."""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,10 +35,7 @@ class Words:
         """The comma-separated words of a ui text, in every language, in lower case."""
         found = self._sets.get(key)
         if found is None:
-            words: set[str] = set()
-            for language in self.ui.languages():
-                words.update(w.strip().lower() for w in self.ui.get(key, language).split(","))
-            found = self._sets[key] = frozenset(w for w in words if w)
+            found = self._sets[key] = self.ui.words(key)
         return found
 
     def yes_no(self) -> dict[str, str]:

@@ -57,6 +57,11 @@ def is_plural(value: Any) -> bool:
     )
 
 
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` placeholders in a text."""
+    return set(PLACEHOLDER.findall(template))
+
+
 class MissingText(KeyError):
     """A key the code asks for is not in content/ui/en.yaml."""
 
@@ -103,3 +108,31 @@ class UiTexts:
         if isinstance(number, int) and not isinstance(number, bool):
             return forms.get(plural_category(language, number)) or forms["other"]
         return forms["other"]
+
+    def words(self, key: str) -> frozenset[str]:
+        """The comma-separated words under ``key`` in every language, lower case (``words_yes``: yes, ja...).
+
+        People type in the language they think in, whatever they chose, so
+        every language's words count."""
+        found: set[str] = set()
+        for language in self._texts:
+            found.update(word.strip().lower() for word in self.get(key, language).split(","))
+        return frozenset(word for word in found if word)
+
+    def for_channel(self, channel: str) -> UiTexts:
+        """These texts as a channel without buttons says them.
+
+        A key ``<channel>_<key>`` (for example ``console_hint_date`` in
+        ui/console.en.yaml) replaces ``<key>`` for that channel: "Type a date"
+        where Telegram says "Tap a button". Keys with no such variant stay as
+        they are; a variant of a key that does not exist replaces nothing."""
+        prefix = f"{channel}_"
+        overlaid: dict[str, dict[str, str]] = {}
+        for language, texts in self._texts.items():
+            mine = dict(texts)
+            for key, text in texts.items():
+                base = key[len(prefix) :]
+                if key.startswith(prefix) and base in texts:
+                    mine[base] = text
+            overlaid[language] = mine
+        return UiTexts(overlaid)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.console import CHANNEL, ConsoleChat
+from bot.services.app import Services
 from bot.services.conversation import Companion
 
 NEXT = ""  # Enter: move past a teaching message, or finish a checklist
@@ -44,7 +45,11 @@ async def chat(companion: Companion, language: str, *flows_and_lines: tuple[str,
     lines.append("q")
     stdout = io.StringIO()
     console = ConsoleChat(
-        companion, profile="tester", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout, language=language
+        Services.around(companion),
+        profile="tester",
+        stdin=io.StringIO("\n".join(lines) + "\n"),
+        stdout=stdout,
+        language=language,
     )
     exit_code = await console.run()
 

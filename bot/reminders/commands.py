@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 from typing import Annotated, Any
@@ -11,7 +12,7 @@ import typer
 
 from bot.content import load_catalog
 from bot.reminders.delivery import telegram_sender
-from bot.reminders.dispatcher import Dispatcher, Tally
+from bot.reminders.dispatcher import Tally
 from bot.settings import Settings
 from bot.storage.repository import Storage
 
@@ -27,9 +28,11 @@ async def dispatch(settings: Settings, *, once: bool) -> Tally:
         async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
             # The same words, buttons and files as the dispatcher inside `companion run`.
             from bot.adapters.telegram.reminders import TelegramReminderComposer
+            from bot.services.reminders import Reminders
             from flows.engine import Engine
 
-            dispatcher = Dispatcher(storage, telegram_sender(bot), TelegramReminderComposer(storage, Engine(catalog)))
+            reminders = Reminders(storage, Engine(catalog), lambda: dt.datetime.now(dt.UTC))
+            dispatcher = reminders.dispatcher(telegram_sender(bot), TelegramReminderComposer(reminders, catalog.ui))
             if once:
                 while await dispatcher.run_once():
                     pass

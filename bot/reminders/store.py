@@ -330,6 +330,16 @@ def is_blocked(connection: Connection, person_id: int) -> bool:
     )
 
 
+def blocked_external_ids(connection: Connection, channel: str) -> set[str]:
+    """The channel's ids of everyone the dispatcher found had blocked the bot."""
+    rows = connection.execute(
+        select(people.c.external_id)
+        .select_from(blocked_chats.join(people, people.c.id == blocked_chats.c.person_id))
+        .where(people.c.channel == channel)
+    )
+    return set(rows.scalars().all())
+
+
 def unblock(connection: Connection, person_id: int) -> bool:
     """The person wrote to the bot again, so it may reach them. Their stopped reminders stay stopped."""
     return connection.execute(delete(blocked_chats).where(blocked_chats.c.person_id == person_id)).rowcount == 1

@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services import forms
+from bot.services.appointments import Appointments
 from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
 from bot.services.groups import Groups
 from bot.services.privacy import Privacy
+from bot.services.reminders import Reminders
 from bot.services.sharing import Sharing
 from bot.services.summaries import Summaries
+from bot.services.words import Words
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,9 @@ class Services:
     sharing: Sharing
     coordination: Coordination
     groups: Groups
+    appointments: Appointments
+    reminders: Reminders
+    words: Words
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -42,8 +48,12 @@ class Services:
             sharing=Sharing(storage, summaries, clock),
             coordination=coordination,
             groups=groups,
+            appointments=Appointments(storage, clock),
+            reminders=Reminders(storage, engine, clock),
+            words=Words(engine.catalog.ui),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
+        conversation.when_finished(forms.APPOINTMENT.flow, Appointments.finished)
         groups.attach()
         return services

@@ -104,8 +104,19 @@ CONSOLE = Texts(
     "one of the console chat's own words",
     _keys(
         """
-        console_quit console_saved_bye console_bye console_unknown_menu console_checklist_hint
+        console_quit console_saved_bye console_bye console_unknown_menu
         words_back words_skip words_pause words_restart words_why words_done words_keep words_quit
+        """
+    ),
+)
+CONSOLE_MENU = Texts(
+    "console",
+    "one of the console's menu choices and what it says about files it saves",
+    _keys(
+        """
+        console_action_summary console_action_name console_action_language console_action_share
+        console_action_export console_action_delete console_more console_keep_sharing
+        console_summary_saved console_export_saved console_export_filename console_file_failed
         """
     ),
 )
@@ -229,7 +240,7 @@ GROUPS = Texts(
     said={"gr_join_explain": "it says what joining a group means before anyone joins"},
 )
 
-TEXTS: tuple[Texts, ...] = (ENGINE, WELCOME, CONSOLE, TELEGRAM, SAFETY, SUMMARY, REMINDERS, ROLES, GROUPS)
+TEXTS: tuple[Texts, ...] = (ENGINE, WELCOME, CONSOLE, CONSOLE_MENU, TELEGRAM, SAFETY, SUMMARY, REMINDERS, ROLES, GROUPS)
 """Every declaration, for the content check."""
 
 

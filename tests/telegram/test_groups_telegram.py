@@ -18,6 +18,7 @@ from bot.reminders.dispatcher import Limits, Tally
 from bot.roles import grants, group_activity, groups
 from bot.services.app import Services
 from bot.services.conversation import Companion, Who
+from bot.services.reminders import Reminders
 from bot.storage.models import Reminder
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
@@ -51,9 +52,14 @@ async def make_facilitator(person: Person, companion: Companion) -> int:
     return pid
 
 
+def reminders_of(companion: Companion) -> Reminders:
+    """The reminder service on the companion's storage, engine and clock."""
+    return Reminders(companion.storage, companion.engine, companion.clock)
+
+
 async def dispatch(harness: TelegramHarness, companion: Companion, clock: Clock) -> tuple[Tally, list[Call]]:
     """Send everything due at the clock's time through the real bot (and its recording Bot API)."""
-    service = telegram_reminders.ReminderService(companion, clock=clock, limits=FAST)
+    service = telegram_reminders.ReminderService(reminders_of(companion), clock=clock, limits=FAST)
     dispatcher = service.build(harness.application.bot)
     harness.request.take()
     while await dispatcher.run_once():

@@ -22,7 +22,7 @@ from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import Person, RecordingRequest, TelegramHarness
 from tests.telegram.talk import agree, person_id, ui
-from tests.telegram.test_groups_telegram import FAST, dispatch, pending
+from tests.telegram.test_groups_telegram import FAST, dispatch, pending, reminders_of
 
 utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
 
@@ -37,7 +37,7 @@ async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
         rate_limit=False,
         features=[facilitator.feature, member.feature, telegram_reminders.make_feature],
     )
-    telegram_reminders.Unblocker(companion.storage, refresh=0.0, clock=companion.clock).install(application)
+    telegram_reminders.Unblocker(reminders_of(companion), refresh=0.0, clock=companion.clock).install(application)
     await application.initialize()
     request.take()
     yield TelegramHarness(application, request)
@@ -176,7 +176,9 @@ async def test_the_dispatcher_starts_and_stops_with_the_application(companion: C
     application = build_application(
         Services.around(companion), TOKEN, request=request, rate_limit=False, features=[telegram_reminders.make_feature]
     )
-    service = telegram_reminders.run_dispatcher_inside(application, companion, clock=clock, limits=FAST, idle=0.01)
+    service = telegram_reminders.run_dispatcher_inside(
+        application, reminders_of(companion), clock=clock, limits=FAST, idle=0.01
+    )
     sam_id = await companion.storage.run(lambda tx: tx.create_person("telegram", "8401", "en", clock.now).id)
     from bot.reminders import appointments
 

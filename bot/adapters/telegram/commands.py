@@ -9,10 +9,8 @@ from bot.adapters.telegram.core import Context, chat_of, message_of, who_of
 from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.render import buttons, text_message
 from bot.services.conversation import ReplyStatus, Who
+from bot.services.words import LANGUAGE_NAMES
 from flows.schema import LANGUAGES
-
-LANGUAGE_NAMES = {"en": "button_tg_english", "sv": "button_tg_swedish"}
-"""The button (in every language) that chooses each language."""
 
 
 def feature(core: Core) -> Feature:

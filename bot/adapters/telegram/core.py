@@ -44,9 +44,6 @@ from flows.turns import Pressed as PressedButton
 CHANNEL = "telegram"
 RENDER_CACHE_SIZE = 4096
 """Rendered questions kept (a few kilobytes each)."""
-MENU_STATES = {"not_started": "menu_not_started", "in_progress": "menu_in_progress"}
-"""The interface text for each menu state (done has its own, with the date)."""
-
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -375,8 +372,8 @@ class TelegramCore:
     async def ask_consent(
         self, chat_id: int, language: str, *, first: bool, payload: str = "", before: Sequence[str] = ()
     ) -> None:
-        keys = ["welcome", "not_for_emergencies", "privacy"] if first else ["tg_consent_first"]
-        texts = [*before, *(self.ui.get(key, language) for key in keys), self.ui.get("consent_question", language)]
+        consent = self.services.words.consent(language, reminder=None if first else "tg_consent_first")
+        texts = [*before, *consent.texts, consent.question]
         agree = callbacks.simple(callbacks.CONSENT, "yes")
         if payload and self._payload_handler(payload) is not None:
             # Carry the start link through the consent button, so it runs right after "yes".
@@ -384,8 +381,8 @@ class TelegramCore:
             agree = carried if len(carried.encode()) <= callbacks.CALLBACK_DATA_LIMIT else agree
         keyboard = buttons(
             [
-                (self.ui.get("button_agree", language), agree),
-                (self.ui.get("button_decline", language), callbacks.simple(callbacks.CONSENT, "no")),
+                (consent.agree, agree),
+                (consent.decline, callbacks.simple(callbacks.CONSENT, "no")),
             ]
         )
         await self.chat.send(chat_id, text_message(texts, keyboard))
@@ -475,14 +472,9 @@ class TelegramCore:
 
     async def send_menu(self, chat_id: int, who: Who, language: str, before: Sequence[str] = ()) -> None:
         flows = await self.conversation.menu(who)
-        pairs = []
-        for flow in flows:
-            if flow.state == "done" and flow.done_on:
-                state = self.ui.get("menu_done", language, date=flow.done_on.isoformat())
-            else:
-                state = self.ui.get(MENU_STATES[flow.state], language)
-            pairs.append((f"{flow.title} ({state})", callbacks.simple(callbacks.MENU, flow.flow_id)))
-        await self.chat.send(chat_id, text_message([*before, self.ui.get("menu_intro", language)], buttons(pairs)))
+        words = self.services.words
+        pairs = [(words.menu_line(flow, language), callbacks.simple(callbacks.MENU, flow.flow_id)) for flow in flows]
+        await self.chat.send(chat_id, text_message([*before, words.menu_intro(language)], buttons(pairs)))
 
 
 async def on_error(update: object, context: Context) -> None:

@@ -1,13 +1,17 @@
 """Reminders on Telegram: what they say and the buttons under them, and the dispatcher in the bot.
 
+Everything it reads goes through bot/services/reminders.py and
+bot/services/appointments.py; this module only turns it into Telegram.
+
 - :class:`TelegramReminderComposer` turns a claimed reminder row into a
   message with one-tap buttons (mute a group, open my questions, write what
   was agreed, give feedback, tick who came) and files (the session's .ics,
   the summary PDF built at send time). Rows hold no personal text; everything
   is read when the message is sent, so nothing stale goes out.
-- :func:`make_extension` lets people set their next appointment (the
-  ``appointment`` flow; a listener plans or cancels the reminders in the same
-  transaction as the answers) and answers the reminders' buttons.
+- :func:`make_feature` says what noting the next appointment led to (the
+  ``appointment`` flow's listener in the services plans or cancels the
+  reminders in the same transaction as the answers, and returns a typed
+  outcome) and answers the buttons under appointment reminders.
 - :func:`run_dispatcher_inside` starts the dispatcher with the application
   (``post_init``) and stops it cleanly before the bot shuts down
   (``post_stop``), so ``companion run`` sends reminders; ``companion
@@ -25,26 +29,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from telegram import CallbackQuery, Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapters.telegram import callbacks
 from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.render import text_message
-from bot.reminders import appointments, store
+from bot.reminders import store
 from bot.reminders.delivery import Outgoing, telegram_sender
 from bot.reminders.dispatcher import Dispatcher, Limits, Pacer, Tally
 from bot.reminders.messages import ReminderComposer, local_date
-from bot.reminders.schedule import local_to_utc, utc_to_local
-from bot.roles import group_activity, groups
+from bot.reminders.schedule import utc_to_local
+from bot.roles import group_activity
 from bot.services import forms
-from bot.services.conversation import Companion, Finished, Reply, Who
-from bot.storage.models import BlockedChat, Person
-from bot.storage.repository import Storage, Transaction
-from bot.summary.build import build_summary
-from bot.summary.pdf import render_pdf
-from flows.engine import Engine
+from bot.services.appointments import Planned, PlanStatus
+from bot.services.conversation import Reply, Who
+from bot.services.reminders import GroupRecord, Reminders
+from flows.texts import UiTexts
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +59,25 @@ FACILITATOR_BUTTON = "g"
 ATTENDANCE_ACTION = "a"
 """``g:a:<session id>``: the facilitator's "who came?" checklist (handled in groups.py)."""
 
-APPOINTMENT_FLOW, QUESTIONS_FLOW = "appointment", "questions"
-OPENS = {"q": QUESTIONS_FLOW, "w": forms.WHAT_WE_AGREED.flow}
+OPENS = {"q": forms.QUESTIONS.flow, "w": forms.WHAT_WE_AGREED.flow}
+"""What the buttons under appointment reminders open."""
+
+
+PLAN_WORDS = {
+    PlanStatus.SET: "rm_appointment_set",
+    PlanStatus.NO_REMINDERS: "rm_appointment_no_reminders",
+    PlanStatus.NEED_TIME: "rm_appointment_need_time",
+    PlanStatus.PAST: "rm_appointment_past",
+}
+"""What the person is told after noting their appointment, by what it led to."""
 
 
 class TelegramReminderComposer(ReminderComposer):
     """Reminder words and files (bot/reminders/messages.py) plus Telegram buttons and group messages."""
 
-    def __init__(self, storage: Storage, engine: Engine, *, clock: Callable[[], dt.datetime] | None = None) -> None:
-        super().__init__(storage, engine.catalog.ui, summary_pdf=self._summary_pdf, clock=clock)
-        self.engine = engine
-
-    async def _summary_pdf(self, person_id: int, language: str) -> bytes | None:
-        """The person's summary as it stands at send time (None when there is nothing on it yet)."""
-        document = await build_summary(self.storage, self.engine, person_id, now=self.clock())
-        return None if document.is_empty else render_pdf(document)
+    def __init__(self, reminders: Reminders, texts: UiTexts, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+        super().__init__(reminders.storage, texts, summary_pdf=reminders.summary_pdf, clock=clock)
+        self.reminders = reminders
 
     def appointment_buttons(self, reminder: store.Claimed) -> tuple[tuple[str, str], ...]:
         if reminder.kind == "appointment_questions":
@@ -83,7 +88,7 @@ class TelegramReminderComposer(ReminderComposer):
             return ((self.texts.get("button_rm_agreed", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "w")),)
         return ()
 
-    def session_buttons(self, reminder: store.Claimed, record: groups.GroupRecord) -> tuple[tuple[str, str], ...]:
+    def session_buttons(self, reminder: store.Claimed, record: GroupRecord) -> tuple[tuple[str, str], ...]:
         return ((self.texts.get("button_rm_mute", reminder.language), f"{MUTE_BUTTON}:{record.id}"),)
 
     async def other(self, reminder: store.Claimed, source_kind: str, source_id: int) -> Outgoing | None:
@@ -96,15 +101,7 @@ class TelegramReminderComposer(ReminderComposer):
         return None
 
     async def _feedback_offer(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
-        now = self.clock()
-
-        def read(tx: Transaction) -> groups.GroupRecord | None:
-            if not group_activity.can_give_feedback(tx.connection, reminder.person_id, session_id, now):
-                return None
-            found = groups.session(tx.connection, session_id)
-            return groups.group(tx.connection, found.group_id) if found else None
-
-        record = await self.storage.run(read)
+        record = await self.reminders.feedback_group(reminder.person_id, session_id, self.clock())
         if record is None:
             return None
         language = reminder.language
@@ -116,22 +113,15 @@ class TelegramReminderComposer(ReminderComposer):
         )
 
     async def _attendance_question(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
-        def read(tx: Transaction) -> tuple[groups.SessionRecord, groups.GroupRecord] | None:
-            try:
-                return group_activity.owned_session(tx.connection, reminder.person_id, session_id)
-            except groups.NotAllowed:
-                return None  # no longer their group (or no longer a facilitator)
-
-        pair = await self.storage.run(read)
-        if pair is None:
-            return None
-        found, record = pair
+        found = await self.reminders.attendance(reminder.person_id, session_id)
+        if found is None:
+            return None  # no longer their group (or no longer a facilitator)
         language = reminder.language
-        moment = utc_to_local(found.starts_at, record.timezone)
+        moment = utc_to_local(found.session.starts_at, found.group.timezone)
         text = self.texts.get(
             "gr_attendance_ask",
             language,
-            group=record.name,
+            group=found.group.name,
             date=local_date(self.texts, language, moment),
             time=moment.strftime("%H:%M"),
         )
@@ -144,15 +134,12 @@ class TelegramReminderComposer(ReminderComposer):
         )
 
     async def _group_message(self, reminder: store.Claimed, message_id: int) -> Outgoing | None:
-        found = await self.storage.run(
-            lambda tx: group_activity.message_for(tx.connection, message_id, reminder.person_id)
-        )
+        found = await self.reminders.group_message(message_id, reminder.person_id)
         if found is None:
             return None
-        record, body = found
         # The facilitator's words as written; the line around them in the member's own language.
-        heading = self.texts.get("gr_message_from", reminder.language, group=record.name)
-        return Outgoing(reminder.channel, reminder.chat_id, f"{heading}\n\n{body}")
+        heading = self.texts.get("gr_message_from", reminder.language, group=found.group.name)
+        return Outgoing(reminder.channel, reminder.chat_id, f"{heading}\n\n{found.body}")
 
 
 # --------------------------------------------------------------------------- the dispatcher inside the bot
@@ -163,14 +150,14 @@ class ReminderService:
 
     def __init__(
         self,
-        companion: Companion,
+        reminders: Reminders,
         *,
         clock: Callable[[], dt.datetime] | None = None,
         pacer: Pacer | None = None,
         limits: Limits = Limits(),
         idle: float = 1.0,
     ) -> None:
-        self.companion = companion
+        self.reminders = reminders
         self.clock = clock
         self.pacer = pacer
         self.limits = limits
@@ -184,14 +171,9 @@ class ReminderService:
         return self._task is not None and not self._task.done()
 
     def build(self, bot: Any) -> Dispatcher:
-        composer = TelegramReminderComposer(self.companion.storage, self.companion.engine, clock=self.clock)
-        return Dispatcher(
-            self.companion.storage,
-            telegram_sender(bot),
-            composer,
-            clock=self.clock,
-            pacer=self.pacer,
-            limits=self.limits,
+        composer = TelegramReminderComposer(self.reminders, self.reminders.engine.catalog.ui, clock=self.clock)
+        return self.reminders.dispatcher(
+            telegram_sender(bot), composer, clock=self.clock, pacer=self.pacer, limits=self.limits
         )
 
     async def start(self, bot: Any) -> None:
@@ -211,14 +193,14 @@ class ReminderService:
         return await task
 
 
-def run_dispatcher_inside(application: Application, companion: Companion, **options: Any) -> ReminderService:
+def run_dispatcher_inside(application: Application, reminders: Reminders, **options: Any) -> ReminderService:
     """Start the dispatcher when the application starts and stop it before the bot shuts down.
 
     PTB runs ``post_init`` after initialising the bot and ``post_stop`` after
     it stopped taking updates but before the bot's connection closes, so the
     dispatcher's last sends still have a bot to go through.
     """
-    service = ReminderService(companion, **options)
+    service = ReminderService(reminders, **options)
     earlier_init = application.post_init
     earlier_stop = application.post_stop
 
@@ -237,7 +219,7 @@ def run_dispatcher_inside(application: Application, companion: Companion, **opti
     application.post_init = post_init
     application.post_stop = post_stop
     application.bot_data["reminders"] = service
-    Unblocker(companion.storage, clock=companion.clock).install(application)
+    Unblocker(reminders).install(application)
     return service
 
 
@@ -255,14 +237,14 @@ class Unblocker:
 
     def __init__(
         self,
-        storage: Storage,
+        reminders: Reminders,
         *,
         refresh: float = 30.0,
         channel: str = "telegram",
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.storage = storage
-        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.reminders = reminders
+        self.clock = clock or reminders.clock
         self.refresh = refresh
         self.channel = channel
         self._blocked: set[str] = set()
@@ -282,76 +264,32 @@ class Unblocker:
             await self.unblock(str(user.id))
 
     async def read(self) -> None:
-        people, blocked = Person.__table__, BlockedChat.__table__
-        rows = await self.storage.run(
-            lambda tx: (
-                tx.connection.execute(
-                    select(people.c.external_id)
-                    .select_from(blocked.join(people, people.c.id == blocked.c.person_id))
-                    .where(people.c.channel == self.channel)
-                )
-                .scalars()
-                .all()
-            )
-        )
-        self._blocked = set(rows)
+        self._blocked = await self.reminders.blocked(self.channel)
         self._read_at = time.monotonic()
 
     async def unblock(self, external_id: str) -> None:
-        now = self.clock()
-
-        def work(tx: Transaction) -> None:
-            person = tx.person(self.channel, external_id)
-            if person is not None and store.unblock(tx.connection, person.id):
-                store.resume_future(tx.connection, person.id, now)
-
-        await self.storage.run(work)
+        await self.reminders.unblock(Who(self.channel, external_id), self.clock())
         self._blocked.discard(external_id)
 
 
 # --------------------------------------------------------------------------- appointments
 
 
-def appointment_listener(outcomes: dict[Who, str]) -> Callable[[Transaction, Finished], None]:
-    """Plan (or cancel) the person's appointment reminders in the same transaction as their answers."""
-
-    def on_finished(tx: Transaction, finished: Finished) -> None:
-        person = finished.person
-        answers = finished.answers
-        who = Who(person.channel, person.external_id)
-        date, clock_time = answers.get("date"), answers.get("time")
-        if answers.get("remind") != "yes" or not date or not clock_time:
-            appointments.cancel_appointment(tx.connection, person.id, finished.now)
-            outcomes[who] = (
-                "rm_appointment_no_reminders" if answers.get("remind") != "yes" else "rm_appointment_need_time"
-            )
-            return
-        local = dt.datetime.combine(dt.date.fromisoformat(date), dt.time.fromisoformat(clock_time))
-        if local_to_utc(local.date(), local.time(), person.timezone) <= finished.now:
-            outcomes[who] = "rm_appointment_past"
-            return
-        note = answers.get("note") or None
-        appointments.set_appointment(tx.connection, person.id, local, person.timezone, note, finished.now)
-        outcomes[who] = "rm_appointment_set"
-
-    return on_finished
-
-
 def make_feature(core: Core) -> Feature:
-    """Appointment reminders for everyone, and the buttons under appointment reminders."""
+    """Appointment reminders for everyone, and the buttons under appointment reminders.
+
+    The appointment flow's listener (bot/services/appointments.py) plans the
+    reminders with the answers; this only says what that led to."""
     from bot.adapters.telegram.core import telegram_language
 
     companion = core.services.conversation
-    outcomes: dict[Who, str] = {}
-    if APPOINTMENT_FLOW in companion.catalog.flows:
-        companion.when_finished(APPOINTMENT_FLOW, appointment_listener(outcomes))
 
     async def after_appointment(who: Who, reply: Reply) -> None:
-        key = outcomes.pop(who, None)
-        if key is None:
+        planned = reply.outcome(Planned)
+        if planned is None:
             return
         language = reply.language or await core.language_of(who)
-        await core.chat.send(int(who.external_id), text_message([core.text(key, language)]))
+        await core.chat.send(int(who.external_id), text_message([core.text(PLAN_WORDS[planned.status], language)]))
 
     async def on_button(update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         flow_id = OPENS.get(value)
@@ -371,5 +309,5 @@ def make_feature(core: Core) -> Feature:
     return Feature(
         "reminders",
         buttons={APPOINTMENT_BUTTON: on_button},
-        finished={APPOINTMENT_FLOW: after_appointment},
+        finished={forms.APPOINTMENT.flow: after_appointment},
     )

@@ -122,7 +122,7 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
         previous_callback_keys=previous,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
-    reminders.run_dispatcher_inside(application, companion)
+    reminders.run_dispatcher_inside(application, services.reminders)
     _settle_memory_once_started(application)
 
     async def close_storage(_: Application) -> None:
