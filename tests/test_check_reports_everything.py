@@ -49,6 +49,10 @@ def break_three_ways(folder: Path) -> None:
     replace(folder / "ui" / "telegram.sv.yaml", "\ntg_moved_on:", "\nunused_key_for_the_test:")
 
 
+GOALS_UNREADABLE = "flows/goals.yaml: cannot be read as YAML: line "
+"""The first words of the problem with goals.yaml broken as below (its line, then what YAML says)."""
+
+
 def sentences(folder: Path) -> list[str]:
     return [str(problem) for problem in check_folder(folder)]
 
@@ -57,13 +61,14 @@ def test_a_file_that_is_not_yaml_is_reported_alone(copy: Path) -> None:
     """goals is quoted by personal_medicine and placed by the summary layout: neither is reported as well."""
     with (copy / "flows" / "goals.yaml").open("a", encoding="utf-8") as file:
         file.write("id: [broken\n")
-    assert sentences(copy) == ["flows/goals.yaml: cannot be read as YAML: while parsing a flow sequence"]
+    (only,) = sentences(copy)
+    assert only.startswith(GOALS_UNREADABLE)
 
 
 def test_the_contracts_are_checked_beside_a_file_that_cannot_be_read(copy: Path) -> None:
     break_three_ways(copy)
     found = sentences(copy)
-    assert found[0] == "flows/goals.yaml: cannot be read as YAML: while parsing a flow sequence"
+    assert found[0].startswith(GOALS_UNREADABLE)
     assert REMIND in found
     assert MOVED_ON in found
 
@@ -93,7 +98,7 @@ def test_companion_content_check_prints_every_problem_and_exits_non_zero(copy: P
     )
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert "flows/goals.yaml: cannot be read as YAML: while parsing a flow sequence" in lines
+    assert any(line.startswith(GOALS_UNREADABLE) for line in lines)
     assert REMIND in lines
     assert MOVED_ON in lines
     assert lines[-1] == f"{len(sentences(copy))} problems found in {copy}."
@@ -105,7 +110,7 @@ def test_an_unreadable_texts_or_sections_file_is_reported_once_not_once_per_key(
         handle.write("  - [\n")
     found = sentences(copy)
     assert len(found) == 1, found
-    assert found[0].startswith(f"{file}: cannot be read as YAML: while parsing a ")
+    assert found[0].startswith(f"{file}: cannot be read as YAML: line ")
 
 
 def test_a_flow_id_used_twice_still_has_its_contract_checked(copy: Path) -> None:

@@ -210,7 +210,7 @@ def test_a_shipped_key_named_anywhere_in_the_code_must_be_declared() -> None:
 
 
 def test_the_menu_states_are_the_conversations_own() -> None:
-    from bot.adapters.telegram.core import MENU_STATES
+    from bot.services.words import MENU_STATES
 
     assert set(MENU_STATES) == set(texts.MENU_STATES)
 
