@@ -35,6 +35,13 @@ NUMBER_AT_LEAST = 10
 NUMBER_AT_MOST = 999
 """``#`` in a phrase stands for a number written in digits from 10 to 999 (a count of
 tablets: not a phone number such as 1177, nor a year)."""
+COMPOUNDING = frozenset({"sv", "da", "no", "nb", "de", "nl", "fi"})
+"""Languages that write compounds as one word: a word not in the lexicon is also read as its
+last part ("sömntabletterna", "medicinskåpet")."""
+COMPOUND_HEAD = 3
+COMPOUND_TAIL = 5
+"""A compound's first part has at least this many letters, its last part (the lexicon word) at
+least :data:`COMPOUND_TAIL` (so short words such as "rep" in "hopprep" are not read inside others)."""
 _STEM_CACHE_LIMIT = 200_000
 _ANCHOR_CACHE_LIMIT = 200_000
 _ALGORITHMS = {
@@ -232,6 +239,7 @@ class Matcher:
                 self._suffix[language].setdefault(suffix[-3:], []).append((suffix, slot_id))
             if slot.number:
                 self._number.append(slot_id)
+        self._crisis_slots = frozenset(slot for phrase in self._loose for slot in phrase.slots)
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @property
@@ -334,7 +342,18 @@ class Matcher:
         out: list[int] = []
         for language, stem in self._stems.items():
             stemmed = stem(word)
-            out.extend(self._exact[language].get(stemmed, ()))
+            exact = self._exact[language]
+            found = exact.get(stemmed, ())
+            out.extend(found)
+            if not found and language in COMPOUNDING and len(word) >= COMPOUND_HEAD + COMPOUND_TAIL:
+                # A compound is read as its last word ("medicinskåpet" as "skåpet"): the longest
+                # tail that is a word of a crisis phrase (never a setting word: "frågaråtenkompis"
+                # is not about a friend).
+                for cut in range(COMPOUND_HEAD, len(word) - COMPOUND_TAIL + 1):
+                    tail = stem(word[cut:])
+                    if len(tail) >= COMPOUND_TAIL - 1 and tail in exact:
+                        out.extend(slot for slot in exact[tail] if slot in self._crisis_slots)
+                        break
             suffixes = self._suffix[language]
             if suffixes:
                 for key in {stemmed[-3:], word[-3:]}:
@@ -365,13 +384,27 @@ class Matcher:
         rest = list(phrase.slots)
         rest.remove(key)
         options = []
+        single = True
         for slot in rest:
-            near = sorted(
-                (p for p in where[slot] if p != start and abs(p - start) <= reach), key=lambda p: abs(p - start)
-            )
+            filled = where[slot]
+            if len(filled) == 1:
+                # The usual case: the word stands once in the sentence.
+                position = filled[0]
+                if position == start or abs(position - start) > reach:
+                    return None
+                options.append(filled)
+                continue
+            near = sorted((p for p in filled if p != start and abs(p - start) <= reach), key=lambda p: abs(p - start))
             if not near:
                 return None
+            single = False
             options.append(near)
+        if single:
+            # One choice for every slot: found if each has a word of its own, all within reach.
+            words = {start, *(option[0] for option in options)}
+            if len(words) == len(options) + 1 and max(words) - min(words) <= reach:
+                return tuple(sorted(words))
+            return None
         chosen = [start]
 
         def place(index: int) -> bool:

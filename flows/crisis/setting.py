@@ -27,13 +27,14 @@ anything, and nobody is taken as the one it is about)."""
 class Setting:
     """The setting words of one sentence in one language: where each word group was found."""
 
-    __slots__ = ("_part_starts", "positions_of", "sentence", "starts_of")
+    __slots__ = ("_part_starts", "_selves", "positions_of", "sentence", "starts_of")
 
     def __init__(self, starts_of: dict[str, list[int]], positions_of: dict[str, set[int]], sentence: Sentence):
         self.starts_of = starts_of
         self.positions_of = positions_of
         self.sentence = sentence
         self._part_starts: dict[int, int] | None = None
+        self._selves: set[int] | None = None
 
     @property
     def part_starts(self) -> dict[int, int]:
@@ -52,7 +53,10 @@ class Setting:
         sentence: Sentence,
         where: Mapping[int, list[int]],
         singles: Mapping[tuple[str, str], set[int]],
+        phrases: Iterable[Found] | None = None,
     ) -> Setting:
+        """The setting of one sentence in one language (``phrases``: the setting phrases of
+        several words found in it, in every language, when already looked for)."""
         starts: dict[str, list[int]] = {}
         positions: dict[str, set[int]] = {}
         for (found_in, category), found in singles.items():
@@ -60,7 +64,9 @@ class Setting:
                 group = category[len(SETTING) :]
                 starts[group] = sorted(found)
                 positions[group] = set(found)
-        for item in matcher.find(where, sentence.parts, strict=SETTING):
+        if phrases is None:
+            phrases = matcher.find(where, sentence.parts, strict=SETTING)
+        for item in phrases:
             if item.language == language:
                 group = item.category[len(SETTING) :]
                 starts.setdefault(group, []).append(item.start)
@@ -136,11 +142,15 @@ class Setting:
         The writer, when "I" or "my" stands among the words (or just before them);
         someone else, when another person stands among them without being one of
         the phrase's words ("stopped taking his lithium"), or is the nearest person
-        named before them ("my son said he wants to die"). Words in quotation marks are someone's words
-        reported: who said them is looked for before the quotation.
+        named before them ("my son said he wants to die"). A "my" just before another person
+        belongs to that person ("cuts on my daughter's arm"). Words in quotation marks are someone's
+        words reported: who said them is looked for before the quotation.
         """
-        selves = self.positions("self") - sentence.quoted
         others = self.positions("others")
+        selves = self._selves
+        if selves is None:
+            # "my daughter's arm", "min dotters arm": a "my" just before another person is that person's.
+            selves = self._selves = {p for p in self.positions("self") - sentence.quoted if p + 1 not in others}
         start = found.start
         if start in sentence.quoted:
             while start - 1 in sentence.quoted:
