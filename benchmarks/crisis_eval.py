@@ -44,7 +44,12 @@ from flows.safety import Answer, Assessment, Response, SafetyState, Tier, answer
 
 DATA = ROOT / "benchmarks" / "crisis"
 SETS = {
-    "development": (DATA / "development.yaml", DATA / "development-extra.yaml", DATA / "development-2.yaml"),
+    "development": (
+        DATA / "development.yaml",
+        DATA / "development-extra.yaml",
+        DATA / "development-2.yaml",
+        DATA / "development-3.yaml",
+    ),
     "heldout": (DATA / "heldout.yaml",),
 }
 LABELS = ("definite", "possible", "someone_else", "weak", "none")

@@ -9,6 +9,13 @@ orkar jag inte mer"). Everyday sayings and setting words are *strict*: their
 words come in the written order within one part of a sentence, because they
 cancel or soften a match and must not do so by accident.
 
+Three more ways a phrase generalises or narrows: ``...`` lets most of a
+sentence stand between two words ("I hope I get some disease and die"); a
+Swedish (or other compounding language's) word not in the lexicon is also read
+as its last part, when that is a word of a crisis phrase ("medicinskåpet" as
+"skåpet"); ``=word`` is that word as written, for where a stem would reach
+everyday words ("=dying" is not "died", "=död" is not "dödar").
+
 Speed: one :class:`Matcher` holds every language's phrases. Each word is
 looked up once (cached) for every slot it fills in any language, and a phrase
 is checked only when all its slots are filled somewhere in the sentence.
@@ -29,6 +36,11 @@ GAP_WORDS = 4
 """How many other words ``..`` allows between two words of a crisis phrase, on average."""
 NEAR_WORDS = 1
 """How many other words may stand between two words written side by side ("skadar jag mig")."""
+WIDE_GAP_WORDS = 10
+"""How many other words ``...`` allows between two words of a crisis phrase: about a whole
+sentence part ("I hope I get some disease and die")."""
+GAP = ".."
+WIDE_GAP = "..."
 STRICT_GAP_WORDS = 3
 """How many other words ``..`` allows in an everyday saying or setting phrase."""
 NUMBER_AT_LEAST = 10
@@ -91,6 +103,8 @@ class Slot:
     suffixes: tuple[str, ...] = ()
     """Stemmed endings of words ("*tablett" matches "litiumtabletterna")."""
     number: bool = False
+    words: frozenset[str] = frozenset()
+    """Folded words matched as written, not by their stem ("=dying": not "died")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +149,7 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
     prefixes: list[str] = []
     suffixes: list[str] = []
     number = False
+    exact: set[str] = set()
     choices: list[str] = []
     for choice in slot.split("/"):
         if choice.startswith("@"):
@@ -149,6 +164,9 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
             prefixes.extend(inner.prefixes)
             suffixes.extend(inner.suffixes)
             number = number or inner.number
+            exact.update(inner.words)
+        elif choice.startswith("="):
+            exact.add(fold(choice[1:]).replace(" ", ""))
         elif choice == "#":
             number = True
         elif choice.endswith("*") and not choice.startswith("*"):
@@ -157,7 +175,7 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
             suffixes.append(stem(fold(choice.strip("*")).replace(" ", "")))
         else:
             stems.add(stem(fold(choice).replace(" ", "")))
-    return Slot(frozenset(stems), tuple(sorted(set(prefixes))), tuple(sorted(set(suffixes))), number)
+    return Slot(frozenset(stems), tuple(sorted(set(prefixes))), tuple(sorted(set(suffixes))), number, frozenset(exact))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +248,10 @@ class Matcher:
         self._prefix: dict[str, list[tuple[str, int]]] = {}
         self._suffix: dict[str, dict[str, list[tuple[str, int]]]] = {language: {} for language in self._stems}
         self._number: list[int] = []
+        self._written: dict[str, list[int]] = {}
         for (language, slot), slot_id in self._ids.items():
+            for word in slot.words:
+                self._written.setdefault(word, []).append(slot_id)
             for stem_ in slot.stems:
                 self._exact[language].setdefault(stem_, []).append(slot_id)
             for prefix in slot.prefixes:
@@ -250,19 +271,21 @@ class Matcher:
         stem = self._stems[source.language]
         slot_ids: list[int] = []
         gaps: list[bool] = []
-        gap = False
+        widths: list[int] = []
+        width = NEAR_WORDS
         for raw in text.split():
-            if raw == "..":
-                gap = True
+            if raw in (GAP, WIDE_GAP):
+                width = WIDE_GAP_WORDS if raw == WIDE_GAP else GAP_WORDS
                 continue
             key = (source.language, compile_slot(raw, source.words, stem))
             if key not in self._ids:
                 self._ids[key] = len(self.slots)
                 self.slots.append(key[1])
             slot_ids.append(self._ids[key])
-            gaps.append(gap)
-            gap = False
-        reach = sum(1 + (GAP_WORDS if gap else NEAR_WORDS) for gap in gaps[1:])
+            gaps.append(width != NEAR_WORDS)
+            widths.append(width)
+            width = NEAR_WORDS
+        reach = sum(1 + width for width in widths[1:])
         return Phrase(
             source.language, category, text, tuple(slot_ids), tuple(gaps), ordered, frozenset(slot_ids), reach
         )
@@ -307,10 +330,12 @@ class Matcher:
             where = {slot: kept for slot, ps in where.items() if (kept := [p for p in ps if p not in blocked])}
         by_slot = self._strict_by_slot.get(strict, {}) if strict else self._loose_by_slot
         found: list[Found] = []
-        for key in where.keys() & by_slot.keys():
-            starts = where[key]
-            filled = where.keys()
-            for phrase in by_slot[key]:
+        filled = where.keys()
+        for key, starts in where.items():
+            phrases = by_slot.get(key)
+            if phrases is None:
+                continue
+            for phrase in phrases:
                 if not filled >= phrase.needs:
                     continue
                 for start in starts:
@@ -360,6 +385,7 @@ class Matcher:
                     for suffix, slot_id in suffixes.get(key, ()):
                         if stemmed.endswith(suffix) or word.endswith(suffix):
                             out.append(slot_id)
+        out.extend(self._written.get(word, ()))
         for prefix, slot_id in self._prefix.get(word[:3], ()):
             if word.startswith(prefix):
                 out.append(slot_id)

@@ -52,8 +52,8 @@ class Reader:
             for text in _all_phrases(lexicon):
                 for slot in text.split():
                     for choice in _choices(slot, lexicon.words):
-                        word = fold(choice.strip("*")).replace(" ", "")
-                        if not word or choice in ("#", ".."):
+                        word = fold(choice.strip("*=")).replace(" ", "")
+                        if not word or choice in ("#", "..", "..."):
                             continue
                         if choice.endswith("*") and not choice.startswith("*"):
                             if len(word) >= FUZZY_MIN_LENGTH - 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from flows.crisis.lexicon import CONTEXT_GROUPS
+from flows.crisis.lexicon import CONDITIONS, CONTEXT_GROUPS
 from flows.crisis.matching import Found, Matcher
 from flows.crisis.text import Sentence
 
@@ -22,6 +22,9 @@ NEGATION_REACH = 3
 SELF_REACH = 4
 """"I" counts as the one a phrase is about only this close before it (farther, it may be about
 anything, and nobody is taken as the one it is about)."""
+
+
+_ALL_CONDITIONS = frozenset(CONDITIONS)
 
 
 class Setting:
@@ -87,10 +90,7 @@ class Setting:
     ) -> set[str]:
         """Which settings (``negated``, ``past``, …) apply to one phrase found in this sentence
         (only those in ``wanted``, when given: the ones its category has rules for)."""
-
-        def want(name: str) -> bool:
-            return wanted is None or name in wanted
-
+        want = (wanted if wanted is not None else _ALL_CONDITIONS).__contains__
         parts = sentence.parts
         part = parts[found.start]
         active: set[str] = set()
@@ -121,14 +121,19 @@ class Setting:
             or any(p < found.start and parts[p] == part for p in asking)
         ):
             active.add("question")
-        if want("medicine_question") or want("someone_else") or want("story"):
+        medicine_question = (
+            want("medicine_question")
+            and (sentence.asks or bool(question_starts) or bool(asking))
+            and self.has("medicine")
+        )
+        story = want("story") and self.has("story")
+        if medicine_question or story or want("someone_else"):
             about = self.about(found, sentence)
-            asks_anywhere = sentence.asks or bool(question_starts) or bool(asking)
-            if want("medicine_question") and asks_anywhere and self.has("medicine") and about != "self":
+            if medicine_question and about != "self":
                 active.add("medicine_question")
-            if want("someone_else") and about == "other":
+            if about == "other" and want("someone_else"):
                 active.add("someone_else")
-            if want("story") and self.has("story") and about != "self":
+            if story and about != "self":
                 active.add("story")
         if want("joking") and self.has("joking"):
             active.add("joking")
@@ -149,8 +154,10 @@ class Setting:
         others = self.positions("others")
         selves = self._selves
         if selves is None:
-            # "my daughter's arm", "min dotters arm": a "my" just before another person is that person's.
-            selves = self._selves = {p for p in self.positions("self") - sentence.quoted if p + 1 not in others}
+            # "my daughter's arm", "min dotters arm", "my show": a "my" just before another
+            # person, or a story, is about them.
+            other = others | self.positions("story")
+            selves = self._selves = {p for p in self.positions("self") - sentence.quoted if p + 1 not in other}
         start = found.start
         if start in sentence.quoted:
             while start - 1 in sentence.quoted:
