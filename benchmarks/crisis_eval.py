@@ -44,7 +44,12 @@ from flows.safety import Answer, Assessment, Response, SafetyState, Tier, answer
 
 DATA = ROOT / "benchmarks" / "crisis"
 SETS = {
-    "development": (DATA / "development.yaml", DATA / "development-extra.yaml"),
+    "development": (
+        DATA / "development.yaml",
+        DATA / "development-extra.yaml",
+        DATA / "development-2.yaml",
+        DATA / "development-3.yaml",
+    ),
     "heldout": (DATA / "heldout.yaml",),
 }
 LABELS = ("definite", "possible", "someone_else", "weak", "none")
@@ -308,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = SETS.get(name, (Path(name),))
         for path in paths:
             if not path.exists():
-                if name == "heldout" or path.name != "development-extra.yaml":
+                if name == "heldout" or path.name == "development.yaml":
                     print(f"== {path.name}: absent ({path})")
                 continue
             result = evaluate(detector, path)

@@ -3,10 +3,14 @@ sentences and long messages, typing mistakes, Swedish, and stopping a medicine."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flows.catalog import Catalog
-from flows.crisis import REQUIRED_NUMBERS, CrisisDetector
+from flows.crisis import REQUIRED_NUMBERS, CrisisDetector, LexiconError, fold
+from flows.crisis.lexicon import check_phrase
+from flows.crisis.matching import Matcher, Source
 from flows.safety import Tier
 
 
@@ -271,3 +275,55 @@ def test_the_supporters_card_carries_the_same_numbers_in_both_languages(detector
         assert detector.supporter_card(language) != detector.card(language)
     assert detector.supporter_card("sv") != detector.supporter_card("en")
     assert detector.supporter_card("xx") == detector.supporter_card("en")
+
+
+# ---------------------------------------------------------------------- generalising by concept
+
+
+def _found(phrase: str, text: str, language: str = "en") -> bool:
+    matcher = Matcher([Source(language=language, words={}, loose=[("c", phrase, False)], strict=[])])
+    words = fold(text).split()
+    return bool(matcher.find(matcher.scan(words), [0] * len(words)))
+
+
+def test_a_wide_gap_lets_most_of_a_sentence_stand_between() -> None:
+    text = "i hope i get some horrible disease and die"
+    assert _found("hope ... die", text)
+    assert not _found("hope .. die", text)
+
+
+def test_an_exact_word_is_not_matched_by_its_stem() -> None:
+    assert _found("i ... =dying", "i think i am dying")
+    assert not _found("i ... =dying", "my cat died and i miss her")
+    assert _found("i ... dying", "my cat died and i miss her")
+
+
+def test_a_swedish_compound_is_read_as_its_last_word_but_an_english_word_is_not() -> None:
+    assert _found("tog .. allt .. skåpet", "tog allt i medicinskåpet", "sv")
+    assert not _found("took .. cabinet", "took the supercabinet", "en")
+
+
+def test_a_my_before_another_person_or_a_story_is_theirs(detector: CrisisDetector) -> None:
+    assert tier(detector, "found cuts on my daughters arm last night") is Tier.SOMEONE_ELSE
+    assert tier(detector, "hittade skärsår på min dotters arm igår") is Tier.SOMEONE_ELSE
+    assert tier(detector, "a character in my show tried to kill herself, it was hard to watch") is None
+
+
+def test_words_of_a_spelling_or_starting_like_a_lexicon_word_are_not_corrected_into_others(
+    detector: CrisisDetector,
+) -> None:
+    assert detector.normalise("the multi storey") == "the multistorey"
+    assert detector.normalise("har läst på om hängning") == "har last pa om hangning"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "strict", "message"),
+    [
+        ("kill ... time", True, "'...' is only for crisis phrases"),
+        ("=dying*", False, "'=' is followed by one whole word"),
+        ("... die", False, "cannot start or end with '...'"),
+    ],
+)
+def test_the_new_phrase_syntax_is_checked(phrase: str, strict: bool, message: str) -> None:
+    with pytest.raises(LexiconError, match=re.escape(message)):
+        check_phrase(phrase, {}, strict=strict, where="the category 'c'")

@@ -23,7 +23,7 @@ from flows.crisis import CrisisDetector
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "benchmarks" / "crisis"
-SET_FILES = ("development.yaml", "development-extra.yaml", "heldout.yaml")
+SET_FILES = ("development.yaml", "development-extra.yaml", "development-2.yaml", "development-3.yaml", "heldout.yaml")
 
 
 def _load_benchmark() -> ModuleType:

@@ -122,6 +122,10 @@ class CrisisDetector:
         self.lexicons = dict(lexicons)
         self._reader = Reader(self.lexicons.values())
         self._matcher = Matcher(_source(lexicon) for lexicon in self.lexicons.values())
+        self._wanted = {
+            language: {name: frozenset(category.when) for name, category in lexicon.categories.items()}
+            for language, lexicon in self.lexicons.items()
+        }
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, *, required: tuple[str, ...] = ()) -> CrisisDetector:
@@ -173,7 +177,9 @@ class CrisisDetector:
         return self.assess(text).tier in _CRISIS_TIERS
 
     def judge(self, text: str) -> list[Judged]:
-        """Every phrase found in ``text``, each with the tier its setting gives it."""
+        """Every phrase found in ``text``, each with the tier its setting gives it (once one of a
+        category's phrases holds the category's own tier in a sentence, its other phrases there
+        are not judged: they could bring no more)."""
         if not text or not self.lexicons:
             return []
         matcher = self._matcher
@@ -212,8 +218,9 @@ class CrisisDetector:
                 known[language] = len(positions)
             languages = {_likeliest(known, item.language) for item in found}
             languages.add(max(known, key=known.__getitem__))
+            phrases = matcher.find(where, sentence.parts, strict=SETTING) if len(languages) > 1 else None
             readings.append(
-                (known, {lang: Setting.read(matcher, lang, sentence, where, singles) for lang in languages})
+                (known, {lang: Setting.read(matcher, lang, sentence, where, singles, phrases) for lang in languages})
             )
         recovery_story = (
             SETTING + "past" in told or any(s.has("past") for _k, by in readings for s in by.values())
@@ -221,16 +228,26 @@ class CrisisDetector:
         judged: list[Judged] = []
         for (sentence, _where, found), (known, by_language) in zip(scanned, readings, strict=True):
             seen: dict[tuple[str, tuple[int, ...], frozenset[str]], set[str]] = {}
+            language_of = {own: _likeliest(known, own) for own in {item.language for item in found}}
+            whole: set[tuple[str, str]] = set()
             for item in found:
-                language = _likeliest(known, item.language)
+                if (item.language, item.category) in whole:
+                    # This category already holds its own tier in this sentence: another of
+                    # its phrases can bring no more.
+                    continue
+                language = language_of[item.language]
                 category = self.lexicons[item.language].categories[item.category]
-                wanted = frozenset(category.when)
+                wanted = self._wanted[item.language][item.category]
                 active = seen.get((language, item.positions, wanted))
                 if active is None:
                     active = by_language[language].settings_of(item, sentence, recovery_story, wanted)
                     seen[(language, item.positions, wanted)] = active
                 results = [category.when[name] for name in active if name in category.when]
-                tier = min(results, key=STRENGTH.__getitem__) if results else category.tier
+                if results:
+                    tier = min(results, key=STRENGTH.__getitem__)
+                else:
+                    tier = category.tier
+                    whole.add((item.language, item.category))
                 judged.append(Judged(item, tier, frozenset(active)))
         return judged
 

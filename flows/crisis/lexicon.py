@@ -197,11 +197,15 @@ def _category(name: str, raw: Any, words: Mapping[str, tuple[str, ...]]) -> Cate
 def check_phrase(phrase: str, words: Mapping[str, tuple[str, ...]], *, strict: bool, where: str) -> None:
     """Raise :class:`LexiconError` for a phrase that cannot be matched, naming it."""
     slots = phrase.split()
-    real = [slot for slot in slots if slot != ".."]
+    real = [slot for slot in slots if slot not in ("..", "...")]
     if not real:
         raise LexiconError(f"{where} has an empty phrase")
-    if strict and (slots[0] == ".." or slots[-1] == ".."):
-        raise LexiconError(f"'{phrase}' in {where} cannot start or end with '..'")
+    if slots[0] in ("..", "...") or slots[-1] in ("..", "..."):
+        raise LexiconError(
+            f"'{phrase}' in {where} cannot start or end with '{slots[0] if slots[0] in ('..', '...') else slots[-1]}'"
+        )
+    if strict and "..." in slots:
+        raise LexiconError(f"'{phrase}' in {where}: '...' is only for crisis phrases; use '..' here")
     for slot in real:
         for choice in slot.split("/"):
             if not choice:
@@ -219,7 +223,9 @@ def check_phrase(phrase: str, words: Mapping[str, tuple[str, ...]], *, strict: b
                 continue
             if choice == "#":
                 continue
-            core = fold(choice.strip("*"))
+            if choice.startswith("=") and ("*" in choice or len(choice) < 2):
+                raise LexiconError(f"'{phrase}' in {where} has '{choice}': '=' is followed by one whole word")
+            core = fold(choice.strip("*").removeprefix("="))
             if not core or " " in core:
                 raise LexiconError(f"'{phrase}' in {where} has '{choice}', which is not one word")
             if "*" in choice and len(core) < 3:

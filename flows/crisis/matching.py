@@ -9,6 +9,13 @@ orkar jag inte mer"). Everyday sayings and setting words are *strict*: their
 words come in the written order within one part of a sentence, because they
 cancel or soften a match and must not do so by accident.
 
+Three more ways a phrase generalises or narrows: ``...`` lets most of a
+sentence stand between two words ("I hope I get some disease and die"); a
+Swedish (or other compounding language's) word not in the lexicon is also read
+as its last part, when that is a word of a crisis phrase ("medicinskåpet" as
+"skåpet"); ``=word`` is that word as written, for where a stem would reach
+everyday words ("=dying" is not "died", "=död" is not "dödar").
+
 Speed: one :class:`Matcher` holds every language's phrases. Each word is
 looked up once (cached) for every slot it fills in any language, and a phrase
 is checked only when all its slots are filled somewhere in the sentence.
@@ -29,12 +36,24 @@ GAP_WORDS = 4
 """How many other words ``..`` allows between two words of a crisis phrase, on average."""
 NEAR_WORDS = 1
 """How many other words may stand between two words written side by side ("skadar jag mig")."""
+WIDE_GAP_WORDS = 10
+"""How many other words ``...`` allows between two words of a crisis phrase: about a whole
+sentence part ("I hope I get some disease and die")."""
+GAP = ".."
+WIDE_GAP = "..."
 STRICT_GAP_WORDS = 3
 """How many other words ``..`` allows in an everyday saying or setting phrase."""
 NUMBER_AT_LEAST = 10
 NUMBER_AT_MOST = 999
 """``#`` in a phrase stands for a number written in digits from 10 to 999 (a count of
 tablets: not a phone number such as 1177, nor a year)."""
+COMPOUNDING = frozenset({"sv", "da", "no", "nb", "de", "nl", "fi"})
+"""Languages that write compounds as one word: a word not in the lexicon is also read as its
+last part ("sömntabletterna", "medicinskåpet")."""
+COMPOUND_HEAD = 3
+COMPOUND_TAIL = 5
+"""A compound's first part has at least this many letters, its last part (the lexicon word) at
+least :data:`COMPOUND_TAIL` (so short words such as "rep" in "hopprep" are not read inside others)."""
 _STEM_CACHE_LIMIT = 200_000
 _ANCHOR_CACHE_LIMIT = 200_000
 _ALGORITHMS = {
@@ -84,6 +103,8 @@ class Slot:
     suffixes: tuple[str, ...] = ()
     """Stemmed endings of words ("*tablett" matches "litiumtabletterna")."""
     number: bool = False
+    words: frozenset[str] = frozenset()
+    """Folded words matched as written, not by their stem ("=dying": not "died")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +149,7 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
     prefixes: list[str] = []
     suffixes: list[str] = []
     number = False
+    exact: set[str] = set()
     choices: list[str] = []
     for choice in slot.split("/"):
         if choice.startswith("@"):
@@ -142,6 +164,9 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
             prefixes.extend(inner.prefixes)
             suffixes.extend(inner.suffixes)
             number = number or inner.number
+            exact.update(inner.words)
+        elif choice.startswith("="):
+            exact.add(fold(choice[1:]).replace(" ", ""))
         elif choice == "#":
             number = True
         elif choice.endswith("*") and not choice.startswith("*"):
@@ -150,7 +175,7 @@ def compile_slot(slot: str, words: Mapping[str, Sequence[str]], stem: Callable[[
             suffixes.append(stem(fold(choice.strip("*")).replace(" ", "")))
         else:
             stems.add(stem(fold(choice).replace(" ", "")))
-    return Slot(frozenset(stems), tuple(sorted(set(prefixes))), tuple(sorted(set(suffixes))), number)
+    return Slot(frozenset(stems), tuple(sorted(set(prefixes))), tuple(sorted(set(suffixes))), number, frozenset(exact))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +248,10 @@ class Matcher:
         self._prefix: dict[str, list[tuple[str, int]]] = {}
         self._suffix: dict[str, dict[str, list[tuple[str, int]]]] = {language: {} for language in self._stems}
         self._number: list[int] = []
+        self._written: dict[str, list[int]] = {}
         for (language, slot), slot_id in self._ids.items():
+            for word in slot.words:
+                self._written.setdefault(word, []).append(slot_id)
             for stem_ in slot.stems:
                 self._exact[language].setdefault(stem_, []).append(slot_id)
             for prefix in slot.prefixes:
@@ -232,6 +260,7 @@ class Matcher:
                 self._suffix[language].setdefault(suffix[-3:], []).append((suffix, slot_id))
             if slot.number:
                 self._number.append(slot_id)
+        self._crisis_slots = frozenset(slot for phrase in self._loose for slot in phrase.slots)
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @property
@@ -242,19 +271,21 @@ class Matcher:
         stem = self._stems[source.language]
         slot_ids: list[int] = []
         gaps: list[bool] = []
-        gap = False
+        widths: list[int] = []
+        width = NEAR_WORDS
         for raw in text.split():
-            if raw == "..":
-                gap = True
+            if raw in (GAP, WIDE_GAP):
+                width = WIDE_GAP_WORDS if raw == WIDE_GAP else GAP_WORDS
                 continue
             key = (source.language, compile_slot(raw, source.words, stem))
             if key not in self._ids:
                 self._ids[key] = len(self.slots)
                 self.slots.append(key[1])
             slot_ids.append(self._ids[key])
-            gaps.append(gap)
-            gap = False
-        reach = sum(1 + (GAP_WORDS if gap else NEAR_WORDS) for gap in gaps[1:])
+            gaps.append(width != NEAR_WORDS)
+            widths.append(width)
+            width = NEAR_WORDS
+        reach = sum(1 + width for width in widths[1:])
         return Phrase(
             source.language, category, text, tuple(slot_ids), tuple(gaps), ordered, frozenset(slot_ids), reach
         )
@@ -299,10 +330,12 @@ class Matcher:
             where = {slot: kept for slot, ps in where.items() if (kept := [p for p in ps if p not in blocked])}
         by_slot = self._strict_by_slot.get(strict, {}) if strict else self._loose_by_slot
         found: list[Found] = []
-        for key in where.keys() & by_slot.keys():
-            starts = where[key]
-            filled = where.keys()
-            for phrase in by_slot[key]:
+        filled = where.keys()
+        for key, starts in where.items():
+            phrases = by_slot.get(key)
+            if phrases is None:
+                continue
+            for phrase in phrases:
                 if not filled >= phrase.needs:
                     continue
                 for start in starts:
@@ -334,13 +367,25 @@ class Matcher:
         out: list[int] = []
         for language, stem in self._stems.items():
             stemmed = stem(word)
-            out.extend(self._exact[language].get(stemmed, ()))
+            exact = self._exact[language]
+            found = exact.get(stemmed, ())
+            out.extend(found)
+            if not found and language in COMPOUNDING and len(word) >= COMPOUND_HEAD + COMPOUND_TAIL:
+                # A compound is read as its last word ("medicinskåpet" as "skåpet"): the longest
+                # tail that is a word of a crisis phrase (never a setting word: "frågaråtenkompis"
+                # is not about a friend).
+                for cut in range(COMPOUND_HEAD, len(word) - COMPOUND_TAIL + 1):
+                    tail = stem(word[cut:])
+                    if len(tail) >= COMPOUND_TAIL - 1 and tail in exact:
+                        out.extend(slot for slot in exact[tail] if slot in self._crisis_slots)
+                        break
             suffixes = self._suffix[language]
             if suffixes:
                 for key in {stemmed[-3:], word[-3:]}:
                     for suffix, slot_id in suffixes.get(key, ()):
                         if stemmed.endswith(suffix) or word.endswith(suffix):
                             out.append(slot_id)
+        out.extend(self._written.get(word, ()))
         for prefix, slot_id in self._prefix.get(word[:3], ()):
             if word.startswith(prefix):
                 out.append(slot_id)
@@ -365,13 +410,27 @@ class Matcher:
         rest = list(phrase.slots)
         rest.remove(key)
         options = []
+        single = True
         for slot in rest:
-            near = sorted(
-                (p for p in where[slot] if p != start and abs(p - start) <= reach), key=lambda p: abs(p - start)
-            )
+            filled = where[slot]
+            if len(filled) == 1:
+                # The usual case: the word stands once in the sentence.
+                position = filled[0]
+                if position == start or abs(position - start) > reach:
+                    return None
+                options.append(filled)
+                continue
+            near = sorted((p for p in filled if p != start and abs(p - start) <= reach), key=lambda p: abs(p - start))
             if not near:
                 return None
+            single = False
             options.append(near)
+        if single:
+            # One choice for every slot: found if each has a word of its own, all within reach.
+            words = {start, *(option[0] for option in options)}
+            if len(words) == len(options) + 1 and max(words) - min(words) <= reach:
+                return tuple(sorted(words))
+            return None
         chosen = [start]
 
         def place(index: int) -> bool:

@@ -52,8 +52,8 @@ class Reader:
             for text in _all_phrases(lexicon):
                 for slot in text.split():
                     for choice in _choices(slot, lexicon.words):
-                        word = fold(choice.strip("*")).replace(" ", "")
-                        if not word or choice in ("#", ".."):
+                        word = fold(choice.strip("*=")).replace(" ", "")
+                        if not word or choice in ("#", "..", "..."):
                             continue
                         if choice.endswith("*") and not choice.startswith("*"):
                             if len(word) >= FUZZY_MIN_LENGTH - 1:
@@ -70,6 +70,9 @@ class Reader:
         self._pairs = frozenset(key[:2] for entries in self._several.values() for key, _meant in entries)
         """The first two words of every spelling of several words: a quick test whether any applies."""
         self._vocabulary = frozenset(vocabulary)
+        self._kept = frozenset(word for written in spellings for word in written.split())
+        """Words of the spellings table are read as written, never corrected towards another
+        word first ("multi storey" is a spelling of "multistorey", not "multi stored")."""
         self._long_by_first: dict[str, tuple[str, ...]] = {}
         self._short_by_length: dict[int, tuple[str, ...]] = {}
         for word in sorted(vocabulary):
@@ -78,6 +81,9 @@ class Reader:
             elif len(word) >= SWAP_MIN_LENGTH:
                 self._short_by_length[len(word)] = (*self._short_by_length.get(len(word), ()), word)
         self._prefixes = tuple(sorted(prefixes))
+        self._prefixes_by_first: dict[str, tuple[str, ...]] = {}
+        for prefix in self._prefixes:
+            self._prefixes_by_first[prefix[0]] = (*self._prefixes_by_first.get(prefix[0], ()), prefix)
         self.correct = lru_cache(maxsize=65_536)(self._correct)
         self._chunks: dict[str, tuple[str, ...]] = {}
 
@@ -173,9 +179,13 @@ class Reader:
 
     def _correct(self, word: str) -> str:
         """A word one typing mistake from a lexicon word is read as that word."""
-        if len(word) < SWAP_MIN_LENGTH or word in self._vocabulary or word.isdigit():
+        if len(word) < SWAP_MIN_LENGTH or word in self._vocabulary or word in self._kept or word.isdigit():
             return word
         if len(word) >= FUZZY_MIN_LENGTH:
+            if any(word.startswith(prefix) for prefix in self._prefixes_by_first.get(word[0], ())):
+                # It begins like a lexicon word already ("hängning", "självmordstankar"): a word of
+                # another language one letter away ("hanging") is not what was meant.
+                return word
             for candidate in self._long_by_first.get(word[0], ()):
                 if within_one_edit(word, candidate):
                     return candidate

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from flows.crisis.lexicon import CONTEXT_GROUPS
+from flows.crisis.lexicon import CONDITIONS, CONTEXT_GROUPS
 from flows.crisis.matching import Found, Matcher
 from flows.crisis.text import Sentence
 
@@ -24,16 +24,20 @@ SELF_REACH = 4
 anything, and nobody is taken as the one it is about)."""
 
 
+_ALL_CONDITIONS = frozenset(CONDITIONS)
+
+
 class Setting:
     """The setting words of one sentence in one language: where each word group was found."""
 
-    __slots__ = ("_part_starts", "positions_of", "sentence", "starts_of")
+    __slots__ = ("_part_starts", "_selves", "positions_of", "sentence", "starts_of")
 
     def __init__(self, starts_of: dict[str, list[int]], positions_of: dict[str, set[int]], sentence: Sentence):
         self.starts_of = starts_of
         self.positions_of = positions_of
         self.sentence = sentence
         self._part_starts: dict[int, int] | None = None
+        self._selves: set[int] | None = None
 
     @property
     def part_starts(self) -> dict[int, int]:
@@ -52,7 +56,10 @@ class Setting:
         sentence: Sentence,
         where: Mapping[int, list[int]],
         singles: Mapping[tuple[str, str], set[int]],
+        phrases: Iterable[Found] | None = None,
     ) -> Setting:
+        """The setting of one sentence in one language (``phrases``: the setting phrases of
+        several words found in it, in every language, when already looked for)."""
         starts: dict[str, list[int]] = {}
         positions: dict[str, set[int]] = {}
         for (found_in, category), found in singles.items():
@@ -60,7 +67,9 @@ class Setting:
                 group = category[len(SETTING) :]
                 starts[group] = sorted(found)
                 positions[group] = set(found)
-        for item in matcher.find(where, sentence.parts, strict=SETTING):
+        if phrases is None:
+            phrases = matcher.find(where, sentence.parts, strict=SETTING)
+        for item in phrases:
             if item.language == language:
                 group = item.category[len(SETTING) :]
                 starts.setdefault(group, []).append(item.start)
@@ -81,10 +90,7 @@ class Setting:
     ) -> set[str]:
         """Which settings (``negated``, ``past``, …) apply to one phrase found in this sentence
         (only those in ``wanted``, when given: the ones its category has rules for)."""
-
-        def want(name: str) -> bool:
-            return wanted is None or name in wanted
-
+        want = (wanted if wanted is not None else _ALL_CONDITIONS).__contains__
         parts = sentence.parts
         part = parts[found.start]
         active: set[str] = set()
@@ -115,14 +121,19 @@ class Setting:
             or any(p < found.start and parts[p] == part for p in asking)
         ):
             active.add("question")
-        if want("medicine_question") or want("someone_else") or want("story"):
+        medicine_question = (
+            want("medicine_question")
+            and (sentence.asks or bool(question_starts) or bool(asking))
+            and self.has("medicine")
+        )
+        story = want("story") and self.has("story")
+        if medicine_question or story or want("someone_else"):
             about = self.about(found, sentence)
-            asks_anywhere = sentence.asks or bool(question_starts) or bool(asking)
-            if want("medicine_question") and asks_anywhere and self.has("medicine") and about != "self":
+            if medicine_question and about != "self":
                 active.add("medicine_question")
-            if want("someone_else") and about == "other":
+            if about == "other" and want("someone_else"):
                 active.add("someone_else")
-            if want("story") and self.has("story") and about != "self":
+            if story and about != "self":
                 active.add("story")
         if want("joking") and self.has("joking"):
             active.add("joking")
@@ -136,11 +147,17 @@ class Setting:
         The writer, when "I" or "my" stands among the words (or just before them);
         someone else, when another person stands among them without being one of
         the phrase's words ("stopped taking his lithium"), or is the nearest person
-        named before them ("my son said he wants to die"). Words in quotation marks are someone's words
-        reported: who said them is looked for before the quotation.
+        named before them ("my son said he wants to die"). A "my" just before another person
+        belongs to that person ("cuts on my daughter's arm"). Words in quotation marks are someone's
+        words reported: who said them is looked for before the quotation.
         """
-        selves = self.positions("self") - sentence.quoted
         others = self.positions("others")
+        selves = self._selves
+        if selves is None:
+            # "my daughter's arm", "min dotters arm", "my show": a "my" just before another
+            # person, or a story, is about them.
+            other = others | self.positions("story")
+            selves = self._selves = {p for p in self.positions("self") - sentence.quoted if p + 1 not in other}
         start = found.start
         if start in sentence.quoted:
             while start - 1 in sentence.quoted:
