@@ -84,7 +84,7 @@ def postgres_url() -> str:
     return url
 
 
-async def _fresh_storage(url: str) -> Storage:
+async def fresh_storage(url: str) -> Storage:
     database = open_database(url)
     if database.url.startswith("postgresql"):
         await database.drop_schema()
@@ -94,14 +94,14 @@ async def _fresh_storage(url: str) -> Storage:
 
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[Storage]:
-    store = await _fresh_storage(database_url)
+    store = await fresh_storage(database_url)
     yield store
     await store.close()
 
 
 @pytest.fixture
 async def pg_storage(postgres_url: str) -> AsyncIterator[Storage]:
-    store = await _fresh_storage(postgres_url)
+    store = await fresh_storage(postgres_url)
     yield store
     await store.close()
 

@@ -19,7 +19,7 @@ from bot.summary.clean import clean
 from bot.summary.document import Entry, SummaryDocument
 from bot.summary.fonts import BOLD, ITALIC, REGULAR, main_font_file
 
-_CSS = """
+PAGE_CSS = """
 :root { color: #000; background: #fff; }
 body { font-family: "Summary Sans", "Atkinson Hyperlegible", "Noto Sans", "DejaVu Sans", system-ui, Arial, sans-serif;
   font-size: 1.05rem; line-height: 1.4; max-width: 46rem; margin: 1.5rem auto; padding: 0 1rem;
@@ -72,7 +72,7 @@ def render_html(document: SummaryDocument, *, large: bool | None = None) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(document.title or document.heading)}</title>",
-        f"<style>{_font_faces()}{_CSS}</style>",
+        f"<style>{_font_faces()}{PAGE_CSS}</style>",
         "</head>",
         f'<body class="{"large" if big else "normal"}">',
         "<main>",

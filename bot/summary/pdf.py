@@ -71,7 +71,7 @@ MAX_PAGES = 99
 
 
 @dataclass(slots=True)
-class _Text:
+class TextOp:
     x: float
     y: float
     font: str
@@ -83,7 +83,7 @@ class _Text:
 
 
 @dataclass(slots=True)
-class _Rule:
+class RuleOp:
     x1: float
     x2: float
     y: float
@@ -91,7 +91,7 @@ class _Rule:
 
 
 @dataclass(slots=True)
-class _Box:
+class BoxOp:
     y_top: float
     y_bottom: float
 
@@ -105,11 +105,11 @@ class _Mark:
     level: int
 
 
-_Op = _Text | _Rule | _Box | _Mark
+_Op = TextOp | RuleOp | BoxOp | _Mark
 
 
 @dataclass(slots=True)
-class _Layout:
+class Layout:
     """Drawing operations, page by page, and where the next line goes."""
 
     pages: list[list[_Op]] = field(default_factory=lambda: [[]])
@@ -134,7 +134,7 @@ class _Layout:
 class _Writer:
     """Wraps and places text in the embedded fonts."""
 
-    def __init__(self, font_set: FontSet, sizes: Sizes, layout: _Layout) -> None:
+    def __init__(self, font_set: FontSet, sizes: Sizes, layout: Layout) -> None:
         self.fonts = font_set
         self.sizes = sizes
         self.layout = layout
@@ -208,7 +208,7 @@ class _Writer:
         shown = visual(text, rtl) if has_rtl(text) else text
         placed = []
         for name, part, outline in self.fonts.runs(shown, style):
-            placed.append(_Text(x, y, name, size, part, grey, outline))
+            placed.append(TextOp(x, y, name, size, part, grey, outline))
             x += pdfmetrics.stringWidth(part, name, size)
         if has_rtl(text):
             placed = _reading_order(placed)
@@ -251,10 +251,10 @@ class _Writer:
                 self.place(indent + x, y, style, part, size, grey, False)
 
 
-def _reading_order(ops: list[_Text]) -> list[_Text]:
+def _reading_order(ops: list[TextOp]) -> list[TextOp]:
     """Runs of right-to-left pieces written last-drawn-first, so a text layer reads them as written."""
-    out: list[_Text] = []
-    group: list[_Text] = []
+    out: list[TextOp] = []
+    group: list[TextOp] = []
     for op in ops:
         rtl = any(unicodedata.bidirectional(char) in ("R", "AL") for char in op.text)
         neutral = not any(char.isalnum() for char in op.text)
@@ -325,7 +325,7 @@ def _heading(writer: _Writer, title: str, aside: str | None, keep: float) -> Non
             layout.y -= sizes.leading
         writer.place(WIDTH - aside_width, layout.y + 3, ITALIC, aside, sizes.body, SOFT, False)
     layout.y -= 2
-    layout.add(_Rule(0, WIDTH, layout.y, 0.8))
+    layout.add(RuleOp(0, WIDTH, layout.y, 0.8))
     layout.y -= 1
 
 
@@ -338,7 +338,7 @@ def _glance(writer: _Writer, document: SummaryDocument) -> None:
     top = layout.y
     layout.add(_Mark(glance.title, top, 0))
     box_page, box_index = len(layout.pages) - 1, len(layout.pages[-1])
-    layout.add(_Box(top, top))
+    layout.add(BoxOp(top, top))
     layout.y -= PAD
     writer.paragraph([(BOLD, glance.title)], size=sizes.heading, leading=sizes.heading * 1.3, indent=PAD)
     for item in glance.items:
@@ -357,12 +357,12 @@ def _glance(writer: _Writer, document: SummaryDocument) -> None:
             writer.paragraph([(ITALIC, item.in_full)], indent=PAD + sizes.bullet_indent, grey=SOFT)
     layout.y -= PAD
     box = layout.pages[box_page][box_index]
-    if isinstance(box, _Box):
+    if isinstance(box, BoxOp):
         box.y_bottom = layout.y if len(layout.pages) - 1 == box_page else BOTTOM
 
 
-def _lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: bool | None = None) -> _Layout:
-    layout = _Layout()
+def lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: bool | None = None) -> Layout:
+    layout = Layout()
     sizes = LARGE if (document.large_print if large is None else large) else NORMAL
     writer = _Writer(font_set or fonts(), sizes, layout)
     writer.paragraph([(BOLD, document.heading)], size=sizes.title, leading=sizes.title * 1.2)
@@ -394,7 +394,7 @@ def _lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: 
             for column, line in enumerate(pair):
                 x = column * (half + 8 * mm)
                 writer.place(x, layout.y + 3, BOLD, line, sizes.body, INK, False)
-                layout.add(_Rule(x + writer.width(line, BOLD, sizes.body) + 4, x + half, layout.y + 2, 0.5))
+                layout.add(RuleOp(x + writer.width(line, BOLD, sizes.body) + 4, x + half, layout.y + 2, 0.5))
     return layout
 
 
@@ -407,15 +407,15 @@ def render_pdf(document: SummaryDocument, *, large: bool | None = None) -> bytes
     ``large`` forces large print on or off (default: the person's own choice).
     """
     font_set = fonts()
-    return _draw(document, _lay_out(document, font_set, large), font_set)
+    return _draw(document, lay_out(document, font_set, large), font_set)
 
 
 def page_count(document: SummaryDocument, *, large: bool | None = None) -> int:
     """How many pages the PDF of this document has (without drawing it)."""
-    return len(_lay_out(document, fonts(), large).pages)
+    return len(lay_out(document, fonts(), large).pages)
 
 
-def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> bytes:
+def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes:
     buffer = io.BytesIO()
     regular = font_set.main(REGULAR)
     canvas = Canvas(
@@ -435,7 +435,7 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
     marks = 0
     for number, ops in enumerate(layout.pages, start=1):
         for op in ops:
-            if isinstance(op, _Box):
+            if isinstance(op, BoxOp):
                 canvas.setFillGray(BOX)
                 canvas.rect(MARGIN - PAD, op.y_bottom, WIDTH + 2 * PAD, op.y_top - op.y_bottom, stroke=0, fill=1)
         # One text object per page: far cheaper than a drawString call per fragment.
@@ -445,7 +445,7 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
         outlined = False
         canvas.setLineWidth(0.35)
         for op in ops:
-            if isinstance(op, _Rule):
+            if isinstance(op, RuleOp):
                 canvas.setStrokeGray(INK)
                 canvas.setLineWidth(op.width)
                 canvas.line(MARGIN + op.x1, op.y, MARGIN + op.x2, op.y)
@@ -456,7 +456,7 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
                 canvas.bookmarkHorizontal(key, MARGIN, op.y)
                 canvas.addOutlineEntry(op.title, key, level=op.level)
                 continue
-            if not isinstance(op, _Text):
+            if not isinstance(op, TextOp):
                 continue
             if (op.font, op.size) != current:
                 text.setFont(op.font, op.size)
@@ -479,9 +479,9 @@ def _draw(document: SummaryDocument, layout: _Layout, font_set: FontSet) -> byte
     return buffer.getvalue()
 
 
-def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total: int) -> list[_Text]:
+def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total: int) -> list[TextOp]:
     """The foot of each page: what is kept elsewhere and where page 1 goes on (so it stands alone)."""
-    writer = _Writer(font_set, NORMAL, _Layout())
+    writer = _Writer(font_set, NORMAL, Layout())
     lines = []
     if document.elsewhere:
         lines.append(document.elsewhere)
@@ -499,7 +499,7 @@ def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total:
         w = writer.width(side, BOLD, FOOTER_SIZE + 1)
         top = 5 * mm + len(wrapped) * (FOOTER_SIZE + 1.5) + 1
         writer.place(WIDTH - w, top, BOLD, side, FOOTER_SIZE + 1, INK, False)
-    return [op for op in writer.layout.pages[0] if isinstance(op, _Text)]
+    return [op for op in writer.layout.pages[0] if isinstance(op, TextOp)]
 
 
 def _footer(canvas: Canvas, font_set: FontSet, document: SummaryDocument, number: int, total: int) -> None:

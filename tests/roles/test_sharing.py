@@ -193,7 +193,7 @@ async def test_code_hashes_are_salted_per_database_and_slow(storage: Storage, cl
     """A stolen database does not give codes away to a quick offline search."""
     import hashlib
 
-    from tests.conftest import _fresh_storage
+    from tests.conftest import fresh_storage
 
     person = await new_person()
     code = await code_for(storage, person, clock)
@@ -203,7 +203,7 @@ async def test_code_hashes_are_salted_per_database_and_slow(storage: Storage, cl
     assert len(salt) == 16 and stored == tokens.code_digest(code, salt)
     assert tokens.SCRYPT_N >= 2**12
     # Another database has its own salt: the same code hashes differently there.
-    other = await _fresh_storage(f"sqlite:///{tmp_path / 'other.db'}")
+    other = await fresh_storage(f"sqlite:///{tmp_path / 'other.db'}")
     try:
         assert await other.run(lambda tx: sharing.code_salt(tx.connection)) != salt
     finally:

@@ -15,7 +15,7 @@ from bot.cli import app
 from bot.content import load_catalog
 from bot.services.conversation import Companion, Who
 from flows.engine import Engine
-from tests.conftest import _fresh_storage
+from tests.conftest import fresh_storage
 from tests.summary.conftest import play
 
 
@@ -23,7 +23,7 @@ def _prepare(url: str) -> int:
     """A console-profile person who answered the shipped questions flow (if it exists)."""
 
     async def main() -> int:
-        storage = await _fresh_storage(url)
+        storage = await fresh_storage(url)
         try:
             engine = Engine(load_catalog())
             companion = Companion(storage, engine)
@@ -84,7 +84,7 @@ def test_summary_text_is_the_whole_summary_and_large_print_is_14_pt(
     monkeypatch.setenv("COMPANION_DATABASE_URL", database_url)
 
     async def main() -> None:
-        storage = await _fresh_storage(database_url)
+        storage = await fresh_storage(database_url)
         try:
             companion = Companion(storage, Engine(load_catalog()))
             who = Who("console", "default")

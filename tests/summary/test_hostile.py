@@ -17,7 +17,7 @@ from bot.services.conversation import Companion, Who
 from bot.summary import build_summary, render_html, render_pdf, render_text
 from bot.summary.clean import clean
 from bot.summary.document import Entry, Section, SummaryDocument
-from bot.summary.pdf import WIDTH, _lay_out, _Text
+from bot.summary.pdf import WIDTH, TextOp, lay_out
 from flows.engine import Engine
 from tests.summary.conftest import play
 
@@ -100,8 +100,8 @@ def test_every_script_is_extracted_from_the_pdf_as_written(script: str) -> None:
 
 def test_arabic_is_joined_and_right_aligned_but_reads_back_in_writing_order() -> None:
     written = SCRIPTS["arabic"]
-    layout = _lay_out(document_with((written, "x")))
-    ops = [op for page in layout.pages for op in page if isinstance(op, _Text) and "Summary-Arabic" in op.font]
+    layout = lay_out(document_with((written, "x")))
+    ops = [op for page in layout.pages for op in page if isinstance(op, TextOp) and "Summary-Arabic" in op.font]
     # Joined forms come from the copies of the face that hold them (initial, medial, final).
     assert {"initial", "medial", "final"} <= {op.font.rsplit("-", 1)[-1] for op in ops}
     right = max(op.x + stringWidth(op.text, op.font, op.size) for op in ops)
@@ -109,8 +109,8 @@ def test_arabic_is_joined_and_right_aligned_but_reads_back_in_writing_order() ->
 
 
 def test_emoji_are_drawn_with_a_glyph_not_dropped() -> None:
-    layout = _lay_out(document_with((HOSTILE["emoji"], "x")))
-    emoji = [op for page in layout.pages for op in page if isinstance(op, _Text) and op.font == "Summary-Emoji"]
+    layout = lay_out(document_with((HOSTILE["emoji"], "x")))
+    emoji = [op for page in layout.pages for op in page if isinstance(op, TextOp) and op.font == "Summary-Emoji"]
     assert "".join(op.text for op in emoji).startswith("😊👍")
 
 
@@ -128,10 +128,10 @@ def test_every_font_is_embedded(tmp_path) -> None:
 
 def test_long_words_and_every_line_stay_inside_the_page() -> None:
     document = document_with((HOSTILE["long"], "a" * 3000, "short " * 200), label="L" * 300)
-    layout = _lay_out(document)
+    layout = lay_out(document)
     for page in layout.pages:
         for op in page:
-            if isinstance(op, _Text):
+            if isinstance(op, TextOp):
                 assert op.x + stringWidth(op.text, op.font, op.size) <= WIDTH + 0.01, op.text[:30]
     text = pdf_text(render_pdf(document)).replace(" ", "")
     assert HOSTILE["long"] in text
@@ -139,8 +139,8 @@ def test_long_words_and_every_line_stay_inside_the_page() -> None:
 
 def test_pdf_body_text_is_at_least_11_pt_and_14_pt_in_large_print() -> None:
     for large, smallest in ((False, 11), (True, 14)):
-        layout = _lay_out(document_with(("An answer",)), large=large)
-        sizes = {op.size for page in layout.pages for op in page if isinstance(op, _Text)}
+        layout = lay_out(document_with(("An answer",)), large=large)
+        sizes = {op.size for page in layout.pages for op in page if isinstance(op, TextOp)}
         assert min(sizes) >= smallest
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from bot.services.conversation import Companion
 from bot.summary import build_summary, render_html
-from bot.summary.html import _CSS
+from bot.summary.html import PAGE_CSS
 from flows.engine import Engine
 from tests.summary.test_page import ordinary_person
 
@@ -131,8 +131,8 @@ async def test_the_html_has_its_language_a_title_headings_in_order_and_strong_co
     for before, after in zip(outline.headings, outline.headings[1:], strict=False):
         assert after <= before + 1, outline.headings  # no level skipped
     # Every text colour in the style sheet, on white and on the grey box, passes WCAG AA (4.5:1).
-    colours = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", _CSS))
-    backgrounds = set(re.findall(r"background:\s*(#[0-9a-fA-F]{3,6})", _CSS))
+    colours = set(re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", PAGE_CSS))
+    backgrounds = set(re.findall(r"background:\s*(#[0-9a-fA-F]{3,6})", PAGE_CSS))
     assert colours and backgrounds
     for colour in colours:
         for background in backgrounds:

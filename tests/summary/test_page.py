@@ -249,15 +249,15 @@ async def test_no_to_an_is_there_question_saves_nothing(
 
 
 async def test_large_print_is_14_pt_from_the_persons_choice(companion: Companion, engine: Engine, clock: Any) -> None:
-    from bot.summary.pdf import _lay_out, _Text
+    from bot.summary.pdf import TextOp, lay_out
 
     person_id = await ordinary_person(companion, "en")
     who = Who("console", "ordinary-en")
     await play(companion, who, "print_size", {"large_print": "yes"})
     document = await build_summary(companion.storage, engine, person_id, now=clock())
     assert document.large_print
-    layout = _lay_out(document)
-    sizes = [op.size for page in layout.pages for op in page if isinstance(op, _Text)]
+    layout = lay_out(document)
+    sizes = [op.size for page in layout.pages for op in page if isinstance(op, TextOp)]
     assert min(sizes) == 14
     assert len(layout.pages) >= 2
     # Page 1 still stands alone: it starts with what matters most.
