@@ -9,7 +9,7 @@ from bot.services import forms
 from bot.services.app import Services
 from bot.services.appointments import Appointments, Planned, PlanStatus
 from bot.services.conversation import Companion, Finished, Who
-from flows.engine import SKIP, Pressed, Typed
+from flows.turns import SKIP, Pressed, Typed
 from tests.conftest import Clock
 
 SAM = Who("console", "sam")
