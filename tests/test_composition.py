@@ -23,6 +23,8 @@ EXPECTED = {
     "people",
     "revoke-role",
     "dispatch",
+    "migrate",
+    "audit",
     "content",
     "content check",
     "content readability",

@@ -232,10 +232,10 @@ def test_the_console_never_speaks_of_buttons(sqlite_url: str, content: Path, tmp
         said = result.stdout.replace("Read this, then tap Next.", "")
         assert not re.search(r"\btap|\btryck på", said, re.IGNORECASE), said
     out = chat(sqlite_url, content, "\n".join(script) + "\n", "--profile", "again", "--files", str(tmp_path)).stdout
-    assert "Sorry, I didn't catch that. Please type one of the numbers." in out
-    assert "Please type the number of each option that fits. Then press Enter on an empty line." in out
-    assert "Type a number to tick or untick it, up to 2. Press Enter on an empty line when you are done." in out
-    assert "I couldn't read that date. Type a date like" in out
+    assert "Sorry, I didn't catch that. Please type one of the numbers shown." in out
+    assert "Please type the number of each one that fits, then press Enter on an empty line." in out
+    assert "Type the numbers of up to 2, one at a time. Press Enter on an empty line when you are done." in out
+    assert "I couldn't read that date. Try a date like" in out
 
 
 async def test_summary_name_export_and_delete_from_the_console(sqlite_url: str, content: Path, tmp_path: Path) -> None:

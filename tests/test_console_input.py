@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.console import CHANNEL, ConsoleChat
+from bot.services.app import Services
 from bot.services.conversation import Companion
 
 ROOT = Path(__file__).parent.parent
@@ -26,10 +27,24 @@ def _menu_number(companion: Companion, flow_id: str) -> str:
     return str(ids.index(flow_id) + 1)
 
 
+_SERVICES: dict[int, Services] = {}
+
+
+def _services(companion: Companion) -> Services:
+    """One set of services per companion (composing them attaches its listeners)."""
+    if id(companion) not in _SERVICES:
+        _SERVICES[id(companion)] = Services.around(companion)
+    return _SERVICES[id(companion)]
+
+
 async def _run(companion: Companion, lines: list[str], language: str = "en") -> str:
     stdout = io.StringIO()
     console = ConsoleChat(
-        companion, profile="typist", stdin=io.StringIO("\n".join(lines) + "\n"), stdout=stdout, language=language
+        _services(companion),
+        profile="typist",
+        stdin=io.StringIO("\n".join(lines) + "\n"),
+        stdout=stdout,
+        language=language,
     )
     assert await console.run() == 0
     return stdout.getvalue()

@@ -104,19 +104,19 @@ CONSOLE = Texts(
     "one of the console chat's own words",
     _keys(
         """
-        console_quit console_saved_bye console_bye console_unknown_menu
         words_back words_skip words_pause words_restart words_why words_done words_keep words_quit
         """
     ),
 )
 CONSOLE_MENU = Texts(
     "console",
-    "one of the console's menu choices and what it says about files it saves",
+    "one of the console chat's own words",
     _keys(
         """
         console_action_summary console_action_name console_action_language console_action_share
         console_action_export console_action_delete console_more console_keep_sharing
         console_summary_saved console_export_saved console_export_filename console_file_failed
+        console_quit console_saved_bye console_bye console_unknown_menu
         """
     ),
 )
