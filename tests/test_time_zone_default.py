@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.adapters.console import CHANNEL, ConsoleChat
+from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 
 
@@ -18,7 +19,9 @@ async def test_swedish_people_get_stockholm_and_english_people_london(companion:
 
 
 async def test_a_swedish_console_profile_lives_on_stockholm_time(companion: Companion) -> None:
-    console = ConsoleChat(companion, profile="sv1", stdin=io.StringIO("1\nq\n"), stdout=io.StringIO(), language="sv")
+    console = ConsoleChat(
+        Services.around(companion), profile="sv1", stdin=io.StringIO("1\nq\n"), stdout=io.StringIO(), language="sv"
+    )
     assert await console.run() == 0
     person = await companion.person(Who(CHANNEL, "sv1"))
     assert person is not None and person.timezone == "Europe/Stockholm"
