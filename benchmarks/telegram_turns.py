@@ -311,12 +311,19 @@ def settled_gc(side: str) -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
+RATE_LIMITED: set[str] = set()
+"""Sides that run with `companion run`'s rate limiter (``--rate-limit``): 30 calls a second
+for the whole bot and one a second per chat, as Telegram allows."""
+
+
 async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = None) -> dict[str, float]:
     """The companion in this process. ``worker`` keeps people and update ids apart when
     several processes share one database; ``ready`` is called just before the clock starts."""
     companion = await companion_on(url, fresh=ready is None)
     request = RecordingRequest()
-    application = build_application(Services.around(companion), TOKEN, request=request, rate_limit=False)
+    application = build_application(
+        Services.around(companion), TOKEN, request=request, rate_limit="companion" in RATE_LIMITED
+    )
     async with application:
         with settled_gc("companion"):  # once started, as `companion run` does
             harness = TelegramHarness(application, request, first_update_id=100_000 + worker * 100_000_000)
@@ -424,7 +431,14 @@ async def main() -> None:
         default="companion",
         help="which runs get companion run's garbage-collection settings (default: the companion's, as run for real)",
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help="run the companion with companion run's production rate limiter (the baseline runs without one)",
+    )
     args = parser.parse_args()
+    if args.rate_limit:
+        RATE_LIMITED.add("companion")
     GC_SETTLED.clear()
     GC_SETTLED.update({"companion": {"companion"}, "both": {"companion", "baseline"}, "none": set()}[args.gc])
     ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
