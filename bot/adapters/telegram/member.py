@@ -46,6 +46,14 @@ class Member:
     async def _say(self, chat_id: int, texts: list[str], pairs: list[tuple[str, str]] | None = None) -> None:
         await self.core.say(chat_id, texts, pairs or [])
 
+    async def _accept(self, update: Update, query: CallbackQuery, who: Who, read: object | None) -> Pressed | None:
+        """A press whose data was read is acknowledged (None when it was handled before);
+        one whose data could not be read is an old button, and gets "moved on"."""
+        if read is None:
+            await self.core.moved_on(query, who, query.from_user.language_code)
+            return None
+        return await self.core.pressed(update, query, who)
+
     async def _refuse(self, pressed: Pressed, refusal: Refusal) -> None:
         await self._say(pressed.chat_id, [self.words.refusal(refusal, pressed.language)])
 
@@ -92,11 +100,8 @@ class Member:
     async def on_mute_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         """Mute (or unmute) a group's reminders; only the person's own membership changes."""
         wanted = group_buttons.read_mute(value)
-        if wanted is None:
-            await self.core.moved_on(query, who, query.from_user.language_code)
-            return
-        pressed = await self.core.pressed(update, query, who)
-        if pressed is None:
+        pressed = await self._accept(update, query, who, wanted)
+        if pressed is None or wanted is None:
             return
         group_id, muted = wanted
         changed = await self.groups.set_muted(who, group_id, muted)
@@ -111,11 +116,8 @@ class Member:
 
     async def on_leave_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         group_id = group_buttons.read_id(value)
-        if group_id is None:
-            await self.core.moved_on(query, who, query.from_user.language_code)
-            return
-        pressed = await self.core.pressed(update, query, who)
-        if pressed is None:
+        pressed = await self._accept(update, query, who, group_id)
+        if pressed is None or group_id is None:
             return
         left = await self.groups.leave(who, group_id)
         if isinstance(left, Refusal):
@@ -127,11 +129,8 @@ class Member:
 
     async def on_feedback_button(self, update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         session_id = group_buttons.read_id(value)
-        if session_id is None:
-            await self.core.moved_on(query, who, query.from_user.language_code)
-            return
-        pressed = await self.core.pressed(update, query, who)
-        if pressed is None:
+        pressed = await self._accept(update, query, who, session_id)
+        if pressed is None or session_id is None:
             return
         reply = await self.groups.open_feedback(who, session_id)
         if isinstance(reply, Refusal):
