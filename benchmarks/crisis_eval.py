@@ -1,7 +1,7 @@
 """How well crisis detection works, on labelled sets of messages and conversations.
 
     .venv/bin/python benchmarks/crisis_eval.py                    # the development set
-    .venv/bin/python benchmarks/crisis_eval.py --set heldout      # the held-out set, if present
+    .venv/bin/python benchmarks/crisis_eval.py --set heldout-2    # the held-out set, if present
     .venv/bin/python benchmarks/crisis_eval.py --set path/to/file.yaml --no-timing
 
 For each set file it prints recall and precision per tier, per category and
@@ -49,9 +49,13 @@ SETS = {
         DATA / "development-extra.yaml",
         DATA / "development-2.yaml",
         DATA / "development-3.yaml",
+        DATA / "development-4.yaml",
     ),
-    "heldout": (DATA / "heldout.yaml",),
+    "heldout-2": (DATA / "heldout-2.yaml",),
 }
+HELD_OUT = "heldout-2"
+"""The set kept apart from the detection's authors: run, never read or tuned against. When its
+file is absent (it is kept elsewhere until it is run), the benchmark says so and the tests skip."""
 LABELS = ("definite", "possible", "someone_else", "weak", "none")
 CRISIS_LABELS = ("definite", "possible")
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -302,7 +306,7 @@ def timing(detector: CrisisDetector, texts: Iterable[str], rounds: int = ROUNDS)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", action="append", dest="sets", help="development, heldout or a file (repeatable)")
+    parser.add_argument("--set", action="append", dest="sets", help="development, heldout-2 or a file (repeatable)")
     parser.add_argument("--show", action="store_true", help="list the messages that were missed or wrongly carded")
     parser.add_argument("--no-timing", action="store_true")
     args = parser.parse_args(argv)
@@ -313,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = SETS.get(name, (Path(name),))
         for path in paths:
             if not path.exists():
-                if name == "heldout" or path.name == "development.yaml":
+                if name == HELD_OUT or path.name == "development.yaml":
                     print(f"== {path.name}: absent ({path})")
                 continue
             result = evaluate(detector, path)

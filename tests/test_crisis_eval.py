@@ -6,10 +6,10 @@
 - every conversation of a person at risk gets the question or the card at some point,
   and at most 10% of conversations of people at no risk get the crisis card.
 
-The held-out set is written apart and never tuned against. It does not yet meet
-these targets (issue 11 stays open): its tests below hold it to the figures it
-gave when it was first run, so detection cannot quietly get worse on wording
-nobody here wrote, and they say what the targets are.
+Every development set is held to them, development-4 too: it was the held-out set, run once
+untuned (its figures then are kept below and in benchmarks/crisis/README.md) and then opened
+for tuning. The new held-out set, ``heldout-2.yaml``, is written apart and kept elsewhere until
+it is run: its tests skip while it is absent, and nobody reads or tunes against it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,14 @@ from flows.crisis import CrisisDetector
 
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "benchmarks" / "crisis"
-SET_FILES = ("development.yaml", "development-extra.yaml", "development-2.yaml", "development-3.yaml")
+SET_FILES = (
+    "development.yaml",
+    "development-extra.yaml",
+    "development-2.yaml",
+    "development-3.yaml",
+)
 """The development sets, held to the project's targets."""
-HELD_OUT = DATA / "heldout.yaml"
+HELD_OUT = DATA / "heldout-2.yaml"
 
 
 def _load_benchmark() -> ModuleType:
@@ -52,7 +57,7 @@ def detector(catalog: Catalog) -> CrisisDetector:
 def result(request: pytest.FixtureRequest, detector: CrisisDetector) -> object:
     path = DATA / request.param
     if not path.exists():
-        pytest.skip(f"{path.name} is not here ({path}); the held-out set is kept apart and run by the lead")
+        pytest.skip(f"{path.name} is not here ({path})")
     return crisis_eval.evaluate(detector, path)
 
 
@@ -117,50 +122,62 @@ conversations:
     ]
 
 
-# ------------------------------------------------------------------ the held-out set
+# ------------------------------------------------------------------ development-4, once held out
 
-HELD_OUT_FIRST_RUN = {
+DEVELOPMENT_4_UNTUNED = {
     "reached": (157, 223),
     "card_precision": (79, 83),
     "hard_negatives_asked": (13, 81),
     "at_risk_helped": (6, 10),
     "no_risk_carded": (0, 12),
 }
-"""What the held-out set gave on its first run (1 December 2026). Targets: every crisis message
-reached, at least 90% card precision, at most 10% of hard negatives asked, every conversation of a
-person at risk helped; reach, hard negatives and conversations are not met yet."""
+"""What development-4 gave on its one untuned run as the held-out set (1 December 2026), before it
+was opened for tuning: the honest estimate of that time for wording nobody here wrote."""
+
+
+def test_development_4_was_counted_as_it_was_when_held_out(detector: CrisisDetector) -> None:
+    """The set is the same one that was run untuned: same number of crisis messages, hard
+    negatives and conversations, so its figures before and after tuning compare like with like."""
+    result = crisis_eval.evaluate(detector, DATA / "development-4.yaml")
+    assert result.reached()[1] == DEVELOPMENT_4_UNTUNED["reached"][1]
+    assert result.hard_negatives_asked()[1] == DEVELOPMENT_4_UNTUNED["hard_negatives_asked"][1]
+    assert result.at_risk_helped()[1] == DEVELOPMENT_4_UNTUNED["at_risk_helped"][1]
+    assert result.no_risk_carded()[1] == DEVELOPMENT_4_UNTUNED["no_risk_carded"][1]
+    first_line = (DATA / "development-4.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("# Development set 4: was the held-out set")
+
+
+def test_development_4_is_no_worse_than_untuned(detector: CrisisDetector) -> None:
+    result = crisis_eval.evaluate(detector, DATA / "development-4.yaml")
+    assert result.reached()[0] >= DEVELOPMENT_4_UNTUNED["reached"][0]
+    assert result.hard_negatives_asked()[0] <= DEVELOPMENT_4_UNTUNED["hard_negatives_asked"][0]
+    assert result.at_risk_helped()[0] >= DEVELOPMENT_4_UNTUNED["at_risk_helped"][0]
+    assert result.no_risk_carded()[0] == 0
+
+
+# ------------------------------------------------------------------ the held-out set
+
+def test_the_benchmark_names_the_held_out_set_apart_from_the_development_sets() -> None:
+    assert crisis_eval.SETS[crisis_eval.HELD_OUT] == (HELD_OUT,)
+    assert HELD_OUT not in crisis_eval.SETS["development"]
+    assert DATA / "development-4.yaml" in crisis_eval.SETS["development"]
 
 
 @pytest.fixture(scope="module")
 def held_out(detector: CrisisDetector) -> object:
+    if not HELD_OUT.exists():
+        pytest.skip(f"{HELD_OUT.name} is not here ({HELD_OUT}); the held-out set is kept apart and run by the lead")
     return crisis_eval.evaluate(detector, HELD_OUT)
 
 
-def test_the_held_out_set_says_nobody_tunes_against_it() -> None:
+def test_the_held_out_set_says_nobody_tunes_against_it(held_out: object) -> None:
     first_line = HELD_OUT.read_text(encoding="utf-8").splitlines()[0]
     assert first_line.startswith("# Held-out set") and "Nobody tunes" in first_line
 
 
-def test_held_out_reach_is_no_worse_than_its_first_run(held_out: object) -> None:
-    reached, total = held_out.reached()  # type: ignore[attr-defined]
-    first, first_total = HELD_OUT_FIRST_RUN["reached"]
-    assert total == first_total and reached >= first
-
-
-def test_held_out_cards_stay_precise(held_out: object) -> None:
-    right, cards = held_out.card_precision()  # type: ignore[attr-defined]
-    assert cards > 0 and right / cards >= 0.9
-
-
-def test_held_out_hard_negatives_are_asked_no_more_than_on_its_first_run(held_out: object) -> None:
-    alarms, total = held_out.hard_negatives_asked()  # type: ignore[attr-defined]
-    first, first_total = HELD_OUT_FIRST_RUN["hard_negatives_asked"]
-    assert total == first_total and alarms <= first
-
-
-def test_held_out_conversations_at_risk_are_helped_at_least_as_often(held_out: object) -> None:
-    helped, total = held_out.at_risk_helped()  # type: ignore[attr-defined]
-    first, first_total = HELD_OUT_FIRST_RUN["at_risk_helped"]
-    assert total == first_total and helped >= first
-    carded, calm = held_out.no_risk_carded()  # type: ignore[attr-defined]
-    assert calm > 0 and carded / calm <= 0.1
+def test_the_held_out_set_has_crisis_messages_hard_negatives_and_conversations(held_out: object) -> None:
+    """It can be run: both languages, crisis messages, hard negatives and conversations of both kinds."""
+    assert {m.language for m, _a in held_out.messages} >= {"en", "sv"}  # type: ignore[attr-defined]
+    assert held_out.reached()[1] > 0  # type: ignore[attr-defined]
+    assert held_out.hard_negatives_asked()[1] > 0  # type: ignore[attr-defined]
+    assert held_out.at_risk_helped()[1] > 0 and held_out.no_risk_carded()[1] > 0  # type: ignore[attr-defined]
