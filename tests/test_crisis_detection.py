@@ -303,6 +303,30 @@ def test_a_swedish_compound_is_read_as_its_last_word_but_an_english_word_is_not(
     assert not _found("took .. cabinet", "took the supercabinet", "en")
 
 
+def test_a_compounds_last_part_is_never_read_as_a_setting_word() -> None:
+    """ "självmordstankar" ends in "tankar" (the stem of "tänker", a word of now): read as that,
+    a story of thoughts last winter would be told as now, and get the card."""
+    matcher = Matcher(
+        [
+            Source(
+                language="sv",
+                words={},
+                loose=[("c", "tänker .. hoppa", False)],
+                strict=[("~present", "tänker")],
+            )
+        ]
+    )
+    where = matcher.scan(("hade", "sjalvmordstankar", "forra", "vintern"))
+    assert ("sv", "~present") not in matcher.singles(where)
+    assert ("sv", "~present") in matcher.singles(matcher.scan(("jag", "tanker", "pa", "det")))
+
+
+def test_a_past_of_suicidal_thoughts_turned_round_is_a_recovery_story(detector: CrisisDetector) -> None:
+    assert tier(detector, "i was suicidal last winter but the new meds have really turned it round") is Tier.WEAK
+    text = "jag hade självmordstankar förra vintern men nya medicinen har vänt det"
+    assert tier(detector, text) is Tier.WEAK
+
+
 def test_a_my_before_another_person_or_a_story_is_theirs(detector: CrisisDetector) -> None:
     assert tier(detector, "found cuts on my daughters arm last night") is Tier.SOMEONE_ELSE
     assert tier(detector, "hittade skärsår på min dotters arm igår") is Tier.SOMEONE_ELSE

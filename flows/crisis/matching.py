@@ -260,7 +260,11 @@ class Matcher:
                 self._suffix[language].setdefault(suffix[-3:], []).append((suffix, slot_id))
             if slot.number:
                 self._number.append(slot_id)
-        self._crisis_slots = frozenset(slot for phrase in self._loose for slot in phrase.slots)
+        # A compound's last part may fill a crisis phrase's word, never a setting word (a slot can
+        # be both, when a setting group and a phrase share one word: "självmordstankar" is not "tänker").
+        setting = {slot for phrase in self._strict if phrase.category.startswith("~") for slot in phrase.slots}
+        setting.update(slot for slot, keys in self._single_of.items() if any(c.startswith("~") for _l, c in keys))
+        self._crisis_slots = frozenset(slot for phrase in self._loose for slot in phrase.slots) - setting
         self._cache: dict[str, tuple[int, ...]] = {}
 
     @property
