@@ -351,3 +351,75 @@ def test_words_of_a_spelling_or_starting_like_a_lexicon_word_are_not_corrected_i
 def test_the_new_phrase_syntax_is_checked(phrase: str, strict: bool, message: str) -> None:
     with pytest.raises(LexiconError, match=re.escape(message)):
         check_phrase(phrase, {}, strict=strict, where="the category 'c'")
+
+
+# ---------------------------------------------------------------------- the kinds development-4 showed missing
+# Each concept in other words than any labelled set uses, in both languages: these are what the
+# lexicon was broadened for, so a rule narrowed back to one set's sentence fails here.
+
+CONCEPTS_DEFINITE = [
+    "i took my nans tablets, the whole lot",  # another person's medicine, all of it
+    "har ätit upp sambons stesolid, varenda en",
+    "tried to hang last week and the belt broke",  # an aborted or interrupted attempt
+    "got the razor in my pocket ready for later",  # means at hand, ready
+    "har rakbladet i fickan redo",
+    "köpte alvedon på flera olika apotek",  # bought in several places
+    "keep reopening the wounds on my arm",  # self-harm without "myself"
+    "river upp såren hela tiden",
+    "brände låren med cigaretten igår",
+    "the voices keep on telling me to hang",  # commanding voices without naming them
+    "dom tjatar på att jag ska skära mig",
+    "funderar på att köra av vägen på motorvägen ikväll",
+]
+CONCEPTS_POSSIBLE = [
+    "i wouldnt even care if i never woke up",  # not waking, in other words
+    "skulle inte bry mig om jag aldrig vaknade",
+    "im fine with not being around anymore tbh",
+    "skulle va skönt att inte vakna",
+    "önskar att jag inte levde",
+    "what happens if someone takes too many of them at once",  # overdose questions
+    "vad händer om man tar för många sömntabletter",
+    "räcker 30 stycken för att det ska vara dödligt",
+    "which bridge round here is the highest",
+    "i'm stuck, theres no way to escape this and it'll never change",  # trapped
+    "sitter fast och det blir aldrig bättre",
+    "dont think i can keep going much longer",
+    "klarar inte det här mer",
+    "jag är bara ett problem för alla",  # a burden
+    "if i dont make it back, sorry for everything",  # farewell
+]
+CONCEPTS_NOT_ASKED = [
+    "the paperwork is such a burden this month",
+    "pappersarbetet är en börda",
+    "tentan blir min död",
+    "kan inte vakna på morgonen av tabletterna",
+    "I had to say goodbye to my old nurse today, she's moving on",
+    "sa hejdå till min kontaktperson idag, hon slutar",
+    "I cut my hand opening a tin",
+    "jag borde ta upp det med läkaren",
+    "i have 30 tablets left in the box",
+    "i cant go on like this with the itching, can we talk about switching",
+]
+
+
+@pytest.mark.parametrize("text", CONCEPTS_DEFINITE)
+def test_a_kind_once_missed_gets_the_card_in_other_words(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.DEFINITE
+
+
+@pytest.mark.parametrize("text", CONCEPTS_POSSIBLE)
+def test_a_kind_once_missed_gets_at_least_the_question_in_other_words(detector: CrisisDetector, text: str) -> None:
+    assert detector.is_crisis(text)
+
+
+@pytest.mark.parametrize("text", CONCEPTS_NOT_ASKED)
+def test_everyday_words_near_those_kinds_get_neither(detector: CrisisDetector, text: str) -> None:
+    assert not detector.is_crisis(text)
+
+
+def test_a_question_about_how_many_is_the_question_not_the_card_even_for_someone_else(
+    detector: CrisisDetector,
+) -> None:
+    text = "how many amitriptyline would someone need for it to be fatal"
+    assert tier(detector, text) is Tier.POSSIBLE
+    assert tier(detector, "vilken bro i stan är högst") is Tier.POSSIBLE

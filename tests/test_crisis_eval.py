@@ -31,6 +31,7 @@ SET_FILES = (
     "development-extra.yaml",
     "development-2.yaml",
     "development-3.yaml",
+    "development-4.yaml",
 )
 """The development sets, held to the project's targets."""
 HELD_OUT = DATA / "heldout-2.yaml"
@@ -145,14 +146,6 @@ def test_development_4_was_counted_as_it_was_when_held_out(detector: CrisisDetec
     assert result.no_risk_carded()[1] == DEVELOPMENT_4_UNTUNED["no_risk_carded"][1]
     first_line = (DATA / "development-4.yaml").read_text(encoding="utf-8").splitlines()[0]
     assert first_line.startswith("# Development set 4: was the held-out set")
-
-
-def test_development_4_is_no_worse_than_untuned(detector: CrisisDetector) -> None:
-    result = crisis_eval.evaluate(detector, DATA / "development-4.yaml")
-    assert result.reached()[0] >= DEVELOPMENT_4_UNTUNED["reached"][0]
-    assert result.hard_negatives_asked()[0] <= DEVELOPMENT_4_UNTUNED["hard_negatives_asked"][0]
-    assert result.at_risk_helped()[0] >= DEVELOPMENT_4_UNTUNED["at_risk_helped"][0]
-    assert result.no_risk_carded()[0] == 0
 
 
 # ------------------------------------------------------------------ the held-out set
