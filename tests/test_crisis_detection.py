@@ -370,6 +370,13 @@ CONCEPTS_DEFINITE = [
     "the voices keep on telling me to hang",  # commanding voices without naming them
     "dom tjatar på att jag ska skära mig",
     "funderar på att köra av vägen på motorvägen ikväll",
+    "necked the lot with vodka",  # pills taken in other verbs
+    "ate all my sleeping pills",
+    "åt upp alla mina sömntabletter",
+    "tog allihop med vodka",
+    "svälter mig själv som straff",
+    "i went to the bridge last night to end it but i came home",
+    "åkte till bron igår för att göra slut på det men åkte hem",
 ]
 CONCEPTS_POSSIBLE = [
     "i wouldnt even care if i never woke up",  # not waking, in other words
@@ -387,6 +394,13 @@ CONCEPTS_POSSIBLE = [
     "klarar inte det här mer",
     "jag är bara ett problem för alla",  # a burden
     "if i dont make it back, sorry for everything",  # farewell
+    "i was going to jump but i bottled it",  # stopped at the last moment
+    "skulle hoppa men jag fegade ur",
+    "stoppade mig själv i sista sekunden",
+    "jag klarar inte mer",
+    "jag kommer försvinna och ingen kommer hitta mig",
+    "i wont be a problem much longer",
+    "i have a bottle of pills and i'm thinking about it",
 ]
 CONCEPTS_NOT_ASKED = [
     "the paperwork is such a burden this month",
@@ -399,6 +413,10 @@ CONCEPTS_NOT_ASKED = [
     "jag borde ta upp det med läkaren",
     "i have 30 tablets left in the box",
     "i cant go on like this with the itching, can we talk about switching",
+    "can we end it here for today",
+    "jag pallar inte mer med biverkningarna",
+    "took a lot of the pressure off me",
+    "is it ok to take all my tablets at night, i forget them at work",  # "at" is not Swedish "åt"
 ]
 
 
