@@ -416,6 +416,8 @@ CONCEPTS_NOT_ASKED = [
     "can we end it here for today",
     "jag pallar inte mer med biverkningarna",
     "took a lot of the pressure off me",
+    "i took the lot of forms to the office",
+    "mamma tog alla sina tabletter i morse som hon ska",
     "is it ok to take all my tablets at night, i forget them at work",  # "at" is not Swedish "åt"
 ]
 
