@@ -150,6 +150,7 @@ def test_development_4_was_counted_as_it_was_when_held_out(detector: CrisisDetec
 
 # ------------------------------------------------------------------ the held-out set
 
+
 def test_the_benchmark_names_the_held_out_set_apart_from_the_development_sets() -> None:
     assert crisis_eval.SETS[crisis_eval.HELD_OUT] == (HELD_OUT,)
     assert HELD_OUT not in crisis_eval.SETS["development"]
