@@ -6,7 +6,9 @@ companion content graph FLOW   print a flow as a Mermaid state diagram
 companion summary [--person ID] [--format pdf|html|text] [--out FILE]
 companion export [--fhir] [--person ID] [--out FILE]
 companion invite coordinator|facilitator   print a one-time link that grants the role
-companion people / revoke-role ID ROLE     list roles / take one away
+companion people list|show ID|delete ID   find a person's id (never what they wrote) / erase them
+companion revoke-role ID ROLE  take a role away
+companion status               database, schema version, reminders waiting, last error
 companion audit --person ID    a person's audit trail (who looked at their data, and when)
 companion dispatch [--once]                send due reminders
 """
@@ -23,9 +25,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot import operations
 from bot.content import load_catalog
 from bot.reminders.commands import dispatch_command
-from bot.roles.commands import audit_command, invite_command, people_command, revoke_role_command
+from bot.roles.commands import audit_command, invite_command, revoke_role_command
 from bot.settings import Settings
 from bot.summary.commands import export_command, summary_command
 from flows.catalog import Catalog, ContentError
@@ -276,12 +279,19 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("summary", plain_database_errors(summary_command)),
     ("export", plain_database_errors(export_command)),
     ("invite", plain_database_errors(invite_command)),
-    ("people", plain_database_errors(people_command)),
     ("revoke-role", plain_database_errors(revoke_role_command)),
     ("audit", plain_database_errors(audit_command)),
     ("dispatch", plain_database_errors(dispatch_command)),
+    ("status", plain_database_errors(operations.status)),
 )
 """Every top-level command, in the order ``companion --help`` lists them."""
+
+PEOPLE_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("list", plain_database_errors(operations.people_list)),
+    ("show", plain_database_errors(operations.people_show)),
+    ("delete", plain_database_errors(operations.people_delete)),
+)
+"""``companion people ...``: find a person's id, see their record without its content, erase it."""
 
 CONTENT_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("check", content_check),
@@ -311,6 +321,12 @@ def build_app() -> typer.Typer:
     for name, function in CONTENT_COMMANDS:
         content_app.command(name)(function)
     app.add_typer(content_app, name="content")
+    people_app = typer.Typer(
+        help="Find people by id and account (never what they wrote), or erase one.", no_args_is_help=True
+    )
+    for name, function in PEOPLE_COMMANDS:
+        people_app.command(name)(function)
+    app.add_typer(people_app, name="people")
     return app
 
 

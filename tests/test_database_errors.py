@@ -19,7 +19,7 @@ from bot.storage.repository import Storage
 
 def companion(url: str, monkeypatch: pytest.MonkeyPatch, *arguments: str):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("COMPANION_DATABASE_URL", url)
-    return CliRunner().invoke(app, list(arguments or ["people"]))
+    return CliRunner().invoke(app, list(arguments or ["people", "list"]))
 
 
 def one_clear_line(result, words: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""Operator commands for roles: ``companion invite``, ``companion people``, ``companion revoke-role``,
+"""Operator commands for roles: ``companion invite``, ``companion revoke-role``,
 and ``companion audit`` (a person's audit trail, for their subject-access request).
 
 These print for the person running the service (not for service users), so
@@ -69,28 +69,8 @@ def invite_command(
     typer.echo(f"Send this link to the new {role}. It works once, for 7 days:\n{link}")
 
 
-def people_command() -> None:
-    """List everyone who holds a role."""
-    settings = Settings()
-
-    async def main() -> list[grants.RoleHolder]:
-        storage = await Storage.open(settings.database_url)
-        try:
-            return await storage.run(lambda tx: grants.holders(tx.connection))
-        finally:
-            await storage.close()
-
-    holders = asyncio.run(main())
-    if not holders:
-        typer.echo("Nobody holds a role yet. Make an invite with: companion invite coordinator")
-        return
-    for holder in holders:
-        name = holder.display_name or "(no name)"
-        typer.echo(f"{holder.person_id:>6}  {holder.role:<12} {name}  since {holder.granted_at:%Y-%m-%d}")
-
-
 def revoke_role_command(
-    person_id: Annotated[int, typer.Argument(help="The number shown by `companion people`.")],
+    person_id: Annotated[int, typer.Argument(help="The number shown by `companion people list`.")],
     role: Annotated[str, typer.Argument(help="coordinator or facilitator")],
 ) -> None:
     """Take a role away at once (a coordinator then sees nobody's summary)."""
@@ -159,7 +139,7 @@ async def refresh_role_commands(settings: Settings, chat_id: int, held: set[str]
 
 
 def audit_command(
-    person_id: Annotated[int, typer.Option("--person", help="The person's id (as `companion people` shows it).")],
+    person_id: Annotated[int, typer.Option("--person", help="The person's id (as `companion people list` shows it).")],
 ) -> None:
     """List a person's audit trail: who looked at their data, and what they looked at (kept after erasure)."""
     settings = Settings()
