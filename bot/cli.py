@@ -168,6 +168,18 @@ def run(
         str | None,
         typer.Option(envvar="COMPANION_WEBHOOK_SECRET", help="Webhook mode: secret Telegram must send (required)."),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(envvar="COMPANION_LOG_FORMAT", help="text, or json: one JSON object a line, for a log collector."),
+    ] = "text",
+    start_retries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            envvar="COMPANION_START_RETRIES",
+            help="How often to try Telegram again at start, waiting 1, 2, 4 ... up to 60 s in between.",
+        ),
+    ] = 8,
 ) -> None:
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
     from telegram.error import InvalidToken, NetworkError
@@ -177,6 +189,9 @@ def run(
     from bot.adapters.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
     from bot.adapters.telegram.runner import run as run_telegram
 
+    if log_format not in logs.LOG_FORMATS:
+        typer.echo(f"--log-format is text or json, not {log_format!r}.", err=True)
+        raise typer.Exit(2)
     settings = Settings()
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         typer.echo(NO_TOKEN, err=True)
@@ -192,7 +207,7 @@ def run(
             typer.echo(f"Cannot start in webhook mode: {error}", err=True)
             raise typer.Exit(2) from None
     try:
-        run_telegram(settings, webhook)
+        run_telegram(settings, webhook, log_format=log_format, start_retries=start_retries)
     except ContentError as error:
         _refuse_to_start(error)
     except InvalidToken as error:

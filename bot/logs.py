@@ -27,6 +27,8 @@ out of everything written to stdout and stderr.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import sys
 import threading
@@ -178,6 +180,47 @@ def _types_only(error: BaseException) -> str:
         frames = "".join(traceback.format_tb(exception.__traceback__))
         blocks.append(f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__} {WITHHELD}\n")
     return "\nThe above exception led to the following one:\n\n".join(blocks).rstrip("\n")
+
+
+LOG_FORMATS = ("text", "json")
+"""What ``companion run --log-format`` accepts."""
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line (time, level, logger, message, exception), for log collectors.
+
+    The record was made safe when it was created (see the module's docstring),
+    so this only serialises it; the text is passed through :func:`redact` once
+    more in case a handler changed it since."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = _types_only(record.exc_info[1])
+        if record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(log_format: str = "text", stream: TextIO | None = None) -> None:
+    """Log INFO and above to ``stream`` (stderr), as plain lines or as JSON (``log_format``).
+
+    Like :func:`logging.basicConfig`, it leaves a process whose root logger
+    already has handlers alone."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
+    install()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 class _RedactingStream:

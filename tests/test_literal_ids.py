@@ -43,6 +43,9 @@ OWN_NAMES = {
     ("bot/roles/group_activity.py", "level"): "a stored feedback key",
     ("bot/adapters/telegram/summary.py", "name"): "the summary's name field",
     ("bot/adapters/telegram/reminders.py", "message"): "a Telegram object's name",
+    ("bot/logs.py", "time"): "a field of a JSON log line",
+    ("bot/logs.py", "level"): "a field of a JSON log line",
+    ("bot/logs.py", "message"): "a field of a JSON log line",
 }
 
 

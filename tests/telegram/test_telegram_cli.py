@@ -64,7 +64,7 @@ def test_run_says_plainly_when_telegram_cannot_be_reached(monkeypatch: pytest.Mo
     monkeypatch.setenv("COMPANION_BOT_API_URL", f"http://127.0.0.1:{_unused_port()}/bot")
     monkeypatch.setenv("COMPANION_DATABASE_URL", f"sqlite:///{tmp_path / 'companion.db'}")
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["run"])
+    result = CliRunner().invoke(app, ["run", "--start-retries", "0"])  # retries: tests/telegram/test_start_up.py
     assert result.exit_code == 1
     assert "Could not reach Telegram" in result.output and "internet connection" in result.output
     assert token not in result.output and "Traceback" not in result.output

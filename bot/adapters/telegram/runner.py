@@ -7,9 +7,11 @@ content are opened on that same loop first, and closed after PTB shuts down.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import logs
@@ -79,6 +81,51 @@ FEATURES: tuple[FeatureFactory, ...] = (
 the facilitator's side of groups, the member's side, and reminders."""
 
 
+START_RETRIES = 8
+"""How often ``companion run`` tries Telegram again when it cannot be reached at start (about 4 minutes
+in all with the waits below); then it says so and exits, for a supervisor to start it again."""
+FIRST_WAIT = 1.0
+"""Seconds before the first retry; each later wait doubles, up to LONGEST_WAIT."""
+LONGEST_WAIT = 60.0
+log = logging.getLogger(__name__)
+
+
+async def reach_telegram(
+    application: Application,
+    retries: int = START_RETRIES,
+    *,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Initialise the application (PTB asks Telegram who the bot is), trying again with growing waits
+    while Telegram cannot be reached, times out, answers with a server error or asks to wait (429).
+
+    A refused token (401) or a wrong address (404) is not retried: waiting does not fix it. Each failed
+    try is logged with the kind of failure only (its message can hold the URL, which holds the token)."""
+    wait = FIRST_WAIT
+    for attempt in range(retries + 1):
+        try:
+            await application.initialize()
+            if attempt:
+                log.info("reached Telegram after %d tries", attempt + 1)
+            return
+        except InvalidToken:
+            raise
+        except (NetworkError, RetryAfter) as error:
+            if attempt == retries:
+                raise
+            pause = error.retry_after if isinstance(error, RetryAfter) else wait
+            seconds = pause.total_seconds() if isinstance(pause, dt.timedelta) else float(pause)
+            log.warning(
+                "could not reach Telegram at start (%s); trying again in %g s (try %d of %d)",
+                type(error.__cause__ or error).__name__,
+                seconds,
+                attempt + 2,
+                retries + 1,
+            )
+            await sleep(seconds)
+            wait = min(wait * 2, LONGEST_WAIT)
+
+
 def _settle_memory_once_started(application: Application) -> None:
     """After everything else PTB runs at start-up (see bot/memory.py)."""
     started = application.post_init
@@ -91,14 +138,22 @@ def _settle_memory_once_started(application: Application) -> None:
     application.post_init = post_init
 
 
-def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
+def run(
+    settings: Settings,
+    webhook: WebhookOptions | None = None,
+    *,
+    log_format: str = "text",
+    start_retries: int = START_RETRIES,
+) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN).
+
+    ``start_retries``: how often to try Telegram again at start (see :func:`reach_telegram`).
 
     Raises ContentError, before the database or Telegram is touched, when the
     content fails ``companion content check``."""
     assert settings.telegram_bot_token is not None
     catalog = checked_catalog(settings.content_dir)
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logs.configure(log_format)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     services = loop.run_until_complete(open_services(settings, catalog))
@@ -129,7 +184,13 @@ def run(settings: Settings, webhook: WebhookOptions | None = None) -> None:
         await companion.storage.close()
 
     application.post_shutdown = close_storage
+    try:
+        loop.run_until_complete(reach_telegram(application, start_retries))
+    except BaseException:
+        loop.run_until_complete(companion.storage.close())
+        raise
+    # Initialised already, so PTB's own bootstrap retries cover only setting or deleting the webhook.
     if webhook is None:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=start_retries)
     else:
-        application.run_webhook(**webhook.arguments())
+        application.run_webhook(**webhook.arguments(), bootstrap_retries=start_retries)
