@@ -180,6 +180,18 @@ def run(
             help="How often to try Telegram again at start, waiting 1, 2, 4 ... up to 60 s in between.",
         ),
     ] = 8,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            envvar="COMPANION_HEALTH_PORT",
+            help="Serve /healthz and /metrics on this port (1-65535). Without it: not served.",
+        ),
+    ] = None,
+    health_listen: Annotated[
+        str, typer.Option(envvar="COMPANION_HEALTH_LISTEN", help="Address for /healthz and /metrics.")
+    ] = "127.0.0.1",
 ) -> None:
     """Put the companion on Telegram (needs TELEGRAM_BOT_TOKEN). Polls by default."""
     from telegram.error import InvalidToken, NetworkError
@@ -197,6 +209,9 @@ def run(
         typer.echo(NO_TOKEN, err=True)
         raise typer.Exit(2)
     logs.keep_secret(webhook_secret, "[webhook secret]")
+    if health_port is not None and webhook_url and health_port == port:
+        typer.echo(f"--health-port must differ from the webhook's --port ({port}).", err=True)
+        raise typer.Exit(2)
     webhook = None
     if webhook_url:
         try:
@@ -207,7 +222,13 @@ def run(
             typer.echo(f"Cannot start in webhook mode: {error}", err=True)
             raise typer.Exit(2) from None
     try:
-        run_telegram(settings, webhook, log_format=log_format, start_retries=start_retries)
+        run_telegram(
+            settings,
+            webhook,
+            log_format=log_format,
+            start_retries=start_retries,
+            health=None if health_port is None else (health_listen, health_port),
+        )
     except ContentError as error:
         _refuse_to_start(error)
     except InvalidToken as error:
@@ -216,6 +237,9 @@ def run(
     except NetworkError as error:
         # Only the kind of failure: messages from the network layer can hold the URL, and it holds the token.
         typer.echo(TELEGRAM_UNREACHABLE.format(kind=type(error.__cause__ or error).__name__), err=True)
+        raise typer.Exit(1) from None
+    except OSError as error:  # the webhook's or the health port is taken, or not ours to listen on
+        typer.echo(f"Could not listen for connections: {error.strerror or type(error).__name__}.", err=True)
         raise typer.Exit(1) from None
 
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.services import forms
+from bot.services.counts import Counts
 from bot.services.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
 from bot.storage.repository import (
     COMPLETED,
@@ -164,6 +165,8 @@ class Companion:
         self.safety_words = SafetyWords(self.catalog.ui, self.crisis)
         self.retries = 0
         """How many turns had to be retried because another turn won (for tests and metrics)."""
+        self.counts = Counts()
+        """Turns and crisis cards since the process started (the metrics endpoint reads them)."""
         self._finished: dict[str, list[FinishedListener]] = {}
         self._reminding = frozenset(
             flow_id for flow_id, flow in self.catalog.flows.items() if any(step.stop_reminder for step in flow.steps)
@@ -356,12 +359,15 @@ class Companion:
         decision = decide(self.crisis.assess(text), SafetyState(), self.clock(), self.clock().date())
         if decision.response in (Response.NONE, Response.HELP_LINE):
             return None
-        return self._interruption(decision, language, None, in_flow=False)
+        reply = self._interruption(decision, language, None, in_flow=False)
+        self.counts.crisis_cards += reply.crisis
+        return reply
 
     def outside_answer(self, choice: SafetyChoice, language: str) -> Reply:
         """A safety button pressed by someone with no record: nothing is stored."""
         words = self.safety_words
         if choice in (SafetyChoice.YES, SafetyChoice.RATHER_NOT):
+            self.counts.crisis_cards += 1
             return Reply(messages=[words.card(language)], crisis=True, language=language)
         return Reply(messages=[words.text("safety_thanks", language)], status=ReplyStatus.IDLE, language=language)
 
@@ -553,12 +559,17 @@ class Companion:
 
         for _attempt in range(MAX_ATTEMPTS):
             try:
-                return await self.storage.run(work)
+                reply = await self.storage.run(work)
             except StaleConversation:
                 # Another turn for this person committed first. Everything in
                 # that transaction (the update claim too) was rolled back: run
                 # the turn again on the fresh position.
                 self.retries += 1
+                continue
+            if reply.status is not ReplyStatus.DUPLICATE:
+                self.counts.turns += 1
+                self.counts.crisis_cards += reply.crisis
+            return reply
         raise RuntimeError(f"a turn kept conflicting after {MAX_ATTEMPTS} attempts")
 
     def _save(

@@ -33,6 +33,7 @@ from bot.adapters.telegram import callbacks, commands, menus, privacy, summary
 from bot.adapters.telegram.callbacks import Signer
 from bot.adapters.telegram.chat import Chat
 from bot.adapters.telegram.core import TelegramCore, on_error, who_of
+from bot.adapters.telegram.counting import CountingRequest
 from bot.adapters.telegram.features import ButtonFunction, CommandFunction, FeatureFactory
 from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from bot.adapters.telegram.sending import CompanionBot
@@ -122,12 +123,14 @@ def build_application(
     """The companion as a PTB Application (not started): the core, its features, and ``features``."""
     quiet_logs()
     logs.keep_secret(token)
+    counts = services.conversation.counts
+    # As ApplicationBuilder would: many sends at once, one long poll. Sends and 429s are counted.
+    sending = CountingRequest(request or HTTPXRequest(connection_pool_size=SEND_CONNECTIONS), counts)
     bot = CompanionBot(
         token,
         base_url=base_url or "https://api.telegram.org/bot",
         base_file_url=_file_url(base_url),
-        # As ApplicationBuilder would: many sends at once, one long poll.
-        request=request or HTTPXRequest(connection_pool_size=SEND_CONNECTIONS),
+        request=sending,
         get_updates_request=updates_request or request or HTTPXRequest(),
         rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES) if rate_limit else None,
     )

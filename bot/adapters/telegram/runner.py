@@ -15,12 +15,14 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot import logs
+from bot.adapters.health import HealthServer
 from bot.adapters.telegram import coordinator, facilitator, invites, member, reminders, sharing
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 from bot.adapters.telegram.features import FeatureFactory
 from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_services
+from bot.services.operators import Operators
 from bot.settings import Settings, callback_keys
 
 NO_TOKEN = """No Telegram bot token is set.
@@ -138,16 +140,30 @@ def _settle_memory_once_started(application: Application) -> None:
     application.post_init = post_init
 
 
+def _serve_health_once_started(application: Application, server: HealthServer, host: str, port: int) -> None:
+    """Listen once the application has reached Telegram, on PTB's loop (see bot/adapters/health.py)."""
+    started = application.post_init
+
+    async def post_init(app: Application) -> None:
+        if started is not None:
+            await started(app)
+        await server.start(host, port)
+
+    application.post_init = post_init
+
+
 def run(
     settings: Settings,
     webhook: WebhookOptions | None = None,
     *,
     log_format: str = "text",
     start_retries: int = START_RETRIES,
+    health: tuple[str, int] | None = None,
 ) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN).
 
     ``start_retries``: how often to try Telegram again at start (see :func:`reach_telegram`).
+    ``health``: (address, port) to serve ``/healthz`` and ``/metrics`` on (bot/adapters/health.py).
 
     Raises ContentError, before the database or Telegram is touched, when the
     content fails ``companion content check``."""
@@ -178,9 +194,14 @@ def run(
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, services.reminders)
-    _settle_memory_once_started(application)
+    server = HealthServer(Operators(companion.storage), companion.counts) if health is not None else None
+    if server is not None and health is not None:
+        _serve_health_once_started(application, server, *health)
+    _settle_memory_once_started(application)  # last: after everything else at start-up
 
     async def close_storage(_: Application) -> None:
+        if server is not None:
+            await server.stop()
         await companion.storage.close()
 
     application.post_shutdown = close_storage
