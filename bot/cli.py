@@ -9,6 +9,7 @@ companion invite coordinator|facilitator   print a one-time link that grants the
 companion people list|show ID|delete ID   find a person's id (never what they wrote) / erase them
 companion revoke-role ID ROLE  take a role away
 companion status               database, schema version, reminders waiting, last error
+companion backup --out FILE / restore FILE   SQLite's online backup, and putting one back
 companion audit --person ID    a person's audit trail (who looked at their data, and when)
 companion dispatch [--once]                send due reminders
 """
@@ -16,6 +17,7 @@ companion dispatch [--once]                send due reminders
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import os
 import sys
@@ -200,6 +202,7 @@ def run(
     from bot.adapters.telegram.app import WebhookOptions
     from bot.adapters.telegram.runner import NO_TOKEN, TELEGRAM_UNREACHABLE, refusal_message
     from bot.adapters.telegram.runner import run as run_telegram
+    from bot.services.retention import UPDATE_IDS_MINIMUM
 
     if log_format not in logs.LOG_FORMATS:
         typer.echo(f"--log-format is text or json, not {log_format!r}.", err=True)
@@ -209,6 +212,14 @@ def run(
         typer.echo(NO_TOKEN, err=True)
         raise typer.Exit(2)
     logs.keep_secret(webhook_secret, "[webhook secret]")
+    keep = dt.timedelta(hours=settings.keep_update_ids_hours)
+    if keep < UPDATE_IDS_MINIMUM:
+        typer.echo(
+            f"COMPANION_KEEP_UPDATE_IDS_HOURS is {settings.keep_update_ids_hours:g}; it must be at least 24,"
+            " because Telegram sends an update again for up to 24 hours.",
+            err=True,
+        )
+        raise typer.Exit(2)
     if health_port is not None and webhook_url and health_port == port:
         typer.echo(f"--health-port must differ from the webhook's --port ({port}).", err=True)
         raise typer.Exit(2)
@@ -228,6 +239,7 @@ def run(
             log_format=log_format,
             start_retries=start_retries,
             health=None if health_port is None else (health_listen, health_port),
+            retention=keep,
         )
     except ContentError as error:
         _refuse_to_start(error)
@@ -322,6 +334,8 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("audit", plain_database_errors(audit_command)),
     ("dispatch", plain_database_errors(dispatch_command)),
     ("status", plain_database_errors(operations.status)),
+    ("backup", plain_database_errors(operations.backup)),
+    ("restore", plain_database_errors(operations.restore)),
 )
 """Every top-level command, in the order ``companion --help`` lists them."""
 

@@ -1,4 +1,5 @@
-"""Operator commands for running the service: ``companion people list|show|delete`` and ``companion status``.
+"""Operator commands for running the service: ``companion people list|show|delete``, ``companion status``,
+``companion backup`` and ``companion restore``.
 
 Each is a plain function; bot/cli.py composes them. They print for the
 person running the service, never what a service user wrote (see
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -138,3 +140,59 @@ def status() -> None:
     typer.echo(f"last error: {report.last_error or 'none recorded'}")
     if not report.schema_current:
         raise typer.Exit(1)
+
+
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="The new file to write the backup to (never overwritten).")],
+) -> None:
+    """Back up the SQLite database while the companion runs (SQLite's online backup; PostgreSQL: pg_dump)."""
+    from bot.storage import backup as backups
+
+    try:
+        copied = backups.backup(Settings().database_url, out)
+    except backups.BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Backed up {copied.people} {'person' if copied.people == 1 else 'people'} (schema {copied.schema})"
+        f" to {copied.path}, readable by you only. It holds everything people wrote: keep it as safe as the"
+        " database, and delete it when your retention period ends."
+    )
+
+
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file made by `companion backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask first.")] = False,
+) -> None:
+    """Replace the SQLite database with a backup. Stop the bot first; everything since the backup is lost."""
+    from bot.storage import backup as backups
+
+    url = Settings().database_url
+    try:
+        schema, people = backups.check_backup(backup_file)
+        target = backups.sqlite_path(url)
+    except backups.BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if not yes and not typer.confirm(
+        f"Replace {target} with the backup ({people} people, schema {schema})? Everything saved since it was"
+        " made is lost, and anyone erased since then comes back.",
+        default=False,
+    ):
+        typer.echo("Nothing was restored.")
+        raise typer.Exit(1)
+    try:
+        backups.restore(backup_file, url)
+    except backups.BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+
+    async def upgrade() -> None:  # a backup from an older version gets this version's schema
+        storage = await Storage.open(url)
+        await storage.close()
+
+    asyncio.run(upgrade())
+    typer.echo(
+        f"Restored {people} {'person' if people == 1 else 'people'} into {target}. People erased since the"
+        " backup was made are back in it: erase them again (companion audit --person ID shows who was)."
+    )

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     callback_keys_previous: str = ""
     """COMPANION_CALLBACK_KEYS_PREVIOUS: earlier keys, comma-separated, still accepted while buttons
     signed with them may be pressed (a rotation: move the old key here, set a new one)."""
+    keep_update_ids_hours: float = 168
+    """COMPANION_KEEP_UPDATE_IDS_HOURS: how long the ids of handled updates are kept (at least 24:
+    Telegram redelivers an update for that long; bot/services/retention.py)."""
     default_language: str = "en"
     default_timezone: str = "Europe/London"
 

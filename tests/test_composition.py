@@ -25,6 +25,8 @@ EXPECTED = {
     "people show",
     "people delete",
     "status",
+    "backup",
+    "restore",
     "revoke-role",
     "dispatch",
     "migrate",

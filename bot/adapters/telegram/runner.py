@@ -23,6 +23,7 @@ from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
 from bot.runtime import open_services
 from bot.services.operators import Operators
+from bot.services.retention import UPDATE_IDS_DEFAULT, Retention
 from bot.settings import Settings, callback_keys
 
 NO_TOKEN = """No Telegram bot token is set.
@@ -140,6 +141,24 @@ def _settle_memory_once_started(application: Application) -> None:
     application.post_init = post_init
 
 
+def _prune_while_running(application: Application, retention: Retention) -> None:
+    """Prune handled update ids once started and every hour, until the application stops."""
+    earlier_init, earlier_stop = application.post_init, application.post_stop
+
+    async def post_init(app: Application) -> None:
+        if earlier_init is not None:
+            await earlier_init(app)
+        retention.start()
+
+    async def post_stop(app: Application) -> None:
+        await retention.stop()
+        if earlier_stop is not None:
+            await earlier_stop(app)
+
+    application.post_init = post_init
+    application.post_stop = post_stop
+
+
 def _serve_health_once_started(application: Application, server: HealthServer, host: str, port: int) -> None:
     """Listen once the application has reached Telegram, on PTB's loop (see bot/adapters/health.py)."""
     started = application.post_init
@@ -159,11 +178,13 @@ def run(
     log_format: str = "text",
     start_retries: int = START_RETRIES,
     health: tuple[str, int] | None = None,
+    retention: dt.timedelta = UPDATE_IDS_DEFAULT,
 ) -> None:
     """Blocks until Ctrl-C (or SIGTERM). The token must be set (see NO_TOKEN).
 
     ``start_retries``: how often to try Telegram again at start (see :func:`reach_telegram`).
     ``health``: (address, port) to serve ``/healthz`` and ``/metrics`` on (bot/adapters/health.py).
+    ``retention``: how long handled update ids are kept (bot/services/retention.py).
 
     Raises ContentError, before the database or Telegram is touched, when the
     content fails ``companion content check``."""
@@ -197,6 +218,7 @@ def run(
     server = HealthServer(Operators(companion.storage), companion.counts) if health is not None else None
     if server is not None and health is not None:
         _serve_health_once_started(application, server, *health)
+    _prune_while_running(application, Retention(companion.storage, retention))
     _settle_memory_once_started(application)  # last: after everything else at start-up
 
     async def close_storage(_: Application) -> None:
