@@ -34,9 +34,7 @@ async def dispatch(settings: Settings, *, once: bool) -> Tally:
             reminders = Reminders(storage, Engine(catalog), lambda: dt.datetime.now(dt.UTC))
             dispatcher = reminders.dispatcher(telegram_sender(bot), TelegramReminderComposer(reminders, catalog.ui))
             if once:
-                while await dispatcher.run_once():
-                    pass
-                return dispatcher.tally
+                return await dispatcher.run_due()
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):

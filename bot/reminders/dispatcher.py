@@ -122,6 +122,9 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._permits_ready = False
         self._permit_lock = asyncio.Lock()
+        self._held_back: dict[int, dt.datetime] = {}
+        """Reminders this dispatcher gave back only to keep a pace (a chat's one a second, or
+        flood control), with when they may go: :meth:`run_due` waits for these, not for failures."""
 
     # ------------------------------------------------------------------ public
 
@@ -139,6 +142,8 @@ class Dispatcher:
             )
         )
         self.tally.claimed += len(claimed)
+        for reminder in claimed:
+            self._held_back.pop(reminder.id, None)
         return claimed
 
     async def deliver(self, claimed: list[store.Claimed]) -> None:
@@ -173,6 +178,28 @@ class Dispatcher:
         await self.deliver(claimed)
         await self.drain()
         return len(claimed)
+
+    async def run_due(self, *, longest_wait: float = 120.0) -> Tally:
+        """Send everything that is due, then stop (``companion dispatch --once``).
+
+        A chat gets at most one message a second, so a second reminder for the
+        same chat is given back for a moment rather than sent; this waits for
+        those (and for a flood-control pause of up to ``longest_wait`` seconds)
+        instead of stopping with them still queued. A send that failed is left
+        for its retry time, which a later run or the bot's own dispatcher keeps.
+        """
+        while True:
+            if await self.run_once():
+                continue
+            now = self.clock()
+            # Held back but not claimed again: taken by another dispatcher, or gone.
+            self._held_back = {i: at for i, at in self._held_back.items() if at > now}
+            if not self._held_back:
+                return self.tally
+            wait = (min(self._held_back.values()) - now).total_seconds()
+            if wait > longest_wait:
+                return self.tally
+            await self.pacer.sleep(wait)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 1.0) -> Tally:
         """Keep sending until ``stop`` is set; look for due reminders every ``idle`` seconds when quiet."""
@@ -211,6 +238,7 @@ class Dispatcher:
                 for reminder, slot in later:
                     retry_at = now + dt.timedelta(seconds=max(0.0, slot.at - wall_now))
                     store.release(tx.connection, reminder, retry_at, count_attempt=False)
+                    self._held_back[reminder.id] = retry_at
 
             await self.storage.run(give_back)
             self.tally.deferred += len(later)
@@ -299,6 +327,7 @@ class Dispatcher:
                 store.release(tx.connection, reminder, retry_at, count_attempt=False)
 
             await self.storage.run(pause)
+            self._held_back[reminder.id] = retry_at
             self.tally.retried += 1
             log.warning("flood control: pausing sends for %.1f s", seconds)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 
 import pytest
 from reminder_helpers import BotStub, add_reminders, id_composer, make_people
@@ -254,3 +255,42 @@ async def test_send_permits_cap_every_window_whatever_the_delays(storage: Storag
         lambda tx: store.acquire_permit(tx.connection, wall_now=wall + 1.95, hold=30, count=30, lookahead=0.1)
     )
     assert early == (taken[1], wall + 2.0)
+
+
+class TickingClock:
+    """A clock that starts where a test says and then runs with real time, as `--now` does."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.start, self.began = start, time.monotonic()
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
+
+
+async def test_once_drains_everything_due_even_several_for_one_chat(storage: Storage, clock) -> None:  # type: ignore[no-untyped-def]
+    """`companion dispatch --once` used to stop after one reminder per chat: the rest waited for the chat's pace."""
+    now = clock()
+    first, second = await make_people(storage, 2, now)
+    later = now + dt.timedelta(days=1)
+    await add_reminders(
+        storage,
+        [planned(first, n, now, later) for n in (1, 2, 3)]
+        + [planned(second, 4, now, later), planned(first, 5, now + dt.timedelta(hours=1), later)],
+    )
+    stub = BotStub()
+    ticking = TickingClock(now)
+    d = dispatcher(storage, stub, ticking, limits=Limits(per_second=1_000_000, per_chat_interval=0.05, permits=None))
+    tally = await d.run_due()
+    assert sorted(o.text for o in stub.delivered) == [f"reminder {n}" for n in (1, 2, 3, 4)]
+    assert tally.sent == 4
+    assert [s for s, _ in (await statuses(storage)).values()] == ["sent", "sent", "sent", "sent", "pending"]
+
+
+async def test_once_leaves_a_failed_send_for_later_instead_of_waiting_for_it(storage: Storage, clock) -> None:  # type: ignore[no-untyped-def]
+    now = clock()
+    [person] = await make_people(storage, 1, now)
+    await add_reminders(storage, [planned(person, 1, now, now + dt.timedelta(days=1))])
+    stub = BotStub(always_refuse={"1000": ConnectionError()})
+    tally = await dispatcher(storage, stub, TickingClock(now)).run_due()
+    assert (tally.sent, tally.retried) == (0, 1)
+    assert list((await statuses(storage)).values()) == [("pending", 1)]
