@@ -155,6 +155,27 @@ _DROP_EXPIRED = (
     .values(status=DROPPED, lease_until=None, claim_token=None)
 )
 
+_later = reminders.alias("later")
+_DROP_SUPERSEDED = (
+    update(reminders)
+    .where(
+        _CLAIMABLE,
+        select(_later.c.id)
+        .where(
+            _later.c.person_id == reminders.c.person_id,
+            _later.c.source == reminders.c.source,
+            _later.c.kind == reminders.c.kind,
+            _later.c.status == PENDING,
+            _later.c.due_at > reminders.c.due_at,
+            _later.c.due_at <= bindparam("now"),
+        )
+        .exists(),
+    )
+    .values(status=DROPPED, lease_until=None, claim_token=None)
+)
+"""Reminders of one kind about one thing that fell due together (the bot was down, or a session
+was planned late) are one message: only the latest is sent, the earlier ones are dropped."""
+
 # No join here: with a join the planner may pick a nested loop over people
 # for every due row; the lock must cover reminders only anyway.
 _SELECT_CLAIMABLE = (
@@ -207,9 +228,12 @@ def claim(
 
     Reminders whose event has passed (``expires_at``) are dropped, never sent:
     this is what happens to reminders that fell due while the bot was down.
+    Of reminders of one kind about one thing that are due together, only the
+    latest is sent (the same words twice in a row help nobody).
     Reminders already tried ``max_attempts`` times are marked failed.
     """
     connection.execute(_DROP_EXPIRED, {"now": now})
+    connection.execute(_DROP_SUPERSEDED, {"now": now})
     rows = connection.execute(_SELECT_CLAIMABLE, {"now": now, "limit": limit}).all()
     if not rows:
         return []

@@ -284,15 +284,40 @@ def _replan_group(connection: Connection, record: GroupRecord, now: dt.datetime)
             _replan_session(connection, record, found, now)
 
 
+COLLAPSE_WITHIN = dt.timedelta(hours=1)
+"""A lead time already passed is not sent on its own when the next one is this close: that one says it all."""
+
+
+def session_leads(found: SessionRecord, record: GroupRecord, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The (lead, due time) pairs a member should get for a session planned or changed at ``now``.
+
+    Every reminder before a session says the same thing and carries the same
+    calendar file, so lead times already passed collapse into one: the
+    latest of them, sent at once while the session is still ahead (a late
+    joiner still hears about tonight), unless the next lead is due within
+    :data:`COLLAPSE_WITHIN`, which then goes alone. The kept lead keeps its
+    own due time, so planning again later finds the same row and never
+    sends it twice.
+    """
+    timed = sorted(
+        ((text, due_at(found.local_start, record.timezone, Lead.parse(text))) for text in record.leads),
+        key=lambda pair: pair[1],
+    )
+    passed = [pair for pair in timed if pair[1] <= now]
+    ahead = [pair for pair in timed if pair[1] > now]
+    if passed and not (ahead and ahead[0][1] - now <= COLLAPSE_WITHIN):
+        return [passed[-1], *ahead]
+    return ahead
+
+
 def _replan_session(connection: Connection, record: GroupRecord, found: SessionRecord, now: dt.datetime) -> None:
     listening = connection.execute(
         select(members.c.person_id).where(members.c.group_id == record.id, members.c.muted.is_(False))
     ).scalars()
-    planned = []
-    for person_id in listening:
-        for text in record.leads:
-            # A lead already passed stays in: sent at once while the session is
-            # still ahead (a late joiner still hears about tonight), dropped after.
-            when = due_at(found.local_start, record.timezone, Lead.parse(text))
-            planned.append(store.Planned(person_id, SESSION_KIND, source_of(found.id), text, when, found.starts_at))
+    leads = session_leads(found, record, now)
+    planned = [
+        store.Planned(person_id, SESSION_KIND, source_of(found.id), text, when, found.starts_at)
+        for person_id in listening
+        for text, when in leads
+    ]
     store.replace_planned(connection, source_of(found.id), planned)
