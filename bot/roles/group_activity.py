@@ -4,7 +4,8 @@ bot/roles/groups.py keeps groups, members and sessions (and the reminders
 before a session). This module adds what comes after and in between:
 
 - After a session ends, the facilitator is asked who came (attendance) and
-  every member is offered the short feedback questionnaire. Both are
+  every member who has not muted the group is offered the short feedback
+  questionnaire. Both are
   reminder rows (source ``after:<session id>``), planned when the session is
   scheduled or someone joins, and composed at send time.
 - Feedback is kept per session and member (so it is given once, and erased
@@ -103,6 +104,26 @@ def is_member(connection: Connection, person_id: int, group_id: int) -> bool:
     return row is not None
 
 
+def listening(connection: Connection, person_id: int, group_id: int) -> bool:
+    """A member who has not muted the group: muting means the group sends them nothing at all
+    (no session reminders, no messages, no feedback offers), checked again at send time."""
+    row = connection.execute(
+        select(members.c.person_id).where(
+            members.c.group_id == group_id, members.c.person_id == person_id, members.c.muted.is_(False)
+        )
+    ).first()
+    return row is not None
+
+
+def listeners(connection: Connection, group_id: int) -> list[int]:
+    """The members who have not muted the group."""
+    return list(
+        connection.execute(
+            select(members.c.person_id).where(members.c.group_id == group_id, members.c.muted.is_(False))
+        ).scalars()
+    )
+
+
 def set_name(connection: Connection, group_id: int, person_id: int, name: str | None) -> None:
     """Keep the first name the person agreed the facilitator may see."""
     cleaned = (name or "").strip()[:64] or None
@@ -179,7 +200,7 @@ def plan_after(connection: Connection, session_id: int) -> None:
     expires = end + AFTER_USEFUL_FOR
     source = after_source(session_id)
     planned = [store.Planned(record.facilitator_id, ATTENDANCE_KIND, source, ATTENDANCE_LEAD, end, expires)]
-    for person_id in connection.execute(select(members.c.person_id).where(members.c.group_id == record.id)).scalars():
+    for person_id in listeners(connection, record.id):
         planned.append(store.Planned(person_id, FEEDBACK_KIND, source, FEEDBACK_LEAD, end, expires))
     store.replace_planned(connection, source, planned)
 
@@ -328,13 +349,14 @@ def report(connection: Connection, facilitator_id: int, group_id: int, now: dt.d
 
 
 def post_message(connection: Connection, facilitator_id: int, group_id: int, text: str, now: dt.datetime) -> int:
-    """Store a message to the whole group and plan its delivery to every member now; the number of members."""
+    """Store a message to the whole group and plan its delivery now to every member who has not muted it;
+    the number it goes to."""
     groups.owned(connection, facilitator_id, group_id)
     body = text.strip()[:MESSAGE_MAX]
     message_id = connection.execute(
         insert(messages).values(group_id=group_id, text=body, created_at=now).returning(messages.c.id)
     ).scalar_one()
-    recipients = list(connection.execute(select(members.c.person_id).where(members.c.group_id == group_id)).scalars())
+    recipients = listeners(connection, group_id)
     source = message_source(message_id)
     store.replace_planned(
         connection,
@@ -345,9 +367,9 @@ def post_message(connection: Connection, facilitator_id: int, group_id: int, tex
 
 
 def message_for(connection: Connection, message_id: int, person_id: int) -> tuple[groups.GroupRecord, str] | None:
-    """A group message as a member should get it now; None if it or their membership is gone."""
+    """A group message as a member should get it now; None if it is gone, or they left or muted the group."""
     row = connection.execute(select(messages.c.group_id, messages.c.text).where(messages.c.id == message_id)).first()
-    if row is None or not is_member(connection, person_id, row.group_id):
+    if row is None or not listening(connection, person_id, row.group_id):
         return None
     record = groups.group(connection, row.group_id)
     return (record, row.text) if record else None

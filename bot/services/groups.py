@@ -427,12 +427,15 @@ class Groups:
         return await self._as_member(who, work)
 
     async def set_muted(self, who: Who, group_id: int, muted: bool) -> Muted | Refusal:
-        """Only the person's own membership changes; pending reminders stop (or start) at once."""
+        """Only the person's own membership changes. Muted, the group sends them nothing: pending
+        session reminders and feedback offers stop at once (and start again when unmuted), and
+        messages still queued are dropped when their turn comes."""
         now = self.clock()
 
         def work(tx: Transaction, me: PersonRecord) -> Muted | Refusal:
             if not groups.set_muted(tx.connection, me.id, group_id, muted, now):
                 return Refusal.NOT_MEMBER  # not (or no longer) a member
+            group_activity.plan_after_for_group(tx.connection, group_id, now)
             record = groups.group(tx.connection, group_id)
             return Muted(record, muted) if record else Refusal.NOT_MEMBER
 

@@ -57,13 +57,16 @@ class Reminders:
         return None if document.is_empty else render_pdf(document)
 
     async def feedback_group(self, person_id: int, session_id: int, now: dt.datetime) -> GroupRecord | None:
-        """The group whose session the person may give feedback on now (a member, the session begun)."""
+        """The group whose session to offer feedback on now: the person is a member who has not
+        muted it, and the session has begun."""
 
         def read(tx: Transaction) -> GroupRecord | None:
             if not group_activity.can_give_feedback(tx.connection, person_id, session_id, now):
                 return None
             found = groups.session(tx.connection, session_id)
-            return groups.group(tx.connection, found.group_id) if found else None
+            if found is None or not group_activity.listening(tx.connection, person_id, found.group_id):
+                return None
+            return groups.group(tx.connection, found.group_id)
 
         return await self.storage.run(read)
 

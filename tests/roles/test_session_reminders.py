@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from bot.content import load_catalog
 from bot.reminders import store
 from bot.reminders.delivery import Outgoing
@@ -39,6 +41,14 @@ async def group_with(storage: Storage, clock, new_person, count: int = 1):  # ty
 
 async def pending(storage: Storage, person: int) -> list[tuple[str, str, str, dt.datetime]]:
     return await storage.run(lambda tx: store.pending_for(tx.connection, person))
+
+
+async def chat_of(storage: Storage, person: int) -> str:
+    return await storage.run(
+        lambda tx: tx.connection.execute(
+            select(store.people.c.external_id).where(store.people.c.id == person)
+        ).scalar_one()
+    )
 
 
 def dispatcher(storage: Storage, clock, sent: list[Outgoing]) -> Dispatcher:  # type: ignore[no-untyped-def]
@@ -138,3 +148,52 @@ async def test_reminders_that_fell_due_together_while_the_bot_was_down_go_out_on
     await dispatcher(storage, clock, sent).run_due()
     assert len(sent) == 1
     assert await pending(storage, mia) == []
+
+
+# --------------------------------------------------------------------------- muting means quiet
+
+
+def telegram_dispatcher(storage: Storage, clock, sent: list[Outgoing]) -> Dispatcher:  # type: ignore[no-untyped-def]
+    """With the Telegram composer, which also writes feedback offers and group messages."""
+    from bot.adapters.telegram.reminders import TelegramReminderComposer
+    from bot.services.reminders import Reminders
+    from flows.engine import Engine
+
+    catalog = load_catalog()
+
+    async def stub(outgoing: Outgoing) -> None:
+        sent.append(outgoing)
+
+    composer = TelegramReminderComposer(Reminders(storage, Engine(catalog), clock), catalog.ui, clock=clock)
+    return Dispatcher(storage, stub, composer, clock=clock, limits=FAST)
+
+
+async def test_a_muted_member_gets_no_group_messages_and_no_feedback_offers(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
+    """The review: Omar muted the group and still got the facilitator's message and "Thank you for coming"."""
+    from bot.roles import group_activity
+
+    clock.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    fran, group, [mia, omar, noah] = await group_with(storage, clock, new_person, 3)
+    await storage.run(lambda tx: groups.set_muted(tx.connection, omar, group.id, True, clock()))
+    await storage.run(
+        lambda tx: group_activity.schedule(
+            tx.connection, fran, group.id, dt.datetime(2026, 12, 1, 9, 0), place=None, now=clock()
+        )
+    )
+    assert (
+        await storage.run(lambda tx: group_activity.post_message(tx.connection, fran, group.id, "Hello", clock())) == 2
+    )
+    # Noah mutes after the message and the feedback offer were planned: nothing reaches him either.
+    await storage.run(lambda tx: groups.set_muted(tx.connection, noah, group.id, True, clock()))
+    sent: list[Outgoing] = []
+    d = telegram_dispatcher(storage, clock, sent)
+    await d.run_due()
+    clock.now = dt.datetime(2026, 12, 1, 10, 31, tzinfo=UTC)  # the session has ended
+    await d.run_due()
+    chats = {person: await chat_of(storage, person) for person in (mia, omar, noah)}
+    reached = sorted((o.chat_id, o.text.split("\n")[0][:20]) for o in sent if o.chat_id in chats.values())
+    assert {chat for chat, _ in reached} == {chats[mia]}, reached
+    assert len(reached) == 3  # the session reminder, the message and the feedback offer
+    assert await storage.run(lambda tx: group_activity.post_message(tx.connection, fran, group.id, "Hi", clock())) == 1

@@ -189,12 +189,16 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
     await fay.says("/groups")
     await fay.taps("Tuesday group")
     await fay.taps(ui(companion, "button_gr_members"))
-    assert "Mia: reminders muted\nBo: gets reminders" in fay.chat[-1]["text"]
+    assert "Mia: muted the group\nBo: gets reminders" in fay.chat[-1]["text"]
 
     # Two hours before: only Bo.
     clock.now = utc(2026, 11, 26, 15, 0)
     tally, calls = await dispatch(harness, companion, clock)
     assert [int(c.params["chat_id"]) for c in calls if c.method == "sendDocument"] == [bo.id]
+
+    # Mia turns the group on again before it ends, so she is offered the feedback questions too.
+    await mia.taps(ui(companion, "button_gr_unmute"))
+    assert mia.last["text"] == ui(companion, "gr_unmuted", group="Tuesday group")
 
     # After the session: the facilitator is asked who came; members are offered the feedback questions.
     clock.now = utc(2026, 11, 26, 18, 31)
