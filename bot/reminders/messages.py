@@ -14,8 +14,8 @@ from bot.reminders import appointments, store
 from bot.reminders.delivery import Attachment, Outgoing
 from bot.reminders.ics import session_calendar
 from bot.reminders.schedule import utc_to_local
-from bot.roles import groups
-from bot.storage.repository import Storage
+from bot.roles import group_activity, groups
+from bot.storage.repository import Storage, Transaction
 from flows.texts import UiTexts
 
 SummaryPdf = Callable[[int, str], Awaitable[bytes | None]]
@@ -52,6 +52,8 @@ class ReminderComposer:
             return await self._appointment(reminder, int(raw_id))
         if kind == "session":
             return await self._session(reminder, int(raw_id))
+        if kind == "change":
+            return await self._session(reminder, int(raw_id), change=True)
         return await self.other(reminder, kind, int(raw_id))
 
     async def other(self, reminder: store.Claimed, source_kind: str, source_id: int) -> Outgoing | None:
@@ -85,41 +87,58 @@ class ReminderComposer:
             text += "\n" + self.texts.get("reminder_appointment_note", language, note=found.note)
         return Outgoing(reminder.channel, reminder.chat_id, text, attachment, self.appointment_buttons(reminder))
 
-    async def _session(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
-        def read(tx: object) -> tuple[groups.SessionRecord, groups.GroupRecord] | None:
-            found = groups.session(tx.connection, session_id)  # type: ignore[attr-defined]
-            if found is None:
-                return None
-            record = groups.group(tx.connection, found.group_id)  # type: ignore[attr-defined]
-            return (found, record) if record else None
+    async def _session(self, reminder: store.Claimed, session_id: int, *, change: bool = False) -> Outgoing | None:
+        """A reminder before a session, or (``change``) the notice that it moved or was cancelled.
 
-        pair = await self.storage.run(read)
-        if pair is None:
+        Both carry the session's calendar file as it stands now. A notice of a
+        move for a session since cancelled is dropped (its cancellation has a
+        notice of its own), as is a reminder for a cancelled session."""
+
+        def read(tx: Transaction) -> tuple[groups.SessionRecord, groups.GroupRecord, str] | None:
+            found = groups.session_even_cancelled(tx.connection, session_id)
+            if found is None or (found.cancelled and not change):
+                return None
+            record = groups.group(tx.connection, found.group_id)
+            return (found, record, groups.calendar_install_id(tx.connection)) if record else None
+
+        read_now = await self.storage.run(read)
+        if read_now is None:
             return None
-        found, record = pair
+        found, record, install = read_now
+        cancelling = change and reminder.kind == group_activity.CANCELLED_KIND
+        if found.cancelled != cancelling:
+            return None
         language = reminder.language
         moment = utc_to_local(found.starts_at, record.timezone)
-        lines = [
-            self.texts.get(
-                "reminder_session",
-                language,
-                group=record.name,
-                date=local_date(self.texts, language, moment),
-                time=moment.strftime("%H:%M"),
-            )
-        ]
-        if found.place:
+        when = {
+            "group": record.name,
+            "date": local_date(self.texts, language, moment),
+            "time": moment.strftime("%H:%M"),
+        }
+        if not change:
+            key = "reminder_session"
+        else:
+            key = "reminder_session_cancelled" if cancelling else "reminder_session_moved"
+        lines = [self.texts.get(key, language, **when)]
+        if found.place and not cancelling:
             lines.append(self.texts.get("reminder_session_place", language, place=found.place))
-        lines.append(self.texts.get("reminder_session_mute", language))
+        if change:
+            lines.append(
+                self.texts.get("reminder_calendar_cancel" if cancelling else "reminder_calendar_update", language)
+            )
+        if not cancelling:
+            lines.append(self.texts.get("reminder_session_mute", language))
         ics = session_calendar(
             session_id=found.id,
+            install=install,
             title=record.name,
             starts_at=found.starts_at,
             duration_minutes=found.duration_minutes,
             place=found.place,
             stamp=self.clock(),
+            sequence=found.sequence,
+            cancelled=found.cancelled,
         )
         attachment = Attachment(self.texts.get("reminder_calendar_file", language), ics, "text/calendar")
-        return Outgoing(
-            reminder.channel, reminder.chat_id, "\n".join(lines), attachment, self.session_buttons(reminder, record)
-        )
+        buttons = () if cancelling else self.session_buttons(reminder, record)
+        return Outgoing(reminder.channel, reminder.chat_id, "\n".join(lines), attachment, buttons)

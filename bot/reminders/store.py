@@ -141,6 +141,23 @@ def cancel_source(connection: Connection, source: str) -> int:
     return result.rowcount
 
 
+def drop_due(connection: Connection, source: str, person_ids: Iterable[int], now: dt.datetime) -> None:
+    """Drop those people's pending reminders about ``source`` that are already due (another message
+    said the same). Dropped rows stay as history, so planning again later does not bring them back."""
+    ids = sorted(set(person_ids))
+    if ids:
+        connection.execute(
+            update(reminders)
+            .where(
+                reminders.c.source == source,
+                reminders.c.status == PENDING,
+                reminders.c.due_at <= now,
+                reminders.c.person_id.in_(ids),
+            )
+            .values(status=DROPPED, lease_until=None, claim_token=None)
+        )
+
+
 # --------------------------------------------------------------------------- claiming
 
 _CLAIMABLE = and_(

@@ -45,6 +45,7 @@ feedback = SessionFeedback.__table__
 messages = GroupMessage.__table__
 
 FEEDBACK_KIND, ATTENDANCE_KIND, MESSAGE_KIND = "session_feedback", "session_attendance", "group_message"
+MOVED_KIND, CANCELLED_KIND = "session_moved", "session_cancelled"
 FEEDBACK_LEAD, ATTENDANCE_LEAD, MESSAGE_LEAD = "feedback", "attendance", "now"
 AFTER_USEFUL_FOR = dt.timedelta(days=3)
 """How long after a session the feedback offer and the attendance question are still worth sending."""
@@ -92,6 +93,10 @@ def after_source(session_id: int) -> str:
 
 def message_source(message_id: int) -> str:
     return f"message:{message_id}"
+
+
+def change_source(session_id: int) -> str:
+    return f"change:{session_id}"
 
 
 # --------------------------------------------------------------------------- members
@@ -247,15 +252,59 @@ def reschedule(
     plan_after(connection, session_id)
     moved = groups.session(connection, session_id)
     assert moved is not None
+    tell_members(connection, moved, now)
     return moved
 
 
 def cancel(connection: Connection, facilitator_id: int, session_id: int, now: dt.datetime) -> groups.SessionRecord:
-    """Cancel a session: no reminders before it, no attendance question or feedback offer after it."""
+    """Cancel a session: no reminders before it, no attendance question or feedback offer after it,
+    and members are told, with a calendar file that takes it out of their calendar."""
     found, _ = owned_session(connection, facilitator_id, session_id)
     groups.cancel_session(connection, facilitator_id, session_id, now)
     plan_after(connection, session_id)
+    cancelled = groups.session_even_cancelled(connection, session_id)
+    assert cancelled is not None
+    tell_members(connection, cancelled, now)
     return found
+
+
+def told_of_changes(connection: Connection, found: groups.SessionRecord) -> list[int]:
+    """Who hears that a session moved or was cancelled: every member who has not muted the group,
+    and a muted one who was already sent its calendar file (it is in their calendar, which would
+    otherwise stay wrong)."""
+    listening = set(listeners(connection, found.group_id))
+    holding = connection.execute(
+        select(members.c.person_id).where(
+            members.c.group_id == found.group_id,
+            members.c.muted.is_(True),
+            members.c.person_id.in_(
+                select(store.reminders.c.person_id).where(
+                    store.reminders.c.source.in_([groups.source_of(found.id), change_source(found.id)]),
+                    store.reminders.c.status == store.SENT,
+                )
+            ),
+        )
+    ).scalars()
+    return sorted(listening | set(holding))
+
+
+def tell_members(connection: Connection, found: groups.SessionRecord, now: dt.datetime) -> None:
+    """Plan the notice of a move or a cancellation, one per change (``v<sequence>``).
+
+    A notice not yet sent is replaced by the newer one, so two quick changes
+    send only the latest. A session reminder already due is dropped for those
+    told: the notice says the same and brings the same calendar file."""
+    source = change_source(found.id)
+    until = found.starts_at
+    if until <= now:
+        store.replace_planned(connection, source, [])
+        return
+    kind = CANCELLED_KIND if found.cancelled else MOVED_KIND
+    people = told_of_changes(connection, found)
+    lead = f"v{found.sequence}"
+    store.replace_planned(connection, source, [store.Planned(p, kind, source, lead, now, until) for p in people])
+    if not found.cancelled:
+        store.drop_due(connection, groups.source_of(found.id), people, now)
 
 
 # --------------------------------------------------------------------------- attendance

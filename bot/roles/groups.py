@@ -13,6 +13,7 @@ rows, so the rows are always what should be sent.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
@@ -23,7 +24,7 @@ from sqlalchemy.engine import Connection
 from bot.reminders import store
 from bot.reminders.schedule import Lead, as_utc, due_at, local_to_utc, parse_local, zone
 from bot.roles import grants, sharing, tokens
-from bot.storage.models import Group, GroupMember, GroupSession, Person
+from bot.storage.models import Group, GroupMember, GroupSession, InstallSecret, Person
 
 DEFAULT_LEADS = ["d1", "m120"]
 MAX_MEMBERS = 12
@@ -33,6 +34,8 @@ groups = Group.__table__
 members = GroupMember.__table__
 sessions = GroupSession.__table__
 people = Person.__table__
+install_secrets = InstallSecret.__table__
+CALENDAR_SECRET = "calendar_uid"
 
 
 class NotAllowed(Exception):
@@ -60,6 +63,9 @@ class SessionRecord:
     starts_at: dt.datetime
     duration_minutes: int
     place: str | None
+    sequence: int = 0
+    """How often it was moved or cancelled (its calendar file's SEQUENCE)."""
+    cancelled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +247,21 @@ def move_session(
     connection.execute(
         update(sessions)
         .where(sessions.c.id == session_id)
-        .values(local_start=local_start.isoformat(timespec="minutes"), starts_at=starts_at)
+        .values(
+            local_start=local_start.isoformat(timespec="minutes"),
+            starts_at=starts_at,
+            sequence=sessions.c.sequence + 1,
+        )
     )
-    moved = SessionRecord(session_id, current.group_id, local_start, starts_at, current.duration_minutes, current.place)
+    moved = SessionRecord(
+        session_id,
+        current.group_id,
+        local_start,
+        starts_at,
+        current.duration_minutes,
+        current.place,
+        current.sequence + 1,
+    )
     _replan_session(connection, record, moved, now)
     return moved
 
@@ -253,19 +271,55 @@ def cancel_session(connection: Connection, facilitator_id: int, session_id: int,
     if current is None:
         raise NotAllowed("session")
     owned(connection, facilitator_id, current.group_id)
-    connection.execute(update(sessions).where(sessions.c.id == session_id).values(cancelled_at=now))
+    connection.execute(
+        update(sessions).where(sessions.c.id == session_id).values(cancelled_at=now, sequence=sessions.c.sequence + 1)
+    )
     store.cancel_source(connection, source_of(session_id))
 
 
 def session(connection: Connection, session_id: int) -> SessionRecord | None:
-    row = connection.execute(
-        select(sessions).where(sessions.c.id == session_id, sessions.c.cancelled_at.is_(None))
-    ).first()
+    """A session that is still on (None if it is unknown or cancelled)."""
+    found = session_even_cancelled(connection, session_id)
+    return None if found is None or found.cancelled else found
+
+
+def session_even_cancelled(connection: Connection, session_id: int) -> SessionRecord | None:
+    """A session, cancelled or not: a cancellation notice tells members which one."""
+    row = connection.execute(select(sessions).where(sessions.c.id == session_id)).first()
     if row is None:
         return None
     return SessionRecord(
-        row.id, row.group_id, parse_local(row.local_start), as_utc(row.starts_at), row.duration_minutes, row.place
+        row.id,
+        row.group_id,
+        parse_local(row.local_start),
+        as_utc(row.starts_at),
+        row.duration_minutes,
+        row.place,
+        row.sequence,
+        row.cancelled_at is not None,
     )
+
+
+def calendar_install_id(connection: Connection) -> str:
+    """This installation's part of every calendar UID, made once per database on first use.
+
+    Without it two deployments (or a test one and the real one) would both
+    call their first session ``session-1``, and a person in both would see
+    one entry replace the other in their calendar."""
+    found = connection.execute(
+        select(install_secrets.c.value).where(install_secrets.c.name == CALENDAR_SECRET)
+    ).scalar_one_or_none()
+    if found is None:
+        insert_for = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        connection.execute(
+            insert_for(install_secrets)
+            .values(name=CALENDAR_SECRET, value=secrets.token_hex(8))
+            .on_conflict_do_nothing()
+        )
+        found = connection.execute(
+            select(install_secrets.c.value).where(install_secrets.c.name == CALENDAR_SECRET)
+        ).scalar_one()
+    return str(found)
 
 
 def source_of(session_id: int) -> str:

@@ -179,6 +179,7 @@ REMINDERS = Texts(
         """
         reminder_weekdays reminder_months reminder_date reminder_appointment_note reminder_appointment_no_summary
         reminder_session reminder_session_place reminder_session_mute reminder_calendar_file
+        reminder_session_moved reminder_session_cancelled reminder_calendar_update reminder_calendar_cancel
         button_rm_questions button_rm_agreed button_rm_mute
         rm_appointment_set rm_appointment_no_reminders rm_appointment_need_time rm_appointment_past
         """

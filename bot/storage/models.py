@@ -309,6 +309,8 @@ class GroupSession(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
     place: Mapped[str | None] = mapped_column(String(300), default=None)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How often it was moved or cancelled: the calendar file's SEQUENCE, so a calendar updates its entry."""
 
 
 class SessionAttendance(Base):

@@ -197,3 +197,99 @@ async def test_a_muted_member_gets_no_group_messages_and_no_feedback_offers(
     assert {chat for chat, _ in reached} == {chats[mia]}, reached
     assert len(reached) == 3  # the session reminder, the message and the feedback offer
     assert await storage.run(lambda tx: group_activity.post_message(tx.connection, fran, group.id, "Hi", clock())) == 1
+
+
+# --------------------------------------------------------------------------- moves and cancellations
+
+
+def calendar_of(outgoing: Outgoing):  # type: ignore[no-untyped-def]
+    from icalendar import Calendar
+
+    assert outgoing.attachment is not None and outgoing.attachment.mime_type == "text/calendar"
+    calendar = Calendar.from_ical(outgoing.attachment.data)
+    return calendar, calendar.walk("VEVENT")[0]
+
+
+async def test_members_are_told_of_a_move_and_a_cancellation_and_their_calendar_follows(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import group_activity
+
+    clock.now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    fran, group, [mia, omar, noah] = await group_with(storage, clock, new_person, 3)
+    await storage.run(lambda tx: groups.set_muted(tx.connection, noah, group.id, True, clock()))
+    session = await storage.run(
+        lambda tx: group_activity.schedule(
+            tx.connection, fran, group.id, dt.datetime(2026, 12, 3, 18, 0), place="Room 2", now=clock()
+        )
+    )
+    sent: list[Outgoing] = []
+    d = telegram_dispatcher(storage, clock, sent)
+    clock.now = dt.datetime(2026, 12, 2, 18, 0, tzinfo=UTC)  # the day before: Mia and Omar get the calendar file
+    await d.run_due()
+    first = {o.chat_id: calendar_of(o)[1] for o in sent}
+    assert set(first) == {await chat_of(storage, mia), await chat_of(storage, omar)}
+    uid = str(first[await chat_of(storage, mia)]["UID"])
+    assert uid != f"session-{session.id}@sdm-companion"  # unique to this installation
+    assert uid.startswith(f"session-{session.id}-") and uid.endswith("@sdm-companion")
+    # Omar mutes after that: he has it in his calendar, so he still hears when it changes.
+    await storage.run(lambda tx: groups.set_muted(tx.connection, omar, group.id, True, clock()))
+
+    sent.clear()
+    await storage.run(
+        lambda tx: group_activity.reschedule(
+            tx.connection, fran, session.id, dt.datetime(2026, 12, 4, 17, 30), place="Room 5", now=clock()
+        )
+    )
+    await d.run_due()
+    told = {o.chat_id: o for o in sent}
+    assert set(told) == {await chat_of(storage, mia), await chat_of(storage, omar)}  # not Noah, muted all along
+    moved = told[await chat_of(storage, mia)]
+    assert moved.text.startswith("Tuesdays has moved. It now meets on Friday 4 December at 17:30.")
+    assert "Room 5" in moved.text
+    calendar, event = calendar_of(moved)
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 1)
+    assert event["DTSTART"].dt == dt.datetime(2026, 12, 4, 17, 30, tzinfo=UTC)
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert len(sent) == 2  # the notice carries the calendar file: no separate reminder on top of it
+
+    sent.clear()
+    await storage.run(lambda tx: group_activity.cancel(tx.connection, fran, session.id, clock()))
+    await d.run_due()
+    told = {o.chat_id: o for o in sent}
+    assert set(told) == {await chat_of(storage, mia), await chat_of(storage, omar)}
+    cancelled = told[await chat_of(storage, mia)]
+    assert cancelled.text.startswith("Tuesdays on Friday 4 December at 17:30 is cancelled.")
+    calendar, event = calendar_of(cancelled)
+    assert (str(calendar["METHOD"]), str(event["STATUS"])) == ("CANCEL", "CANCELLED")
+    assert (str(event["UID"]), int(event["SEQUENCE"])) == (uid, 2)
+    clock.now = dt.datetime(2026, 12, 4, 20, 0, tzinfo=UTC)
+    sent.clear()
+    await d.run_due()
+    assert sent == []  # nothing more about a cancelled session: no reminder, no feedback offer
+
+
+async def test_a_second_change_before_the_first_notice_went_out_sends_only_the_latest(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import group_activity
+
+    clock.now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    fran, group, [_mia] = await group_with(storage, clock, new_person)
+    session = await storage.run(
+        lambda tx: group_activity.schedule(
+            tx.connection, fran, group.id, dt.datetime(2026, 12, 10, 18, 0), place=None, now=clock()
+        )
+    )
+    for day in (11, 12):
+        await storage.run(
+            lambda tx, day=day: group_activity.reschedule(
+                tx.connection, fran, session.id, dt.datetime(2026, 12, day, 18, 0), place=None, now=clock()
+            )
+        )
+    sent: list[Outgoing] = []
+    await telegram_dispatcher(storage, clock, sent).run_due()
+    assert [o.text.split("\n")[0] for o in sent] == [
+        "Tuesdays has moved. It now meets on Saturday 12 December at 18:00."
+    ]
+    assert int(calendar_of(sent[0])[1]["SEQUENCE"]) == 2

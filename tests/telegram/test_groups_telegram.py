@@ -495,6 +495,14 @@ async def test_a_session_can_be_moved_or_cancelled_and_its_reminders_follow(
     assert [label for row in keyboard_of(fay.last["reply_markup"]) for label, _ in row] == [
         ui(companion, "button_gr_message")
     ]
+    # Only the notice is left to send: Mia is told, with a file that takes it out of her calendar.
+    assert await pending(companion) == [(mia_id, "session_cancelled", f"change:{session.id}", "v2", clock.now)]
+    _tally, calls = await dispatch(harness, companion, clock)
+    (notice,) = [c for c in calls if c.method == "sendDocument"]
+    assert int(notice.params["chat_id"]) == mia.id
+    assert mia.chat[-1]["caption"].startswith("Tuesday group on Thursday 3 December at 10:00 is cancelled.")
+    calendar = Calendar.from_ical(next(iter(notice.files.values()))[1])
+    assert (str(calendar["METHOD"]), str(calendar.walk("VEVENT")[0]["STATUS"])) == ("CANCEL", "CANCELLED")
     assert await pending(companion) == []
     assert await companion.storage.run(lambda tx: group_activity.sessions_of(tx.connection, fay_id, group_id)) == []
 
