@@ -11,7 +11,8 @@ companion revoke-role ID ROLE  take a role away
 companion status               database, schema version, reminders waiting, last error
 companion backup --out FILE / restore FILE   SQLite's online backup, and putting one back
 companion audit --person ID    a person's audit trail (who looked at their data, and when)
-companion dispatch [--once]                send due reminders
+companion dispatch [--once] [--now TIME]   send due reminders
+companion reminders list [--now TIME] [--all]  what reminders are queued
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import typer
 
 from bot import operations
 from bot.content import load_catalog
-from bot.reminders.commands import dispatch_command
+from bot.reminders.commands import dispatch_command, reminders_list_command
 from bot.roles.commands import audit_command, invite_command, revoke_role_command
 from bot.settings import Settings
 from bot.summary.commands import export_command, summary_command
@@ -353,6 +354,11 @@ CONTENT_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
 )
 """``companion content ...``"""
 
+REMINDER_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("list", plain_database_errors(reminders_list_command)),
+)
+"""``companion reminders ...``"""
+
 
 def build_app() -> typer.Typer:
     """The ``companion`` command, composed here and only here.
@@ -380,6 +386,10 @@ def build_app() -> typer.Typer:
     for name, function in PEOPLE_COMMANDS:
         people_app.command(name)(function)
     app.add_typer(people_app, name="people")
+    reminders_app = typer.Typer(help="See what reminders are queued.", no_args_is_help=True)
+    for name, function in REMINDER_COMMANDS:
+        reminders_app.command(name)(function)
+    app.add_typer(reminders_app, name="reminders")
     return app
 
 

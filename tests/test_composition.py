@@ -35,6 +35,8 @@ EXPECTED = {
     "content check",
     "content readability",
     "content graph",
+    "reminders",
+    "reminders list",
 }
 
 COMMAND_SET = """

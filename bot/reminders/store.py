@@ -547,6 +547,54 @@ def counts_by_status(connection: Connection) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One reminder row as an operator sees it: ids, kinds and times, never anyone's words."""
+
+    id: int
+    person_id: int
+    kind: str
+    source: str
+    lead: str
+    due_at: dt.datetime
+    expires_at: dt.datetime
+    status: str
+    attempts: int
+
+
+def listing(connection: Connection, *, finished_too: bool = False) -> list[Listed]:
+    """Pending reminders (and, with ``finished_too``, sent, dropped, blocked and failed ones), soonest first.
+
+    Reminder rows hold no personal text, only what each is about (``session:3``)."""
+    statement = select(
+        reminders.c.id,
+        reminders.c.person_id,
+        reminders.c.kind,
+        reminders.c.source,
+        reminders.c.lead,
+        reminders.c.due_at,
+        reminders.c.expires_at,
+        reminders.c.status,
+        reminders.c.attempts,
+    ).order_by(reminders.c.due_at, reminders.c.id)
+    if not finished_too:
+        statement = statement.where(reminders.c.status == PENDING)
+    return [
+        Listed(
+            row.id,
+            row.person_id,
+            row.kind,
+            row.source,
+            row.lead,
+            as_utc(row.due_at),
+            as_utc(row.expires_at),
+            row.status,
+            row.attempts,
+        )
+        for row in connection.execute(statement)
+    ]
+
+
 def pending_for(connection: Connection, person_id: int) -> list[tuple[str, str, str, dt.datetime]]:
     """(kind, source, lead, due_at) of a person's pending reminders, soonest first."""
     rows = connection.execute(

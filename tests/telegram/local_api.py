@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 BOT = {"id": 7, "is_bot": True, "first_name": "SDM", "username": "SdmCompanionBot"}
+SENT = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}
+"""What a send* method answers: a message, as Telegram does (PTB reads it)."""
 
 
 class LocalBotApi:
@@ -64,7 +66,15 @@ class LocalBotApi:
                     given = waiting.pop()
                     status, body = 200, given if isinstance(given, str) else {"ok": True, "result": given}
                 else:
-                    result: Any = BOT if method == "getMe" else [] if method == "getUpdates" else True
+                    result: Any = (
+                        BOT
+                        if method == "getMe"
+                        else []
+                        if method == "getUpdates"
+                        else SENT
+                        if method.startswith("send")
+                        else True
+                    )
                     status, body = 200, {"ok": True, "result": result}
                 data = (body if isinstance(body, str) else json.dumps(body)).encode()
                 try:
