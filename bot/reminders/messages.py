@@ -98,6 +98,8 @@ class ReminderComposer:
             found = groups.session_even_cancelled(tx.connection, session_id)
             if found is None or (found.cancelled and not change):
                 return None
+            if change and reminder.person_id not in group_activity.told_of_changes(tx.connection, found):
+                return None  # left the group, or muted it before the session reached their calendar
             record = groups.group(tx.connection, found.group_id)
             return (found, record, groups.calendar_install_id(tx.connection)) if record else None
 

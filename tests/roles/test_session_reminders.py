@@ -293,3 +293,27 @@ async def test_a_second_change_before_the_first_notice_went_out_sends_only_the_l
         "Tuesdays has moved. It now meets on Saturday 12 December at 18:00."
     ]
     assert int(calendar_of(sent[0])[1]["SEQUENCE"]) == 2
+
+
+async def test_a_notice_waiting_to_go_is_not_sent_to_someone_who_left_or_muted_before_it_reached_their_calendar(
+    storage: Storage, clock, new_person
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.roles import group_activity
+
+    clock.now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    fran, group, [mia, omar, noah] = await group_with(storage, clock, new_person, 3)
+    session = await storage.run(
+        lambda tx: group_activity.schedule(
+            tx.connection, fran, group.id, dt.datetime(2026, 12, 10, 18, 0), place=None, now=clock()
+        )
+    )
+    await storage.run(
+        lambda tx: group_activity.reschedule(
+            tx.connection, fran, session.id, dt.datetime(2026, 12, 11, 18, 0), place=None, now=clock()
+        )
+    )
+    await storage.run(lambda tx: groups.leave(tx.connection, omar, group.id, clock()))
+    await storage.run(lambda tx: groups.set_muted(tx.connection, noah, group.id, True, clock()))
+    sent: list[Outgoing] = []
+    await telegram_dispatcher(storage, clock, sent).run_due()
+    assert [o.chat_id for o in sent] == [await chat_of(storage, mia)]
