@@ -294,3 +294,20 @@ async def test_once_leaves_a_failed_send_for_later_instead_of_waiting_for_it(sto
     tally = await dispatcher(storage, stub, TickingClock(now)).run_due()
     assert (tally.sent, tally.retried) == (0, 1)
     assert list((await statuses(storage)).values()) == [("pending", 1)]
+
+
+async def test_a_batch_that_is_all_older_copies_does_not_end_the_drain(storage: Storage, clock) -> None:  # type: ignore[no-untyped-def]
+    """Reminders of one kind about one thing due together go out once, even when a whole batch is the older ones."""
+    now = clock()
+    people = await make_people(storage, 3, now)
+    later = now + dt.timedelta(days=1)
+    rows = [
+        store.Planned(p, "session", f"session:{p}", lead, due, later)
+        for p in people
+        for lead, due in (("d1", now - dt.timedelta(hours=20)), ("m120", now - dt.timedelta(minutes=5)))
+    ]
+    await add_reminders(storage, rows)
+    stub = BotStub()
+    tally = await dispatcher(storage, stub, TickingClock(now), batch=2).run_due()
+    assert tally.sent == 3 and len(stub.delivered) == 3
+    assert sorted(s for s, _ in (await statuses(storage)).values()) == ["dropped"] * 3 + ["sent"] * 3
