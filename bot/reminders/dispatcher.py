@@ -123,6 +123,7 @@ class Dispatcher:
         self._permits_ready = False
         self._permit_lock = asyncio.Lock()
         self._held_back: dict[int, dt.datetime] = {}
+        self._claimed_at: dt.datetime | None = None
         """Reminders this dispatcher gave back only to keep a pace (a chat's one a second, or
         flood control), with when they may go: :meth:`run_due` waits for these, not for failures."""
 
@@ -130,7 +131,7 @@ class Dispatcher:
 
     async def claim(self) -> list[store.Claimed]:
         """Lease a batch of due reminders (and drop expired ones)."""
-        now = self.clock()
+        now = self._claimed_at = self.clock()
         claimed = await self.storage.run(
             lambda tx: store.claim(
                 tx.connection,
@@ -191,12 +192,12 @@ class Dispatcher:
         while True:
             if await self.run_once():
                 continue
-            now = self.clock()
-            # Held back but not claimed again: taken by another dispatcher, or gone.
-            self._held_back = {i: at for i, at in self._held_back.items() if at > now}
+            # Free to claim at that last claim, yet not claimed: taken by another dispatcher, or gone.
+            claimed_at = self._claimed_at
+            self._held_back = {i: at for i, at in self._held_back.items() if claimed_at is None or at > claimed_at}
             if not self._held_back:
                 return self.tally
-            wait = (min(self._held_back.values()) - now).total_seconds()
+            wait = (min(self._held_back.values()) - self.clock()).total_seconds()
             if wait > longest_wait:
                 return self.tally
             await self.pacer.sleep(wait)
