@@ -5,9 +5,11 @@ before a session). This module adds what comes after and in between:
 
 - After a session ends, the facilitator is asked who came (attendance) and
   every member who has not muted the group is offered the short feedback
-  questionnaire. Both are
-  reminder rows (source ``after:<session id>``), planned when the session is
-  scheduled or someone joins, and composed at send time.
+  questionnaire. Both are reminder rows (source ``after:<session id>``),
+  planned when the session is scheduled or someone joins, and composed at
+  send time.
+- When a session moves or is cancelled, members are told (source
+  ``change:<session id>``), with its calendar file as it stands now.
 - Feedback is kept per session and member (so it is given once, and erased
   with the person), but reports read only the answers, never who gave them;
   a session's words are shown only once at least :data:`MIN_ANSWERS_SHOWN`

@@ -2,7 +2,7 @@
 
 A group has a name, a time zone and an invite link. Joining needs the
 person's explicit agreement to what membership means (the facilitator sees
-their name and whether they muted reminders, nothing else). Sessions are set
+their name and whether they muted the group, nothing else). Sessions are set
 at a local date and time in the group's zone; every member who has not muted
 the group gets reminders at the group's lead times (default: the day before
 and two hours before). Any change (a session moved or cancelled, someone
@@ -173,7 +173,8 @@ def leave(connection: Connection, person_id: int, group_id: int, now: dt.datetim
 
 
 def set_muted(connection: Connection, person_id: int, group_id: int, muted: bool, now: dt.datetime) -> bool:
-    """A member mutes (or unmutes) a group's reminders; pending ones stop (or start) at once."""
+    """A member mutes (or unmutes) a group; its pending session reminders stop (or start) at once.
+    (What follows a session is planned again by the caller: bot/services/groups.py.)"""
     result = connection.execute(
         update(members).where(members.c.group_id == group_id, members.c.person_id == person_id).values(muted=muted)
     )
