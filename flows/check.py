@@ -11,7 +11,8 @@ id, and says what to change. Checks:
 - every text a person reads has a Swedish translation, and the interface
   texts have the same keys and {placeholders} in every language;
 - Telegram's limits: a message of at most 4096 characters, button labels
-  short enough for one line.
+  short enough for one line;
+- every flow on the menu names its ``sources:`` (what a clinical reviewer checks it against).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ NAVIGATION_LABEL_LIMIT = 24
 """Interface buttons (Back, Skip, ...) share a row, so they must be shorter."""
 
 SECTIONS_FILE = "summary/sections.yaml"
+SOURCES_MISSING = (
+    "this part is on the menu, so it must say what its words draw on: add sources: with one line "
+    "for each tool, paper or project it uses (see docs/content-review.md)"
+)
+"""A menu flow is reviewed against what it draws on, so it must name it."""
 
 Checker = Callable[[Catalog], Iterator[Problem]]
 """A check on content that loaded: readability, the crisis lexicon, the summary layout."""
@@ -153,6 +159,11 @@ def check_flow(file: str, flow: Flow, sections: set[str] | None) -> list[Problem
         _check_texts(flow, step, problem)
     for message in _check_translations_of_flow(flow):
         problem(None, message)
+    if flow.menu and not any(source.strip() for source in flow.sources):
+        problem(None, SOURCES_MISSING)
+    for number, source in enumerate(flow.sources, start=1):
+        if not source.strip():
+            problem(None, f"line {number} of sources: is empty: write what the words draw on, or take the line out")
     _check_graph(flow, problem)
     return problems
 

@@ -275,7 +275,8 @@ class Flow(BaseModel):
     title: LocalText
     description: LocalText
     sources: list[str] = Field(default_factory=list)
-    """Where the ideas come from (tools, papers), for reviewers and the FHIR export."""
+    """What the flow's words draw on (tools, papers, projects), one line each, for the clinical
+    reviewer (docs/content-review.md). A flow on the menu must name at least one (flows/check.py)."""
     menu_order: int = 100
     menu: bool = True
     """False for flows the companion offers at a moment of its own (after a group

@@ -18,6 +18,7 @@ def good_flow() -> dict:
         "id": "sample",
         "title": {"en": "Sample", "sv": "Prov"},
         "description": {"en": "A sample.", "sv": "Ett prov."},
+        "sources": ["Ask 3 Questions (UK version)"],
         "steps": [
             {"id": "first", "type": "yes_no", "say": {"en": "Ready?", "sv": "Redo?"}},
             {"id": "second", "type": "text", "say": {"en": "Tell me.", "sv": "Berätta."}},
