@@ -18,7 +18,7 @@ from bot.services.texts import TEXTS, Texts
 from bot.summary.layout import check_layout
 from flows.catalog import Catalog, ContentError, Problem
 from flows.check import Checker, check_documents
-from flows.crisis import check_crisis
+from flows.crisis import REQUIRED_NUMBERS, check_crisis
 from flows.readability import check_readability
 from flows.schema import LANGUAGES, StepType
 from flows.texts import placeholders
@@ -124,9 +124,29 @@ def check_channel_words(catalog: Catalog) -> Iterator[Problem]:
                     )
 
 
+WORKSHEET_HELP = "worksheet_help_now"
+
+
+def check_worksheet_help(catalog: Catalog) -> Iterator[Problem]:
+    """Paper cannot notice a crisis, so the foot of every worksheet page gives every crisis number
+    the crisis cards must give (flows/crisis/check.py), in every language."""
+    for language in LANGUAGES:
+        if WORKSHEET_HELP not in catalog.ui.keys(language):
+            continue  # a missing text is reported by check_texts
+        text = catalog.ui.get(WORKSHEET_HELP, language)
+        for number in REQUIRED_NUMBERS:
+            if number not in text:
+                yield Problem(
+                    f"ui/worksheets.{language}.yaml",
+                    None,
+                    f"`{WORKSHEET_HELP}` must give the crisis number {number}: it is printed on every worksheet "
+                    "page, and paper cannot notice when someone is in crisis",
+                )
+
+
 def every_check() -> tuple[Checker, ...]:
     """The checks run after the structural ones: readability, summary layout, crisis lexicon, forms,
-    texts, words to avoid, the console's own words."""
+    texts, words to avoid, the console's own words, the crisis numbers on paper."""
     return (
         check_readability,
         check_layout,
@@ -135,6 +155,7 @@ def every_check() -> tuple[Checker, ...]:
         check_texts,
         check_wording,
         check_channel_words,
+        check_worksheet_help,
     )
 
 

@@ -5,6 +5,7 @@ companion content check [DIR]  check flow files before anyone sees them
 companion content graph FLOW   print a flow as a Mermaid state diagram
 companion summary [--person ID] [--format pdf|html|text] [--out FILE]
 companion export [--fhir] [--person ID] [--out FILE]
+companion worksheets [--language en|sv] [--out FILE]   every menu part as a blank form to print
 companion invite coordinator|facilitator   print a one-time link that grants the role
 companion people list|show ID|delete ID   find a person's id (never what they wrote) / erase them
 companion revoke-role ID ROLE  take a role away
@@ -33,7 +34,7 @@ from bot.content import load_catalog
 from bot.reminders.commands import dispatch_command, reminders_list_command
 from bot.roles.commands import audit_command, invite_command, revoke_role_command
 from bot.settings import Settings
-from bot.summary.commands import export_command, summary_command
+from bot.summary.commands import export_command, summary_command, worksheets_command
 from flows.catalog import Catalog, ContentError
 
 
@@ -330,6 +331,7 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("migrate", plain_database_errors(migrate)),
     ("summary", plain_database_errors(summary_command)),
     ("export", plain_database_errors(export_command)),
+    ("worksheets", worksheets_command),
     ("invite", plain_database_errors(invite_command)),
     ("revoke-role", plain_database_errors(revoke_role_command)),
     ("audit", plain_database_errors(audit_command)),

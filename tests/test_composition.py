@@ -19,6 +19,7 @@ EXPECTED = {
     "run",
     "summary",
     "export",
+    "worksheets",
     "invite",
     "people",
     "people list",

@@ -240,8 +240,39 @@ GROUPS = Texts(
     ),
     said={"gr_join_explain": "it says what joining a group means before anyone joins"},
 )
+WORKSHEETS = Texts(
+    "worksheets",
+    "one of the words of the paper worksheets (`companion worksheets`)",
+    _keys(
+        """
+        worksheet_title worksheet_intro worksheet_date worksheet_time worksheet_tick_one worksheet_tick_any
+        worksheet_tick_up_to worksheet_scale worksheet_from_earlier worksheet_why worksheet_suggest worksheet_required
+        worksheet_and worksheet_or worksheet_go_to worksheet_go_to_end worksheet_otherwise_go_to
+        worksheet_otherwise_end worksheet_now_go_to worksheet_now_end worksheet_finished worksheet_help_now
+        worksheet_page_of
+        """
+    )
+    | family("worksheet_if_{comparison}", ("is", "is_not", "has", "answered", "not_answered", "at_least", "at_most")),
+    said={
+        "worksheet_help_now": "every worksheet page says it is not for emergencies and gives the crisis numbers",
+        "worksheet_intro": "every worksheet says kindly that any question can be left out",
+    },
+    templates=("worksheet_if_{comparison}",),
+)
 
-TEXTS: tuple[Texts, ...] = (ENGINE, WELCOME, CONSOLE, CONSOLE_MENU, TELEGRAM, SAFETY, SUMMARY, REMINDERS, ROLES, GROUPS)
+TEXTS: tuple[Texts, ...] = (
+    ENGINE,
+    WELCOME,
+    CONSOLE,
+    CONSOLE_MENU,
+    TELEGRAM,
+    SAFETY,
+    SUMMARY,
+    REMINDERS,
+    ROLES,
+    GROUPS,
+    WORKSHEETS,
+)
 """Every declaration, for the content check."""
 
 

@@ -135,3 +135,29 @@ def _run(make: object) -> bytes:
     except ContentError as error:
         typer.echo(f"Fix the content first (companion content check):\n{error}", err=True)
         raise typer.Exit(1) from None
+
+
+def worksheets_command(
+    language: Annotated[str, typer.Option(help="en or sv.")] = "en",
+    out: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("worksheets.pdf"),
+    large: Annotated[bool, typer.Option("--large", help="Large print (14 pt).")] = False,
+) -> None:
+    """Print every part of the menu as a blank worksheet to fill in with a pen (PDF).
+
+    For people who would rather use paper, or go through it with a peer or a
+    care coordinator. Made from the content alone: no database, nobody's answers."""
+    from bot.checks import checked_catalog
+    from bot.summary.worksheets import build_worksheets, render_worksheets
+    from flows.catalog import ContentError
+    from flows.schema import LANGUAGES
+
+    if language not in LANGUAGES:
+        typer.echo(f"The worksheets come in {' and '.join(LANGUAGES)}. Try: --language sv", err=True)
+        raise typer.Exit(2)
+    try:
+        catalog = checked_catalog(Settings().content_dir)
+    except ContentError as error:
+        typer.echo(f"Fix the content first (companion content check):\n{error}", err=True)
+        raise typer.Exit(1) from None
+    out.write_bytes(render_worksheets(build_worksheets(catalog, language, large=large)))
+    typer.echo(f"Wrote {out}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reportlab.lib.pagesizes import A4
@@ -97,7 +98,16 @@ class BoxOp:
 
 
 @dataclass(slots=True)
-class _Mark:
+class FrameOp:
+    """An empty square with its lower left corner at (x, y): a box to tick on paper."""
+
+    x: float
+    y: float
+    size: float
+
+
+@dataclass(slots=True)
+class Mark:
     """A heading: an outline entry for the PDF's table of contents."""
 
     title: str
@@ -105,7 +115,7 @@ class _Mark:
     level: int
 
 
-_Op = TextOp | RuleOp | BoxOp | _Mark
+_Op = TextOp | RuleOp | BoxOp | FrameOp | Mark
 
 
 @dataclass(slots=True)
@@ -131,8 +141,8 @@ class Layout:
         self.pages[-1].append(op)
 
 
-class _Writer:
-    """Wraps and places text in the embedded fonts."""
+class Writer:
+    """Wraps and places text in the embedded fonts (the summary and the paper worksheets both use it)."""
 
     def __init__(self, font_set: FontSet, sizes: Sizes, layout: Layout) -> None:
         self.fonts = font_set
@@ -283,7 +293,7 @@ def _joined(items: list[str]) -> str:
     return ", ".join(items)
 
 
-def _entry(writer: _Writer, entry: Entry, *, indent: float = 0.0, numbered: bool = False) -> None:
+def _entry(writer: Writer, entry: Entry, *, indent: float = 0.0, numbered: bool = False) -> None:
     """A label with its answers: on one line when short, else the label and then a bulleted list."""
     items = [item for item in (clean(item) for item in entry.items) if item]
     if not items:
@@ -305,7 +315,7 @@ def _entry(writer: _Writer, entry: Entry, *, indent: float = 0.0, numbered: bool
         writer.paragraph([(REGULAR, item)], indent=indent + writer.sizes.bullet_indent, bullet=bullet)
 
 
-def _heading(writer: _Writer, title: str, aside: str | None, keep: float) -> None:
+def heading(writer: Writer, title: str, aside: str | None, keep: float) -> None:
     """A section heading with a note on the right (when the answers are from), over a rule."""
     sizes = writer.sizes
     size, leading = sizes.heading, sizes.heading * 1.2
@@ -316,7 +326,7 @@ def _heading(writer: _Writer, title: str, aside: str | None, keep: float) -> Non
     title_width = writer.width(title, BOLD, size)
     side_by_side = title_width + aside_width + 18 <= WIDTH
     layout.y -= leading
-    layout.add(_Mark(title, layout.y + leading, 0))
+    layout.add(Mark(title, layout.y + leading, 0))
     for line in writer.wrap([(BOLD, title)], size, WIDTH):
         for x, style, part in line:
             writer.place(x, layout.y + 3, style, part, size, INK, starts_rtl(part))
@@ -329,14 +339,14 @@ def _heading(writer: _Writer, title: str, aside: str | None, keep: float) -> Non
     layout.y -= 1
 
 
-def _glance(writer: _Writer, document: SummaryDocument) -> None:
+def _glance(writer: Writer, document: SummaryDocument) -> None:
     glance = document.glance
     if glance is None:
         return
     layout, sizes = writer.layout, writer.sizes
     layout.y -= 2 * mm
     top = layout.y
-    layout.add(_Mark(glance.title, top, 0))
+    layout.add(Mark(glance.title, top, 0))
     box_page, box_index = len(layout.pages) - 1, len(layout.pages[-1])
     layout.add(BoxOp(top, top))
     layout.y -= PAD
@@ -364,9 +374,9 @@ def _glance(writer: _Writer, document: SummaryDocument) -> None:
 def lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: bool | None = None) -> Layout:
     layout = Layout()
     sizes = LARGE if (document.large_print if large is None else large) else NORMAL
-    writer = _Writer(font_set or fonts(), sizes, layout)
+    writer = Writer(font_set or fonts(), sizes, layout)
     writer.paragraph([(BOLD, document.heading)], size=sizes.title, leading=sizes.title * 1.2)
-    layout.add(_Mark(document.heading, TOP, 0))
+    layout.add(Mark(document.heading, TOP, 0))
     writer.paragraph([(REGULAR, "   ·   ".join(clean(line) for line in document.details))], grey=SOFT)
     if document.nothing_yet:
         layout.y -= 10 * mm
@@ -374,7 +384,7 @@ def lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: b
         return layout
     _glance(writer, document)
     for section in document.sections:
-        _heading(writer, section.title, section.answered, keep=2 * sizes.leading)
+        heading(writer, section.title, section.answered, keep=2 * sizes.leading)
         if section.intro:
             writer.paragraph([(ITALIC, section.intro)])
         for entry in section.entries:
@@ -386,7 +396,7 @@ def lay_out(document: SummaryDocument, font_set: FontSet | None = None, large: b
         row = sizes.leading * 1.7
         # Two to a row: room to write, and the page stays one page.
         pairs = [fill.lines[i : i + 2] for i in range(0, len(fill.lines), 2)]
-        _heading(writer, fill.title, fill.intro, keep=row * len(pairs))
+        heading(writer, fill.title, fill.intro, keep=row * len(pairs))
         half = (WIDTH - 8 * mm) / 2
         for pair in pairs:
             layout.need(row)
@@ -407,7 +417,14 @@ def render_pdf(document: SummaryDocument, *, large: bool | None = None) -> bytes
     ``large`` forces large print on or off (default: the person's own choice).
     """
     font_set = fonts()
-    return _draw(document, lay_out(document, font_set, large), font_set)
+    return draw(
+        lay_out(document, font_set, large),
+        font_set,
+        language=document.language,
+        title=document.title or document.heading,
+        subject=document.heading,
+        footer=lambda number, total: footer_ops(font_set, document, number, total),
+    )
 
 
 def page_count(document: SummaryDocument, *, large: bool | None = None) -> int:
@@ -415,20 +432,30 @@ def page_count(document: SummaryDocument, *, large: bool | None = None) -> int:
     return len(lay_out(document, fonts(), large).pages)
 
 
-def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes:
+def draw(
+    layout: Layout,
+    font_set: FontSet,
+    *,
+    language: str,
+    title: str,
+    subject: str,
+    footer: Callable[[int, int], list[TextOp]],
+) -> bytes:
+    """Laid-out pages as PDF bytes, with the document's language, title and outline, and
+    ``footer(page, pages)`` at the foot of each page. The summary and the worksheets share it."""
     buffer = io.BytesIO()
     regular = font_set.main(REGULAR)
     canvas = Canvas(
         buffer,
         pagesize=A4,
         pageCompression=1,
-        lang=document.language,
+        lang=language,
         initialFontName=regular,
         initialFontSize=BODY_SIZE,
     )
-    canvas.setTitle(document.title or document.heading)
+    canvas.setTitle(title)
     canvas.setAuthor("")
-    canvas.setSubject(document.heading)
+    canvas.setSubject(subject)
     canvas.setCreator("SDM Companion")
     canvas.setViewerPreference("DisplayDocTitle", "true")
     total = len(layout.pages)
@@ -438,6 +465,10 @@ def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes
             if isinstance(op, BoxOp):
                 canvas.setFillGray(BOX)
                 canvas.rect(MARGIN - PAD, op.y_bottom, WIDTH + 2 * PAD, op.y_top - op.y_bottom, stroke=0, fill=1)
+            elif isinstance(op, FrameOp):
+                canvas.setStrokeGray(INK)
+                canvas.setLineWidth(0.8)
+                canvas.rect(MARGIN + op.x, op.y, op.size, op.size, stroke=1, fill=0)
         # One text object per page: far cheaper than a drawString call per fragment.
         text = canvas.beginText()
         current: tuple[str, float] | None = None
@@ -450,7 +481,7 @@ def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes
                 canvas.setLineWidth(op.width)
                 canvas.line(MARGIN + op.x1, op.y, MARGIN + op.x2, op.y)
                 continue
-            if isinstance(op, _Mark):
+            if isinstance(op, Mark):
                 key = f"h{marks}"
                 marks += 1
                 canvas.bookmarkHorizontal(key, MARGIN, op.y)
@@ -472,7 +503,7 @@ def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes
             text.textOut(op.text)
         canvas.setLineWidth(0.35)
         canvas.drawText(text)
-        _footer(canvas, font_set, document, number, total)
+        _footer(canvas, footer(number, total))
         canvas.showPage()
     canvas.showOutline()
     canvas.save()
@@ -481,30 +512,37 @@ def _draw(document: SummaryDocument, layout: Layout, font_set: FontSet) -> bytes
 
 def footer_ops(font_set: FontSet, document: SummaryDocument, number: int, total: int) -> list[TextOp]:
     """The foot of each page: what is kept elsewhere and where page 1 goes on (so it stands alone)."""
-    writer = _Writer(font_set, NORMAL, Layout())
     lines = []
     if document.elsewhere:
         lines.append(document.elsewhere)
     lines.append(document.footer)
+    side = None
+    if total > 1:
+        side = document.page_of.replace("{page}", str(number)).replace("{pages}", str(total))
+        if number < total:
+            side = document.continued.replace("{page}", str(number + 1)) + "   " + side
+    return foot_ops(font_set, lines, side)
+
+
+def foot_ops(font_set: FontSet, lines: list[str], side: str | None) -> list[TextOp]:
+    """Small italic lines in the bottom margin, and ``side`` (where the page goes on) above them on the right."""
+    writer = Writer(font_set, NORMAL, Layout())
     wrapped = [piece for line in lines for piece in writer.wrap([(ITALIC, line)], FOOTER_SIZE, WIDTH)]
     y = 5 * mm + (len(wrapped) - 1) * (FOOTER_SIZE + 1.5)
     for line in wrapped:
         for x, style, part in line:
             writer.place(x, y, style, part, FOOTER_SIZE, SOFT, starts_rtl(part))
         y -= FOOTER_SIZE + 1.5
-    if total > 1:
-        side = document.page_of.replace("{page}", str(number)).replace("{pages}", str(total))
-        if number < total:
-            side = document.continued.replace("{page}", str(number + 1)) + "   " + side
+    if side:
         w = writer.width(side, BOLD, FOOTER_SIZE + 1)
         top = 5 * mm + len(wrapped) * (FOOTER_SIZE + 1.5) + 1
         writer.place(WIDTH - w, top, BOLD, side, FOOTER_SIZE + 1, INK, False)
     return [op for op in writer.layout.pages[0] if isinstance(op, TextOp)]
 
 
-def _footer(canvas: Canvas, font_set: FontSet, document: SummaryDocument, number: int, total: int) -> None:
+def _footer(canvas: Canvas, ops: list[TextOp]) -> None:
     text = canvas.beginText()
-    for op in footer_ops(font_set, document, number, total):
+    for op in ops:
         text.setFont(op.font, op.size)
         text.setFillGray(op.grey)
         text.setTextRenderMode(2 if op.outline else 0)
