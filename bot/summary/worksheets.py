@@ -178,7 +178,6 @@ class _Words:
                 box_rows = step.max_picks or (2 if kind is StepType.choice else 4)
         elif kind is StepType.yes_no:
             boxes = (self.ui("button_yes"), self.ui("button_no"))
-            hints.append(self.ui("worksheet_tick_one"))
         elif kind is StepType.scale:
             scale = (step.min, step.max)
             scale_labels = (
@@ -230,7 +229,7 @@ class _Words:
         conditional = [rule for rule in rules if rule.when]
         last = rules[-1]
         for target, group in _neighbours(conditional):
-            condition = f" {self.ui('worksheet_or')} ".join(self.condition(rule) for rule in group)
+            condition = self.conditions(group)
             if target == END:
                 yield self.ui("worksheet_go_to_end", condition=condition)
             else:
@@ -243,25 +242,44 @@ class _Words:
         else:
             yield self.ui(f"{prefix}_go_to", target=self.numbers[last.go])
 
-    def condition(self, rule: Rule) -> str:
-        return f" {self.ui('worksheet_and')} ".join(self.one_condition(condition) for condition in rule.when)
+    def conditions(self, rules: list[Rule]) -> str:
+        """Rules that go to the same place, as one condition: "you answered “No” to 13, 14 or 15"."""
+        parts = [self.parts(condition) for condition in rules[0].when]
+        if len(parts) == 1 and all(
+            len(rule.when) == 1 and self.parts(rule.when[0])[:2] == parts[0][:2] for rule in rules
+        ):
+            key, params, _ = parts[0]
+            numbers = [self.parts(rule.when[0])[2] for rule in rules]
+            return self.ui(key, question=self.listed(numbers, "worksheet_or"), **params)
+        return f" {self.ui('worksheet_or')} ".join(self.condition(rule) for rule in rules)
 
-    def one_condition(self, condition: Condition) -> str:
-        question = self.numbers.get(condition.step, 0)
+    def condition(self, rule: Rule) -> str:
+        """All of a rule's conditions; neighbours that ask the same of different questions are said once."""
+        groups: list[tuple[str, dict[str, object], list[str]]] = []
+        for condition in rule.when:
+            key, params, number = self.parts(condition)
+            if groups and groups[-1][:2] == (key, params):
+                groups[-1][2].append(number)
+            else:
+                groups.append((key, params, [number]))
+        return f" {self.ui('worksheet_and')} ".join(
+            self.ui(key, question=self.listed(numbers, "worksheet_and"), **params) for key, params, numbers in groups
+        )
+
+    def parts(self, condition: Condition) -> tuple[str, dict[str, object], str]:
+        """The text's key, its words other than the question, and the question's number."""
+        question = str(self.numbers.get(condition.step, 0))
         if condition.answered is not None:
-            key = "answered" if condition.answered else "not_answered"
-            return self.ui(f"worksheet_if_{key}", question=question)
+            return ("worksheet_if_answered" if condition.answered else "worksheet_if_not_answered"), {}, question
         if condition.at_least is not None:
-            return self.ui("worksheet_if_at_least", value=condition.at_least, question=question)
+            return "worksheet_if_at_least", {"value": condition.at_least}, question
         if condition.at_most is not None:
-            return self.ui("worksheet_if_at_most", value=condition.at_most, question=question)
+            return "worksheet_if_at_most", {"value": condition.at_most}, question
         if condition.has is not None:
-            return self.ui("worksheet_if_has", answer=self.answer(condition.step, condition.has), question=question)
+            return "worksheet_if_has", {"answer": self.answer(condition.step, condition.has)}, question
         if condition.is_not is not None:
-            return self.ui(
-                "worksheet_if_is_not", answer=self.answer(condition.step, condition.is_not), question=question
-            )
-        return self.ui("worksheet_if_is", answer=self.answer(condition.step, condition.is_ or ""), question=question)
+            return "worksheet_if_is_not", {"answer": self.answer(condition.step, condition.is_not)}, question
+        return "worksheet_if_is", {"answer": self.answer(condition.step, condition.is_ or "")}, question
 
     def answer(self, step_id: str, value: str) -> str:
         """An option id as the words next to its box."""

@@ -156,7 +156,15 @@ def test_a_branch_says_which_number_to_go_to(tmp_path: Path) -> None:
     assert "If you ticked “Something else” at 2, go to 3. If not, go to 4." in english
     assert "Om du kryssade i ”Något annat” på 2, gå till 3. Annars gå till 4." in swedish
     # A question that ends the part on one answer.
-    assert "If you answered “Yes” to" in english and "you have finished this worksheet" in english
+    assert "If you ticked “Yes” at" in english and "you have finished this worksheet" in english
+    # Rules that ask the same of several questions say it once: the SURE questions.
+    questions = load_catalog(DEFAULT_CONTENT_DIR).flows["questions"]
+    number = {step.id: str(index) for index, step in enumerate(questions.steps, start=1)}
+    sure = [number[step] for step in ("sure_sure", "sure_know", "sure_values", "sure_support")]
+    ready, not_ready = number["feel_ready"], number["not_ready_yet"]
+    assert f"If you ticked “Yes” at {', '.join(sure[:3])} and {sure[3]}, go to {ready}." in english
+    assert f"If you ticked “No” at {', '.join(sure[:3])} or {sure[3]}, go to {not_ready}." in english
+    assert f"Om du kryssade i ”Nej” på {', '.join(sure[:3])} eller {sure[3]}, gå till {not_ready}." in swedish
 
 
 def test_options_have_boxes_yes_and_no_have_boxes_and_a_scale_is_a_row_of_boxes() -> None:
