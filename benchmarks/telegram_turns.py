@@ -33,10 +33,12 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import event  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
@@ -230,10 +233,11 @@ async def drive(
     prepare: Any,
     first_user: int = 10_000,
     ready: Any = None,
-) -> tuple[list[float], float, float]:
+) -> tuple[list[float], float, float, float]:
     """Everyone's ``prepare`` first (not timed: consent, for the companion), then everyone's
     script, CONCURRENT_PEOPLE at a time. Returns each turn's latency, the elapsed time of
-    the scripts, and how much of it the recording layer spent playing Telegram."""
+    the scripts, how much of it the recording layer spent playing Telegram, and the CPU
+    time the process used meanwhile (steadier than wall time on a shared, loaded machine)."""
     latencies: list[float] = []
     application = harness.application
     semaphore = asyncio.Semaphore(CONCURRENT_PEOPLE)
@@ -259,13 +263,13 @@ async def drive(
     if ready is not None:
         ready()
     harness.request.answering_seconds = 0.0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(person) for person in everyone))
-    return latencies, time.perf_counter() - started, harness.request.answering_seconds
+    return latencies, time.perf_counter() - started, harness.request.answering_seconds, time.process_time() - cpu
 
 
 def summary(
-    name: str, latencies: list[float], elapsed: float, answering: float, *, quiet: bool = False
+    name: str, latencies: list[float], elapsed: float, answering: float, cpu: float, *, quiet: bool = False
 ) -> dict[str, float]:
     """``answering`` is the part of ``elapsed`` the recording layer spent playing Telegram."""
     ordered = sorted(latencies)
@@ -276,6 +280,7 @@ def summary(
         "turns_per_s": len(latencies) / elapsed,
         "mean_ms": elapsed / len(latencies) * 1000,
         "bot_ms": (elapsed - answering) / len(latencies) * 1000,
+        "cpu_ms": cpu / len(latencies) * 1000,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": p99 * 1000,
     }
@@ -283,7 +288,7 @@ def summary(
         return row
     print(
         f"{name:<38} {row['turns']:>6} turns {row['turns_per_s']:>6.0f} turns/s  {row['mean_ms']:.3f} ms/turn "
-        f"(bot {row['bot_ms']:.3f})  p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms"
+        f"(bot {row['bot_ms']:.3f}, cpu {row['cpu_ms']:.3f})  p50 {row['p50_ms']:.2f} ms  p99 {row['p99_ms']:.2f} ms"
     )
     return row
 
@@ -316,10 +321,47 @@ RATE_LIMITED: set[str] = set()
 for the whole bot and one a second per chat, as Telegram allows."""
 
 
+COUNTING: set[str] = set()
+"""With ``--statements``: count the SQL statements the companion's turns send (SQLAlchemy's
+public ``before_cursor_execute`` event), and print them per turn by kind."""
+
+
+STATEMENT_KIND = re.compile(
+    r"\s*(SELECT\b.*?\bFROM\s+(\w+)|INSERT INTO\s+(\w+)|UPDATE\s+(\w+)|DELETE FROM\s+(\w+)|\w+)", re.S
+)
+
+
+class StatementCounter:
+    """Statements sent to the database while ``counting`` is on, by their first words."""
+
+    def __init__(self, companion: Companion) -> None:
+        self.counting = False
+        self.kinds: Counter[str] = Counter()
+        database: Any = companion.storage.database
+        engine = database.engine
+        self.engine = getattr(engine, "sync_engine", engine)
+        event.listen(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not self.counting:
+            return
+        found = STATEMENT_KIND.match(statement)
+        kind = found.group(1).split()[0] if found else statement.split()[0]
+        table = next((name for name in (found.groups()[1:] if found else ()) if name), "")
+        self.kinds[f"{kind} {table}".strip()] += 1
+
+    def report(self, turns: int) -> None:
+        total = sum(self.kinds.values())
+        print(f"  SQL statements per turn: {total / turns:.2f} ({total} for {turns} turns)")
+        for kind, count in self.kinds.most_common():
+            print(f"    {count / turns:5.2f}  {kind}")
+
+
 async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = None) -> dict[str, float]:
     """The companion in this process. ``worker`` keeps people and update ids apart when
     several processes share one database; ``ready`` is called just before the clock starts."""
     companion = await companion_on(url, fresh=ready is None)
+    counter = StatementCounter(companion) if "companion" in COUNTING else None
     request = RecordingRequest()
     application = build_application(
         Services.around(companion), TOKEN, request=request, rate_limit="companion" in RATE_LIMITED
@@ -334,15 +376,24 @@ async def bench_companion(url: str, people: int, worker: int = 0, ready: Any = N
                 await person.says("/start")
                 await person.taps(ui.get("button_agree", "en"))
 
-            latencies, elapsed, answering = await drive(
-                harness, people, script, prepare, first_user=10_000 + worker * 1_000_000, ready=ready
+            def start_counting() -> None:
+                if counter is not None:
+                    counter.counting = True
+                if ready is not None:
+                    ready()
+
+            latencies, elapsed, answering, cpu = await drive(
+                harness, people, script, prepare, first_user=10_000 + worker * 1_000_000, ready=start_counting
             )
     await companion.storage.close()
+    if counter is not None:
+        counter.report(len(latencies))
     return summary(
         f"companion ({url.split(':')[0]})" + (f" worker {worker}" if ready else ""),
         latencies,
         elapsed,
         answering,
+        cpu,
         quiet=ready is not None,
     )
 
@@ -411,8 +462,8 @@ async def bench_baseline(people: int) -> dict[str, float]:
                 async def prepare(person: Any) -> None:
                     return None
 
-                latencies, elapsed, answering = await drive(harness, people, baseline_script(), prepare)
-    return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed, answering)
+                latencies, elapsed, answering, cpu = await drive(harness, people, baseline_script(), prepare)
+    return summary("baseline (ConversationHandler+Pickle)", latencies, elapsed, answering, cpu)
 
 
 async def main() -> None:
@@ -436,13 +487,21 @@ async def main() -> None:
         action="store_true",
         help="run the companion with companion run's production rate limiter (the baseline runs without one)",
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="count the SQL statements the companion sends per turn, by kind (slows the run a little)",
+    )
     args = parser.parse_args()
+    if args.statements:
+        COUNTING.add("companion")
     if args.rate_limit:
         RATE_LIMITED.add("companion")
     GC_SETTLED.clear()
     GC_SETTLED.update({"companion": {"companion"}, "both": {"companion", "baseline"}, "none": set()}[args.gc])
     ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     bot_ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+    cpu_ratios: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     bot_rates: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     rates: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
     with tempfile.TemporaryDirectory() as folder:
@@ -458,6 +517,7 @@ async def main() -> None:
                     await settle(url)
                 ratios[name].append(row["mean_ms"] / baseline["mean_ms"])
                 bot_ratios[name].append(row["bot_ms"] / baseline["bot_ms"])
+                cpu_ratios[name].append(row["cpu_ms"] / baseline["cpu_ms"])
                 rates[name].append(row["turns_per_s"])
                 bot_rates[name].append(1000 / row["bot_ms"])
         print()
@@ -473,6 +533,11 @@ async def main() -> None:
                     f"servers): median {statistics.median(bot_ratios[name]):.2f}x "
                     f"(rounds: {', '.join(f'{r:.2f}' for r in bot_ratios[name])}); "
                     f"{statistics.median(bot_rates[name]):.0f} turns/s of the bot's own time"
+                )
+                print(
+                    f"{name}, CPU time per turn (the process's, both sides; steadier on a loaded machine, "
+                    f"but blind to waiting for the disk): median {statistics.median(cpu_ratios[name]):.2f}x "
+                    f"(rounds: {', '.join(f'{r:.2f}' for r in cpu_ratios[name])})"
                 )
         if args.processes > 1:
             await bench_processes(f"sqlite:///{folder}/shared.db", args.people, args.processes)

@@ -1,7 +1,7 @@
 """The small set of database operations the companion needs, in one place.
 
-Every operation runs inside a :class:`Transaction`. A turn reads the person and
-their active run in one query, and writes the new position, the answers and
+Every operation runs inside a :class:`Transaction`. A turn reads the person,
+their active run and their safety record in one query, and writes the new position, the answers and
 the processed update id in the same transaction, so an answer is committed
 before the companion replies, and a redelivered update is handled once.
 
@@ -115,8 +115,11 @@ def _conversation(row: Any) -> Conversation:
 
 # The statements of a turn, built once: building a statement costs more than
 # SQLite takes to run it.
+# The safety record comes with it: the flows that give the "don't stop suddenly" reminder
+# and the crisis policy read it in the same turn, and a query of its own cost every such
+# turn another trip through SQLAlchemy and the driver (a round trip on PostgreSQL).
 _SELECT_CONVERSATION = (
-    select(*_PERSON_COLUMNS, runs.c.id, runs.c.flow_id, runs.c.position)
+    select(*_PERSON_COLUMNS, runs.c.id, runs.c.flow_id, runs.c.position, safety_states.c.state)
     .select_from(people)
     .outerjoin(
         runs,
@@ -126,8 +129,10 @@ _SELECT_CONVERSATION = (
             _IS_IN_PROGRESS,
         ),
     )
+    .outerjoin(safety_states, safety_states.c.person_id == people.c.id)
     .where(people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id"))
 )
+_SELECT_SAFETY = select(safety_states.c.state).where(safety_states.c.person_id == bindparam("person_id"))
 _SELECT_PERSON = select(*_PERSON_COLUMNS).where(
     people.c.channel == bindparam("channel"), people.c.external_id == bindparam("external_id")
 )
@@ -179,6 +184,7 @@ def _dialect_statements(insert_for: Any) -> dict[str, Any]:
         ),
         "select_conversation": _SELECT_CONVERSATION,
         "select_person": _SELECT_PERSON,
+        "select_safety": _SELECT_SAFETY,
         "bump_version": _BUMP_VERSION,
         "update_run": _UPDATE_RUN,
     }
@@ -224,6 +230,11 @@ class Transaction:
         self.connection = connection
         self._dialect = connection.dialect.name
         self._statements = _STATEMENTS["postgresql" if self._dialect == "postgresql" else "sqlite"]
+        self._safety: dict[int, dict[str, Any] | None] = {}
+        """Safety records read or written in this transaction, by person id: read once with the
+        conversation, and what is written here replaces them, so a later read in the same turn
+        sees this turn's own write. Nothing outside the transaction changes them meanwhile that
+        matters: another turn of the same person fails the version check."""
 
     def _execute(self, key: str, params: dict[str, Any]) -> int:
         """Run one of a turn's statements; return how many rows it changed."""
@@ -288,6 +299,7 @@ class Transaction:
         self.connection.execute(delete(answers).where(answers.c.person_id == person_id))
         self.connection.execute(delete(runs).where(runs.c.person_id == person_id))
         self.connection.execute(delete(people).where(people.c.id == person_id))
+        self._safety.pop(person_id, None)
 
     # --------------------------------------------------------------- conversations
 
@@ -305,9 +317,14 @@ class Transaction:
         return True, self.conversation(channel, external_id)
 
     def conversation(self, channel: str, external_id: str) -> Conversation | None:
-        """The person and their active run, in one query."""
+        """The person and their active run, in one query (their safety record with them, kept
+        for :meth:`safety_state`)."""
         row = self._first("select_conversation", {"channel": channel, "external_id": external_id})
-        return None if row is None else _conversation(row)
+        if row is None:
+            return None
+        conversation = _conversation(row)
+        self._safety.setdefault(conversation.person.id, row[-1])
+        return conversation
 
     def run_in_progress(self, person_id: int, flow_id: str) -> ActiveRun | None:
         row = (
@@ -438,10 +455,16 @@ class Transaction:
     # --------------------------------------------------------------- safety
 
     def safety_state(self, person_id: int) -> dict[str, Any] | None:
-        """What the safety policy remembers about the person (times only), or None."""
-        return self.connection.execute(
-            select(safety_states.c.state).where(safety_states.c.person_id == person_id)
-        ).scalar_one_or_none()
+        """What the safety policy remembers about the person (times only), or None.
+
+        Read once per transaction: with the conversation at the start of a turn, else here."""
+        if person_id in self._safety:
+            return self._safety[person_id]
+        state: dict[str, Any] | None = self.connection.execute(
+            self._statements["select_safety"], {"person_id": person_id}
+        ).scalar()
+        self._safety[person_id] = state
+        return state
 
     def save_safety_state(self, person_id: int, state: dict[str, Any], now: dt.datetime) -> None:
         statement = self._insert(safety_states).values(person_id=person_id, state=state, updated_at=now)
@@ -451,6 +474,7 @@ class Transaction:
                 set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
             )
         )
+        self._safety[person_id] = state
 
     def mark_answers(self, person_id: int, run_id: int, keys: Iterable[str], mark: str, now: dt.datetime) -> None:
         """Mark answers for the clinician's attention (e.g. "stopping_medicine"); marking twice is harmless."""
