@@ -15,6 +15,7 @@ from bot.services.appointments import Appointments
 from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
 from bot.services.groups import Groups
+from bot.services.ordering import UpdateOrder
 from bot.services.privacy import Privacy
 from bot.services.reminders import Reminders
 from bot.services.sharing import Sharing
@@ -33,6 +34,8 @@ class Services:
     appointments: Appointments
     reminders: Reminders
     words: Words
+    order: UpdateOrder
+    """Keeps a person's updates in update-id order across webhook processes."""
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -51,6 +54,7 @@ class Services:
             appointments=Appointments(storage, clock),
             reminders=Reminders(storage, engine, clock),
             words=Words(engine.catalog.ui),
+            order=UpdateOrder(storage),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)

@@ -160,6 +160,36 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[dt.datetime]
 
 
+class UpdateSeen(Base):
+    """An update a bot process has received: in flight until handled (``done_at`` empty),
+    then kept for a short while as seen. Telegram numbers a bot's updates one after
+    another, so a gap in the ids seen is an update still on its way. A later update of
+    the same person waits for a gap below it to fill and for a lower one of theirs in
+    flight to be handled (bot/services/ordering.py), whichever process holds it: that is
+    how several webhook processes keep one person's updates in Telegram's order.
+
+    Each arrival is a row of its own (the same update can reach two processes). Holds no
+    personal data: the channel, the update id and a bucket of the person's channel id
+    (one of 2**20, so some ten thousand Telegram accounts share each), never the id
+    itself, so nothing identifies someone who has not agreed to anything yet.
+    """
+
+    __tablename__ = "updates_seen"
+    __table_args__ = (
+        Index("ix_updates_seen_person", "channel", "person_bucket", "update_id"),
+        Index("ix_updates_seen_id", "channel", "update_id"),
+        Index("ix_updates_seen_arrived", "channel", "arrived_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    person_bucket: Mapped[int] = mapped_column(Integer)
+    """-1 for an id given up on (never arrived): counted as seen, nobody's."""
+    arrived_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]
+
+
 # --------------------------------------------------------------------------- roles, sharing, groups, reminders
 # Everything below hangs off ``people`` with ON DELETE CASCADE, so erasing a
 # person erases their roles, shares, codes, groups, memberships, appointments

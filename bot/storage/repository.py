@@ -25,7 +25,17 @@ from sqlalchemy.engine import Connection
 
 from bot.storage.database import Database, open_database
 from bot.storage.errors import explain
-from bot.storage.models import AccessLog, Answer, AnswerMark, Base, Person, ProcessedUpdate, Run, SafetyRecord
+from bot.storage.models import (
+    AccessLog,
+    Answer,
+    AnswerMark,
+    Base,
+    Person,
+    ProcessedUpdate,
+    Run,
+    SafetyRecord,
+    UpdateSeen,
+)
 
 people = Person.__table__
 runs = Run.__table__
@@ -33,6 +43,7 @@ answers = Answer.__table__
 processed = ProcessedUpdate.__table__
 answer_marks = AnswerMark.__table__
 safety_states = SafetyRecord.__table__
+seen = UpdateSeen.__table__
 
 T = TypeVar("T")
 
@@ -255,6 +266,78 @@ class Transaction:
     def prune_updates(self, older_than: dt.datetime) -> int:
         result = self.connection.execute(delete(processed).where(processed.c.processed_at < older_than))
         return result.rowcount
+
+    # --------------------------------------------------------------- updates seen (ordering)
+
+    def _no_sync(self) -> None:
+        if self._dialect == "postgresql":
+            # Nothing about updates seen needs to outlive a crash (a lost row only means
+            # no waiting), so these commits need not wait for the disk.
+            self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+    def arrive(self, channel: str, update_id: int, bucket: int, now: dt.datetime, forget_before: dt.datetime) -> int:
+        """Note an update as in flight in this process; returns its row, for :meth:`leave`.
+
+        Rows that arrived before ``forget_before`` are dropped, all but the highest id
+        (the next update's predecessor, however long the bot was quiet)."""
+        self._no_sync()
+        highest = select(func.max(seen.c.update_id)).where(seen.c.channel == channel).scalar_subquery()
+        self.connection.execute(
+            delete(seen).where(seen.c.channel == channel, seen.c.arrived_at < forget_before, seen.c.update_id < highest)
+        )
+        row_id: int = self.connection.execute(
+            insert(seen)
+            .values(channel=channel, update_id=update_id, person_bucket=bucket, arrived_at=now)
+            .returning(seen.c.id)
+        ).scalar_one()
+        return row_id
+
+    def missing_below(self, channel: str, update_id: int, span: int) -> list[int]:
+        """Ids below ``update_id`` (at most ``span`` below, none below the lowest remembered)
+        that no process has seen: updates on their way, or never to come."""
+        lowest = self.connection.execute(select(func.min(seen.c.update_id)).where(seen.c.channel == channel)).scalar()
+        if lowest is None:
+            return []
+        start = max(int(lowest), update_id - span)
+        present = set(
+            self.connection.execute(
+                select(seen.c.update_id)
+                .where(seen.c.channel == channel, seen.c.update_id >= start, seen.c.update_id < update_id)
+                .distinct()
+            ).scalars()
+        )
+        return [n for n in range(start, update_id) if n not in present]
+
+    def lower_in_flight(self, channel: str, bucket: int, update_id: int, since: dt.datetime) -> bool:
+        """Whether an update of the same person (bucket) with a lower id than ``update_id``
+        arrived after ``since`` in any process and is not handled yet."""
+        found = self.connection.execute(
+            select(seen.c.id)
+            .where(
+                seen.c.channel == channel,
+                seen.c.person_bucket == bucket,
+                seen.c.update_id < update_id,
+                seen.c.done_at.is_(None),
+                seen.c.arrived_at >= since,
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def given_up(self, channel: str, update_ids: list[int], now: dt.datetime) -> None:
+        """Count ids that never came as seen, so nobody else waits for them."""
+        if update_ids:
+            self._no_sync()
+            rows = [
+                {"channel": channel, "update_id": n, "person_bucket": -1, "arrived_at": now, "done_at": now}
+                for n in update_ids
+            ]
+            self.connection.execute(insert(seen), rows)
+
+    def leave(self, row_id: int, now: dt.datetime) -> None:
+        """The update of this row has been handled (or given up on): nobody waits for it now."""
+        self._no_sync()
+        self.connection.execute(update(seen).where(seen.c.id == row_id).values(done_at=now))
 
     # --------------------------------------------------------------- people
 

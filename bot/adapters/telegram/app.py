@@ -119,8 +119,12 @@ def build_application(
     bot_username: str | None = None,
     callback_key: bytes | None = None,
     previous_callback_keys: Sequence[bytes] = (),
+    in_order: bool = False,
 ) -> Application:
-    """The companion as a PTB Application (not started): the core, its features, and ``features``."""
+    """The companion as a PTB Application (not started): the core, its features, and ``features``.
+
+    ``in_order`` (webhook mode) keeps each person's updates in update-id order across
+    processes and connections (bot/services/ordering.py); polling gets them in order."""
     quiet_logs()
     logs.keep_secret(token)
     counts = services.conversation.counts
@@ -137,7 +141,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .bot(bot)
-        .concurrent_updates(PerPersonUpdateProcessor(concurrency))
+        .concurrent_updates(PerPersonUpdateProcessor(concurrency, services.order if in_order else None))
         .post_init(menus.register_public)
     )
     application = builder.build()

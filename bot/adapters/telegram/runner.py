@@ -212,6 +212,7 @@ def run(
         bot_username=settings.bot_username,
         callback_key=key,
         previous_callback_keys=previous,
+        in_order=webhook is not None,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
     reminders.run_dispatcher_inside(application, services.reminders)
