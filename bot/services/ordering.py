@@ -47,7 +47,7 @@ from contextlib import asynccontextmanager
 
 from bot.storage.repository import Storage, Transaction, utcnow
 
-GAP_SECONDS = 2.0
+GAP_SECONDS = 3.0
 """How long an update waits for a missing id below it: far longer than a lower update sent
 at the same moment over another connection takes to arrive, short enough that an id that
 never comes (Telegram skips ids after a week without updates) costs one short pause."""
@@ -60,6 +60,8 @@ FORGET_SECONDS = 60.0
 """How long an update is remembered as seen (the highest is always kept)."""
 POLL_SECONDS = 0.01
 """How often a waiting update looks again."""
+FORGET_EVERY = 64
+"""Old rows are dropped at every this many arrivals in a process (not at each: it is a statement more)."""
 BUCKETS = 1 << 20
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class UpdateOrder:
         """How many updates waited for another (for tests and metrics)."""
         self.gave_up = 0
         """How many stopped waiting for an id that never came, or a lower update never done."""
+        self._arrivals = 0
 
     @asynccontextmanager
     async def in_order(self, channel: str, external_id: str, update_id: int) -> AsyncIterator[None]:
@@ -98,18 +101,28 @@ class UpdateOrder:
         arrived = time.monotonic()
         bucket = bucket_of(channel, external_id)
         now = self.clock()
-        forget = now - dt.timedelta(seconds=FORGET_SECONDS)
-        row = await self.storage.run(lambda tx: tx.arrive(channel, update_id, bucket, now, forget))
+        self._arrivals += 1
+        forget = self._arrivals % FORGET_EVERY == 1
+        look = self._looker(channel, bucket, update_id)
+
+        def arrive(tx: Transaction) -> tuple[int, tuple[list[int], bool]]:
+            if forget:
+                tx.forget_seen(channel, now - dt.timedelta(seconds=FORGET_SECONDS))
+            return tx.arrive(channel, update_id, bucket, now), look(tx)
+
+        row, first_look = await self.storage.run(arrive)
         try:
-            await self._wait(channel, bucket, update_id, arrived)
+            await self._wait(channel, bucket, update_id, arrived, first_look)
             yield
         finally:
             await self.storage.run(lambda tx: tx.leave(row, self.clock()))
 
-    async def _wait(self, channel: str, bucket: int, update_id: int, arrived: float) -> None:
+    async def _wait(
+        self, channel: str, bucket: int, update_id: int, arrived: float, first: tuple[list[int], bool]
+    ) -> None:
         waited = False
+        missing, wait = first
         while True:
-            missing, wait = await self.storage.run(self._looker(channel, bucket, update_id))
             if not wait:
                 return
             waited_for = time.monotonic() - arrived
@@ -119,6 +132,7 @@ class UpdateOrder:
                 await self.storage.run(
                     functools.partial(Transaction.given_up, channel=channel, update_ids=missing, now=self.clock())
                 )
+                missing, wait = await self.storage.run(self._looker(channel, bucket, update_id))
                 continue
             if not missing and waited_for >= self.hold:
                 self.gave_up += 1
@@ -128,13 +142,14 @@ class UpdateOrder:
                 waited = True
                 self.held += 1
             await asyncio.sleep(self.poll)
+            missing, wait = await self.storage.run(self._looker(channel, bucket, update_id))
 
     def _looker(self, channel: str, bucket: int, update_id: int) -> Callable[[Transaction], tuple[list[int], bool]]:
         """One look, in one transaction: the missing ids below, and whether to wait."""
         since = self.clock() - dt.timedelta(seconds=self.hold)
 
         def look(tx: Transaction) -> tuple[list[int], bool]:
-            missing = tx.missing_below(channel, update_id, SPAN)
-            return missing, bool(missing) or tx.lower_in_flight(channel, bucket, update_id, since)
+            missing, in_flight = tx.below(channel, bucket, update_id, SPAN, since)
+            return missing, bool(missing) or in_flight
 
         return look

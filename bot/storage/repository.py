@@ -275,16 +275,9 @@ class Transaction:
             # no waiting), so these commits need not wait for the disk.
             self.connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
-    def arrive(self, channel: str, update_id: int, bucket: int, now: dt.datetime, forget_before: dt.datetime) -> int:
-        """Note an update as in flight in this process; returns its row, for :meth:`leave`.
-
-        Rows that arrived before ``forget_before`` are dropped, all but the highest id
-        (the next update's predecessor, however long the bot was quiet)."""
+    def arrive(self, channel: str, update_id: int, bucket: int, now: dt.datetime) -> int:
+        """Note an update as in flight in this process; returns its row, for :meth:`leave`."""
         self._no_sync()
-        highest = select(func.max(seen.c.update_id)).where(seen.c.channel == channel).scalar_subquery()
-        self.connection.execute(
-            delete(seen).where(seen.c.channel == channel, seen.c.arrived_at < forget_before, seen.c.update_id < highest)
-        )
         row_id: int = self.connection.execute(
             insert(seen)
             .values(channel=channel, update_id=update_id, person_bucket=bucket, arrived_at=now)
@@ -292,37 +285,31 @@ class Transaction:
         ).scalar_one()
         return row_id
 
-    def missing_below(self, channel: str, update_id: int, span: int) -> list[int]:
-        """Ids below ``update_id`` (at most ``span`` below, none below the lowest remembered)
-        that no process has seen: updates on their way, or never to come."""
-        lowest = self.connection.execute(select(func.min(seen.c.update_id)).where(seen.c.channel == channel)).scalar()
-        if lowest is None:
-            return []
-        start = max(int(lowest), update_id - span)
-        present = set(
-            self.connection.execute(
-                select(seen.c.update_id)
-                .where(seen.c.channel == channel, seen.c.update_id >= start, seen.c.update_id < update_id)
-                .distinct()
-            ).scalars()
+    def forget_seen(self, channel: str, before: dt.datetime) -> None:
+        """Drop the updates that arrived before ``before``, all but the highest id (the next
+        update's predecessor, however long the bot was quiet)."""
+        highest = select(func.max(seen.c.update_id)).where(seen.c.channel == channel).scalar_subquery()
+        self.connection.execute(
+            delete(seen).where(seen.c.channel == channel, seen.c.arrived_at < before, seen.c.update_id < highest)
         )
-        return [n for n in range(start, update_id) if n not in present]
 
-    def lower_in_flight(self, channel: str, bucket: int, update_id: int, since: dt.datetime) -> bool:
-        """Whether an update of the same person (bucket) with a lower id than ``update_id``
-        arrived after ``since`` in any process and is not handled yet."""
-        found = self.connection.execute(
-            select(seen.c.id)
-            .where(
+    def below(self, channel: str, bucket: int, update_id: int, span: int, since: dt.datetime) -> tuple[list[int], bool]:
+        """What stands below ``update_id``, in one query: the ids up to ``span`` below it (and
+        above the lowest one remembered there) that no process has seen, which are updates on
+        their way or never to come; and whether an update of the same person (bucket) with a
+        lower id, arrived after ``since``, is in flight in any process."""
+        rows = self.connection.execute(
+            select(seen.c.update_id, seen.c.person_bucket, seen.c.done_at.is_(None)).where(
                 seen.c.channel == channel,
-                seen.c.person_bucket == bucket,
                 seen.c.update_id < update_id,
-                seen.c.done_at.is_(None),
-                seen.c.arrived_at >= since,
+                (seen.c.update_id >= update_id - span)
+                | ((seen.c.person_bucket == bucket) & seen.c.done_at.is_(None) & (seen.c.arrived_at >= since)),
             )
-            .limit(1)
-        ).first()
-        return found is not None
+        ).all()
+        near = {row[0] for row in rows if row[0] >= update_id - span}
+        missing = [n for n in range(min(near), update_id) if n not in near] if near else []
+        in_flight = any(row[1] == bucket and row[2] for row in rows)
+        return missing, in_flight
 
     def given_up(self, channel: str, update_ids: list[int], now: dt.datetime) -> None:
         """Count ids that never came as seen, so nobody else waits for them."""
@@ -336,7 +323,6 @@ class Transaction:
 
     def leave(self, row_id: int, now: dt.datetime) -> None:
         """The update of this row has been handled (or given up on): nobody waits for it now."""
-        self._no_sync()
         self.connection.execute(update(seen).where(seen.c.id == row_id).values(done_at=now))
 
     # --------------------------------------------------------------- people
