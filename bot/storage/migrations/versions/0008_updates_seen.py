@@ -8,7 +8,7 @@
   id itself.
 
 Revision ID: 7c1e4a9b2d63
-Revises: 3e8b5c1d7a42
+Revises: 6f2a9c4e8d13
 Create Date: 2026-12-01 17:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c1e4a9b2d63"
-down_revision: str | None = "3e8b5c1d7a42"
+down_revision: str | None = "6f2a9c4e8d13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
