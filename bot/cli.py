@@ -14,6 +14,7 @@ companion backup --out FILE / restore FILE   SQLite's online backup, and putting
 companion audit --person ID    a person's audit trail (who looked at their data, and when)
 companion dispatch [--once] [--now TIME]   send due reminders
 companion reminders list [--now TIME] [--all]  what reminders are queued
+companion report collaborate --since DATE  CollaboRATE for the whole service (never per person)
 """
 
 from __future__ import annotations
@@ -322,6 +323,63 @@ def migrate() -> None:
     typer.echo(f"The database is up to date (schema {asyncio.run(main())}).")
 
 
+COLLABORATE_ITEMS = (
+    "help you understand your health issues",
+    "listen to what matters most to you",
+    "include what matters most in choosing what to do next",
+)
+"""How the report names the CollaboRATE items, in their published order (the operator's words; the
+person's are in the flow)."""
+
+
+def report_collaborate(
+    since: Annotated[str, typer.Option("--since", help="Count answers given on or after this day (YYYY-MM-DD).")],
+) -> None:
+    """CollaboRATE after appointments, for the whole service: how many answered, the mean of each item and
+    the share giving the top score. Never per person; nothing is shown while fewer than 5 people answered."""
+    from bot.services.collaborate import MINIMUM_PEOPLE, Collaboration
+    from bot.storage.repository import Storage
+
+    try:
+        day = dt.date.fromisoformat(since)
+    except ValueError:
+        typer.echo(f"'{since}' is not a date. Write it as YYYY-MM-DD, for example 2026-11-01.", err=True)
+        raise typer.Exit(2) from None
+    settings = Settings()
+    catalog = _checked_catalog(None)
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+    async def main() -> Any:
+        storage = await Storage.open(settings.database_url)
+        try:
+            return await Collaboration(storage, catalog, lambda: dt.datetime.now(dt.UTC)).report(start)
+        finally:
+            await storage.close()
+
+    report = asyncio.run(main())
+    typer.echo(f"CollaboRATE since {day.isoformat()}, for the whole service (never per person).")
+    typer.echo(
+        "Collected in the chat: offered once, the morning after an appointment the person noted; "
+        "optional, answered alone, each item 0-9."
+    )
+    if report.suppressed:
+        typer.echo(
+            f"Fewer than {MINIMUM_PEOPLE} people answered, so nothing is shown: "
+            "so few answers could point to who gave them."
+        )
+        return
+    typer.echo(f"Answered: {report.responses} (by {report.people} people).")
+    for number, item in enumerate(report.items, start=1):
+        name = COLLABORATE_ITEMS[number - 1] if number <= len(COLLABORATE_ITEMS) else item.id
+        if item.mean is None or item.top_share is None:
+            typer.echo(f"{number}. {name}: fewer than {MINIMUM_PEOPLE} people answered this one, not shown.")
+            continue
+        typer.echo(
+            f"{number}. {name}: {item.answered} answered, mean {item.mean:.1f}, "
+            f"top score ({item.top}) {item.top_share:.0%}"
+        )
+
+
 # --------------------------------------------------------------------------- composition
 
 
@@ -360,6 +418,10 @@ REMINDER_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("list", plain_database_errors(reminders_list_command)),
 )
 """``companion reminders ...``"""
+REPORT_COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("collaborate", plain_database_errors(report_collaborate)),
+)
+"""``companion report ...``: figures for the whole service, never per person."""
 
 
 def build_app() -> typer.Typer:
@@ -392,6 +454,10 @@ def build_app() -> typer.Typer:
     for name, function in REMINDER_COMMANDS:
         reminders_app.command(name)(function)
     app.add_typer(reminders_app, name="reminders")
+    report_app = typer.Typer(help="Figures for the whole service (never per person).", no_args_is_help=True)
+    for name, function in REPORT_COMMANDS:
+        report_app.command(name)(function)
+    app.add_typer(report_app, name="report")
     return app
 
 

@@ -34,6 +34,8 @@ EXPECTED = {
     "audit",
     "content",
     "content check",
+    "report",
+    "report collaborate",
     "content readability",
     "content graph",
     "reminders",

@@ -46,6 +46,7 @@ OWN_NAMES = {
     ("bot/logs.py", "time"): "a field of a JSON log line",
     ("bot/logs.py", "level"): "a field of a JSON log line",
     ("bot/logs.py", "message"): "a field of a JSON log line",
+    ("bot/cli.py", "collaborate"): "the name of the `companion report collaborate` command",
 }
 
 

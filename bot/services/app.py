@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.services import forms
+from bot.services import forms, sip
 from bot.services.appointments import Appointments
+from bot.services.collaborate import Collaboration
 from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
 from bot.services.groups import Groups
@@ -36,6 +37,7 @@ class Services:
     words: Words
     order: UpdateOrder
     """Keeps a person's updates in update-id order across webhook processes."""
+    collaboration: Collaboration
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -55,9 +57,11 @@ class Services:
             reminders=Reminders(storage, engine, clock),
             words=Words(engine.catalog.ui),
             order=UpdateOrder(storage),
+            collaboration=Collaboration(storage, engine.catalog, clock),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)
         conversation.when_finished(forms.APPOINTMENT.flow, Appointments.finished)
+        conversation.when_finished(forms.SIP_AGREED.flow, sip.finished)
         groups.attach()
         return services

@@ -92,6 +92,23 @@ class MyName(Form):
     name: Field
 
 
+@dataclass(frozen=True, slots=True)
+class SipAgreed(Form):
+    by_when: Field
+    remind: Field
+
+
+@dataclass(frozen=True, slots=True)
+class Collaborate(Form):
+    understand: Field
+    listen: Field
+    include: Field
+
+    def items(self) -> tuple[Field, ...]:
+        """The three CollaboRATE items, in their published order."""
+        return (self.understand, self.listen, self.include)
+
+
 YES = "yes"
 """The id of a yes/no step's "yes" answer (the engine's own)."""
 TIMEZONES = {"london": "Europe/London", "stockholm": "Europe/Stockholm"}
@@ -147,6 +164,23 @@ MY_NAME = MyName(
     name=Field("name", StepType.text, "the name"),
 )
 
+SIP_AGREED = SipAgreed(
+    "sip_agreed",
+    'its answers plan the follow-up ("did it happen?") on the date agreed at the SIP meeting',
+    by_when=Field("by_when", StepType.date, "the follow-up is sent that morning"),
+    remind=Field("remind", StepType.yes_no, "the follow-up is planned only when the answer is yes", (YES,)),
+)
+SIP_FOLLOW_UP = Form("sip_follow_up", "the follow-up on the date agreed at the SIP meeting opens it")
+COLLABORATE = Collaborate(
+    "collaborate",
+    "the follow-up after an appointment offers it once; its answers are counted only for the whole service",
+    understand=Field(
+        "item_understand", StepType.scale, "CollaboRATE item 1, counted in `companion report collaborate`"
+    ),
+    listen=Field("item_listen", StepType.scale, "CollaboRATE item 2, counted in `companion report collaborate`"),
+    include=Field("item_include", StepType.scale, "CollaboRATE item 3, counted in `companion report collaborate`"),
+)
+
 FORMS: tuple[Form, ...] = (
     APPOINTMENT,
     QUESTIONS,
@@ -156,5 +190,8 @@ FORMS: tuple[Form, ...] = (
     GROUP_MESSAGE,
     SESSION_FEEDBACK,
     MY_NAME,
+    SIP_AGREED,
+    SIP_FOLLOW_UP,
+    COLLABORATE,
 )
 """Every form, for the content check."""

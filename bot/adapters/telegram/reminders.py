@@ -41,7 +41,7 @@ from bot.reminders.dispatcher import Dispatcher, Limits, Pacer, Tally
 from bot.reminders.messages import ReminderComposer, local_date
 from bot.reminders.schedule import utc_to_local
 from bot.roles import group_activity
-from bot.services import forms
+from bot.services import forms, sip
 from bot.services.appointments import Planned, PlanStatus
 from bot.services.conversation import Reply, Who
 from bot.services.reminders import GroupRecord, Reminders
@@ -50,7 +50,8 @@ from flows.texts import UiTexts
 log = logging.getLogger(__name__)
 
 APPOINTMENT_BUTTON = "ra"
-"""``ra:q`` opens the person's questions, ``ra:w`` the "what was agreed" flow."""
+"""``ra:q`` opens the person's questions, ``ra:w`` the "what was agreed" flow, ``ra:c`` the CollaboRATE
+questions (once per appointment), ``ra:s`` the SIP follow-up ("did it happen?")."""
 MUTE_BUTTON = "gu"
 """``gu:<group id>`` mutes a group, ``gu:<group id>:on`` turns its reminders back on (handled in groups.py)."""
 FEEDBACK_BUTTON = "gf"
@@ -59,8 +60,15 @@ FACILITATOR_BUTTON = "g"
 ATTENDANCE_ACTION = "a"
 """``g:a:<session id>``: the facilitator's "who came?" checklist (handled in groups.py)."""
 
-OPENS = {"q": forms.QUESTIONS.flow, "w": forms.WHAT_WE_AGREED.flow}
-"""What the buttons under appointment reminders open."""
+OPENS = {
+    "q": forms.QUESTIONS.flow,
+    "w": forms.WHAT_WE_AGREED.flow,
+    "c": forms.COLLABORATE.flow,
+    "s": forms.SIP_FOLLOW_UP.flow,
+}
+"""What the buttons under appointment (and SIP follow-up) reminders open."""
+ONCE = frozenset({forms.COLLABORATE.flow})
+"""Flows a button opens only while the person may still answer them (see Collaboration.may_answer)."""
 
 
 PLAN_WORDS = {
@@ -70,6 +78,14 @@ PLAN_WORDS = {
     PlanStatus.PAST: "rm_appointment_past",
 }
 """What the person is told after noting their appointment, by what it led to."""
+
+FOLLOW_UP_WORDS = {
+    sip.FollowUpStatus.SET: "rm_sip_set",
+    sip.FollowUpStatus.NOT_WANTED: "rm_sip_not_wanted",
+    sip.FollowUpStatus.NEED_DATE: "rm_sip_need_date",
+    sip.FollowUpStatus.PAST: "rm_sip_past",
+}
+"""What the person is told after writing what was agreed at their SIP meeting, by what it led to."""
 
 
 class TelegramReminderComposer(ReminderComposer):
@@ -85,7 +101,10 @@ class TelegramReminderComposer(ReminderComposer):
                 (self.texts.get("button_rm_questions", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "q")),
             )
         if reminder.kind == "appointment_followup":
-            return ((self.texts.get("button_rm_agreed", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "w")),)
+            return (
+                (self.texts.get("button_rm_agreed", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "w")),
+                (self.texts.get("button_rm_collaborate", reminder.language), callbacks.simple(APPOINTMENT_BUTTON, "c")),
+            )
         return ()
 
     def session_buttons(self, reminder: store.Claimed, record: GroupRecord) -> tuple[tuple[str, str], ...]:
@@ -98,7 +117,19 @@ class TelegramReminderComposer(ReminderComposer):
             return await self._attendance_question(reminder, source_id)
         if source_kind == "message" and reminder.kind == group_activity.MESSAGE_KIND:
             return await self._group_message(reminder, source_id)
+        if source_kind == "sip" and reminder.kind == sip.FOLLOW_UP_KIND and source_id == reminder.person_id:
+            return self._sip_follow_up(reminder)
         return None
+
+    def _sip_follow_up(self, reminder: store.Claimed) -> Outgoing:
+        """The morning of the date agreed at the SIP meeting: "did it happen?", one tap away."""
+        language = reminder.language
+        return Outgoing(
+            reminder.channel,
+            reminder.chat_id,
+            self.texts.get("reminder_sip_follow_up", language),
+            buttons=((self.texts.get("button_rm_sip_follow_up", language), callbacks.simple(APPOINTMENT_BUTTON, "s")),),
+        )
 
     async def _feedback_offer(self, reminder: store.Claimed, session_id: int) -> Outgoing | None:
         record = await self.reminders.feedback_group(reminder.person_id, session_id, self.clock())
@@ -291,6 +322,15 @@ def make_feature(core: Core) -> Feature:
         language = reply.language or await core.language_of(who)
         await core.chat.send(int(who.external_id), text_message([core.text(PLAN_WORDS[planned.status], language)]))
 
+    async def after_sip_plan(who: Who, reply: Reply) -> None:
+        follow_up = reply.outcome(sip.FollowUp)
+        if follow_up is None:
+            return
+        language = reply.language or await core.language_of(who)
+        day = local_date(core.ui, language, dt.datetime.combine(follow_up.day, dt.time())) if follow_up.day else ""
+        words = core.text(FOLLOW_UP_WORDS[follow_up.status], language, date=day)
+        await core.chat.send(int(who.external_id), text_message([words]))
+
     async def on_button(update: Update, query: CallbackQuery, who: Who, value: str) -> None:
         flow_id = OPENS.get(value)
         chat_id = query.message.chat.id if query.message else query.from_user.id
@@ -303,11 +343,14 @@ def make_feature(core: Core) -> Feature:
             await core.ask_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
             return
         await core.chat.answer(query)
+        if flow_id in ONCE and not await core.services.collaboration.may_answer(who):
+            await core.chat.send(chat_id, text_message([core.text("rm_collaborate_done", person.language)]))
+            return
         reply = await companion.open(who, flow_id, update.update_id)
         await core.show_reply(chat_id, who, reply, reply.language or person.language)
 
     return Feature(
         "reminders",
         buttons={APPOINTMENT_BUTTON: on_button},
-        finished={forms.APPOINTMENT.flow: after_appointment},
+        finished={forms.APPOINTMENT.flow: after_appointment, forms.SIP_AGREED.flow: after_sip_plan},
     )
