@@ -15,6 +15,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
+from bot.services.forms import SERVICE_ONLY
 from bot.storage.repository import COMPLETED, PersonRecord, RunRecord, Storage, Transaction
 from flows.engine import Engine
 from flows.schema import LANGUAGES, Flow, Option, Step, StepType, Text
@@ -148,8 +149,8 @@ def bundle(engine: Engine, person: PersonRecord, runs: list[RunRecord], answers:
     ]
     for run in runs:
         flow = engine.catalog.flows.get(run.flow_id)
-        if flow is None or run.status != COMPLETED:
-            continue
+        if flow is None or run.status != COMPLETED or flow.id in SERVICE_ONLY:
+            continue  # CollaboRATE answers are counted for the service only, never put on a record
         entries.append(
             {
                 "fullUrl": f"urn:sdm-companion:response:{run.id}",

@@ -218,3 +218,17 @@ async def test_the_answers_are_never_on_the_summary_or_in_a_coordinators_review(
     shared = await services.coordination.shared(coordinator, person.id, "review")
     assert shared is not None
     assert "effort" not in render_text(shared.document).lower()
+
+
+async def test_the_fhir_export_for_a_record_leaves_the_answers_out(companion: Companion, engine: Engine) -> None:
+    from bot.fhir import export_fhir
+
+    who = Who("console", "fhir-scores")
+    person = await companion.join(who, "en")
+    await play(companion, who, "goals", {"important": "Seeing my children every weekend."})
+    await play(companion, who, forms.COLLABORATE.flow, dict.fromkeys(ITEMS, 4))
+    exported = await export_fhir(companion.storage, engine, person.id)
+    responses = [
+        entry.resource for entry in exported.entry or [] if entry.resource.__resource_type__ == "QuestionnaireResponse"
+    ]
+    assert [response.questionnaire.rsplit(":", 1)[-1] for response in responses] == ["goals"]

@@ -44,6 +44,9 @@ class Form:
     why: str
     for_role: bool = field(default=False, kw_only=True)
     """A coordinator's or facilitator's own task, never a service user's (see Reply.role_task)."""
+    service_only: bool = field(default=False, kw_only=True)
+    """Its answers are counted only for the whole service, never shown per person to anyone but the
+    person themselves: not on the summary, not in a review, not in the FHIR export for a record."""
 
     def fields(self) -> tuple[Field, ...]:
         return tuple(value for item in fields(self) if isinstance(value := getattr(self, item.name), Field))
@@ -174,6 +177,7 @@ SIP_FOLLOW_UP = Form("sip_follow_up", "the follow-up on the date agreed at the S
 COLLABORATE = Collaborate(
     "collaborate",
     "the follow-up after an appointment offers it once; its answers are counted only for the whole service",
+    service_only=True,
     understand=Field(
         "item_understand", StepType.scale, "CollaboRATE item 1, counted in `companion report collaborate`"
     ),
@@ -195,3 +199,6 @@ FORMS: tuple[Form, ...] = (
     COLLABORATE,
 )
 """Every form, for the content check."""
+
+SERVICE_ONLY = frozenset(form.flow for form in FORMS if form.service_only)
+"""Flows whose answers never leave the person's own data except added up for the whole service."""
