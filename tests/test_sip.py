@@ -227,3 +227,34 @@ def _share(tx: Any, person_id: int, coordinator_id: int, now: dt.datetime) -> No
 
 def test_the_forms_the_code_reads_are_declared() -> None:
     assert forms.SIP_AGREED in forms.FORMS and forms.SIP_FOLLOW_UP in forms.FORMS and forms.COLLABORATE in forms.FORMS
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+async def test_with_a_sip_meeting_page_one_still_stands_alone_and_the_plan_runs_on(
+    companion: Companion, engine: Engine, clock: Clock, language: str
+) -> None:
+    import io
+
+    import pypdf
+
+    from bot.summary.pdf import PAGE_HEIGHT
+    from tests.summary.ordinary import ORDINARY, POWER
+    from tests.summary.test_page import ordinary_person, positions, top_of
+
+    person_id = await ordinary_person(companion, language)
+    who = Who("console", f"ordinary-{language}")
+    await play(companion, who, "sip_meeting", BEFORE[language])
+    await play(companion, who, "sip_agreed", DURING[language])
+    document = await build_summary(companion.storage, engine, person_id, now=clock())
+    assert [section.id for section in document.sections][-1] == "sip"  # after the medicine and the questions
+    pdf = render_pdf(document)
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == 2
+    first = positions(pdf)
+    for words in (POWER[language], ORDINARY[language]["assertiveness"]["one_thing"]):
+        assert top_of(first, words) < PAGE_HEIGHT / 3
+    everything = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    for value in (BEFORE[language]["not_shared"], DURING[language]["lead_name"], DURING[language]["who_does"][0]):
+        assert value in everything, value
+    continued = {"en": "Continued on page 2", "sv": "Fortsätter på sidan 2"}[language]
+    assert continued in pages[0].extract_text()
