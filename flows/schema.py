@@ -281,6 +281,9 @@ class Flow(BaseModel):
     menu: bool = True
     """False for flows the companion offers at a moment of its own (after a group
     session, during a review with a care coordinator), not in the menu."""
+    for_everyone: bool = True
+    """False for a menu part only some people need (getting ready for a SIP meeting): the
+    summary's "What's missing?" does not suggest it to everyone who has not done it."""
     steps: Annotated[list[Step], Field(min_length=1)]
     done: LocalText | None = None
     """Said when the flow is finished."""

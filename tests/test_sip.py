@@ -258,3 +258,14 @@ async def test_with_a_sip_meeting_page_one_still_stands_alone_and_the_plan_runs_
         assert value in everything, value
     continued = {"en": "Continued on page 2", "sv": "Fortsätter på sidan 2"}[language]
     assert continued in pages[0].extract_text()
+
+
+async def test_whats_missing_does_not_suggest_a_sip_meeting_to_everyone(companion: Companion, engine: Engine) -> None:
+    from bot.summary.build import missing_flows
+
+    who = Who("console", "no-sip")
+    person = await companion.join(who, "en")
+    missing = {item.flow_id for item in await missing_flows(companion.storage, engine, person.id)}
+    assert "goals" in missing
+    assert not missing & {"sip_meeting", "sip_agreed", "sip_follow_up"}
+    assert not engine.catalog.flows["sip_meeting"].for_everyone and engine.catalog.flows["sip_meeting"].menu

@@ -468,7 +468,11 @@ def _missing(engine: Engine, records: Records) -> list[Missing]:
         for flow in engine.catalog.ordered_flows()
         # Only flows a person can start from the menu: the others (what we agreed,
         # session feedback) come at their own moment.
-        if flow.menu and flow.id not in records.latest and any(step.summary for step in flow.steps)
+        # Parts only some people need (a SIP meeting) are not suggested to everyone.
+        if flow.menu
+        and flow.for_everyone
+        and flow.id not in records.latest
+        and any(step.summary for step in flow.steps)
     ]
 
 

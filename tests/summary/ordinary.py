@@ -3,8 +3,9 @@
 "Ordinary" means what people wrote in the ShIMME-style sessions the content is
 modelled on, and what the review's walk-throughs typed:
 
-- every part of the companion done once, in the menu's order, plus "What we
-  agreed" from last time, the appointment and the name on the summary;
+- every part of the companion meant for everyone done once, in the menu's
+  order, plus "What we agreed" from last time, the appointment and the name on
+  the summary (the SIP meeting, for some people only, is in tests/test_sip.py);
 - typed answers of one or two short sentences: 20 to 110 letters, the power
   statement (made from three short answers) about 220;
 - one typed item where a question can repeat (one own question, one other
