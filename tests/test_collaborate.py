@@ -20,7 +20,7 @@ from bot.content import load_catalog
 from bot.reminders import appointments
 from bot.services import forms
 from bot.services.app import Services
-from bot.services.collaborate import MINIMUM_PEOPLE, aggregate
+from bot.services.collaborate import MINIMUM_PEOPLE, Offer, aggregate
 from bot.services.conversation import Companion, Who
 from bot.storage.repository import Storage
 from bot.summary import build_summary, render_text
@@ -157,26 +157,37 @@ def test_companion_report_collaborate_prints_only_the_service_figures(
     assert wrong.exit_code == 2 and "YYYY-MM-DD" in wrong.output
 
 
-async def test_it_may_be_answered_once_after_an_appointment_began(
-    companion: Companion, engine: Engine, clock: Clock
+async def test_it_may_be_answered_once_after_an_appointment_began_sqlite(
+    storage: Storage, engine: Engine, clock: Clock
 ) -> None:
+    await _once_after_an_appointment(storage, engine, clock)
+
+
+async def test_it_may_be_answered_once_after_an_appointment_began_postgres(
+    pg_storage: Storage, engine: Engine, clock: Clock
+) -> None:
+    await _once_after_an_appointment(pg_storage, engine, clock)
+
+
+async def _once_after_an_appointment(storage: Storage, engine: Engine, clock: Clock) -> None:
+    companion = Companion(storage, engine, clock=clock)
     services = Services.around(companion)
     who = Who("telegram", "7001")
     person = await companion.join(who, "en")
     collaboration = services.collaboration
-    assert not await collaboration.may_answer(who)  # no appointment noted
+    assert await collaboration.offer(who) is Offer.CLOSED  # no appointment noted
     start = dt.datetime(2026, 11, 25, 14, 0)
     await companion.storage.run(
         lambda tx: appointments.set_appointment(tx.connection, person.id, start, "Europe/London", None, clock())
     )
-    assert not await collaboration.may_answer(who)  # not yet begun
+    assert await collaboration.offer(who) is Offer.CLOSED  # not yet begun
     clock.now = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
-    assert await collaboration.may_answer(who)
+    assert await collaboration.offer(who) is Offer.OPEN
     await companion.open(who, forms.COLLABORATE.flow)
-    assert await collaboration.may_answer(who)  # begun but not finished: they may carry on
+    assert await collaboration.offer(who) is Offer.OPEN  # begun but not finished: they may carry on
     await play(companion, who, forms.COLLABORATE.flow, {ITEMS[0]: 7})
-    assert not await collaboration.may_answer(who)  # answered for this appointment
-    assert not await collaboration.may_answer(Who("telegram", "no-such-person"))
+    assert await collaboration.offer(who) is Offer.ANSWERED  # answered for this appointment
+    assert await collaboration.offer(Who("telegram", "no-such-person")) is Offer.CLOSED
 
     # The next appointment may be answered for again; more than a week after it, no longer.
     await companion.storage.run(
@@ -185,9 +196,9 @@ async def test_it_may_be_answered_once_after_an_appointment_began(
         )
     )
     clock.now = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
-    assert await collaboration.may_answer(who)
+    assert await collaboration.offer(who) is Offer.OPEN
     clock.now = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
-    assert not await collaboration.may_answer(who)
+    assert await collaboration.offer(who) is Offer.CLOSED
 
 
 async def test_the_answers_are_never_on_the_summary_or_in_a_coordinators_review(

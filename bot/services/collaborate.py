@@ -7,7 +7,7 @@ happened, which is what the companion is for; but a score with a name on it
 would make people answer for their clinician instead of for themselves, so:
 
 - it is offered once per appointment the person noted (with the follow-up the
-  morning after; :meth:`Collaboration.may_answer` holds a second press of the
+  morning after; :meth:`Collaboration.offer` holds a second press of the
   button to "once"), and every question can be skipped;
 - it is never on the summary (content/summary/layout.yaml lists the flow
   under ``elsewhere``), so a care coordinator reviewing a summary never sees it;
@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.reminders.appointments import FOLLOW_UP_USEFUL_FOR
@@ -33,11 +34,22 @@ from bot.storage import collaborate as sql
 from bot.storage.repository import Storage, Transaction
 from flows.catalog import Catalog
 
-__all__ = ["MINIMUM_PEOPLE", "Collaboration", "Item", "Report", "aggregate"]
+__all__ = ["MINIMUM_PEOPLE", "Collaboration", "Item", "Offer", "Report", "aggregate"]
 
 MINIMUM_PEOPLE = 5
 """Fewer people than this and no figure is shown: with two or three answers, a coordinator who knows
 who had appointments that week could tell who gave which score."""
+
+
+class Offer(StrEnum):
+    """Whether the questions may be answered now, and if not, why (each has its own kind words)."""
+
+    OPEN = "open"
+    """An appointment they noted began within the last week, and they have not answered for it."""
+    ANSWERED = "answered"
+    """They have answered for their latest appointment."""
+    CLOSED = "closed"
+    """No appointment has begun, or the latest began more than a week ago: too long to remember it well."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +112,18 @@ class Collaboration:
         self.clock = clock
         self.flow = forms.COLLABORATE.flow
 
-    async def may_answer(self, who: Who) -> bool:
-        """True after an appointment they noted began (within a week), until they have answered for it."""
+    async def offer(self, who: Who) -> Offer:
+        """Open after an appointment they noted began (within a week), until they have answered for it."""
         now = self.clock()
 
-        def read(tx: Transaction) -> bool:
+        def read(tx: Transaction) -> Offer:
             person = tx.person(who.channel, who.external_id)
             if person is None:
-                return False
+                return Offer.CLOSED
             began = sql.last_appointment_start(tx.connection, person.id, now)
             if began is None or now - began > FOLLOW_UP_USEFUL_FOR:
-                return False
-            return not sql.answered_since(tx.connection, person.id, self.flow, began)
+                return Offer.CLOSED
+            return Offer.ANSWERED if sql.answered_since(tx.connection, person.id, self.flow, began) else Offer.OPEN
 
         return await self.storage.run(read)
 

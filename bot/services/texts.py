@@ -182,7 +182,7 @@ REMINDERS = Texts(
         reminder_session_moved reminder_session_cancelled reminder_calendar_update reminder_calendar_cancel
         button_rm_questions button_rm_agreed button_rm_mute
         rm_appointment_set rm_appointment_no_reminders rm_appointment_need_time rm_appointment_past
-        button_rm_collaborate rm_collaborate_done
+        button_rm_collaborate rm_collaborate_done rm_collaborate_closed
         reminder_sip_follow_up button_rm_sip_follow_up rm_sip_set rm_sip_not_wanted rm_sip_need_date rm_sip_past
         """
     )

@@ -71,6 +71,10 @@ async def test_collaborate_is_offered_once_after_the_appointment(
     await sam.taps(ui(companion, "button_rm_collaborate"), follow_up)
     assert sam.last["text"] == ui(companion, "rm_collaborate_done")
     assert (await companion.current(who)).flow_id is None
+    # More than a week after the appointment the questions are closed, and it says so.
+    clock.now = utc(2026, 12, 8, 10, 0)
+    await sam.taps(ui(companion, "button_rm_collaborate"), follow_up)
+    assert sam.last["text"] == ui(companion, "rm_collaborate_closed")
     report = await Services.around(companion).collaboration.report(utc(2026, 11, 1))
     assert report.suppressed  # one person: never shown
 

@@ -43,6 +43,7 @@ from bot.reminders.schedule import utc_to_local
 from bot.roles import group_activity
 from bot.services import forms, sip
 from bot.services.appointments import Planned, PlanStatus
+from bot.services.collaborate import Offer
 from bot.services.conversation import Reply, Who
 from bot.services.reminders import GroupRecord, Reminders
 from flows.texts import UiTexts
@@ -68,7 +69,9 @@ OPENS = {
 }
 """What the buttons under appointment (and SIP follow-up) reminders open."""
 ONCE = frozenset({forms.COLLABORATE.flow})
-"""Flows a button opens only while the person may still answer them (see Collaboration.may_answer)."""
+"""Flows a button opens only while the person may still answer them (see Collaboration.offer)."""
+NOT_OPEN_WORDS = {Offer.ANSWERED: "rm_collaborate_done", Offer.CLOSED: "rm_collaborate_closed"}
+"""What a press says when the questions are not open: answered already, or too long ago."""
 
 
 PLAN_WORDS = {
@@ -343,8 +346,9 @@ def make_feature(core: Core) -> Feature:
             await core.ask_consent(chat_id, telegram_language(query.from_user.language_code), first=False)
             return
         await core.chat.answer(query)
-        if flow_id in ONCE and not await core.services.collaboration.may_answer(who):
-            await core.chat.send(chat_id, text_message([core.text("rm_collaborate_done", person.language)]))
+        offer = await core.services.collaboration.offer(who) if flow_id in ONCE else Offer.OPEN
+        if offer is not Offer.OPEN:
+            await core.chat.send(chat_id, text_message([core.text(NOT_OPEN_WORDS[offer], person.language)]))
             return
         reply = await companion.open(who, flow_id, update.update_id)
         await core.show_reply(chat_id, who, reply, reply.language or person.language)
