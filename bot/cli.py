@@ -335,8 +335,9 @@ person's are in the flow)."""
 def report_collaborate(
     since: Annotated[str, typer.Option("--since", help="Count answers given on or after this day (YYYY-MM-DD).")],
 ) -> None:
-    """CollaboRATE after appointments, for the whole service: how many answered, the mean of each item and
-    the share giving the top score. Never per person; nothing is shown while fewer than 5 people answered."""
+    """CollaboRATE after appointments, for the whole service (never per person).
+
+    How many answered, each item's mean and share giving the top score; nothing under 5 people."""
     from bot.services.collaborate import MINIMUM_PEOPLE, Collaboration
     from bot.storage.repository import Storage
 
