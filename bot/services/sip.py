@@ -4,7 +4,7 @@ The Swedish model of shared decision-making in coordinated individual
 planning (SIP) has routines before, during and after the meeting. Before and
 during are plain conversations (content/flows/sip_meeting.yaml, sip_agreed.yaml)
 whose answers go to the summary by what the content says. After is a
-reminder: when someone finishes "What we agreed at my SIP meeting" and wants
+reminder: when someone finishes "The plan from my SIP meeting" and wants
 to be asked, a follow-up is planned for the morning of the date they wrote
 (``by_when``), in the same transaction as the answers, and it opens
 sip_follow_up. The answers are read here and nowhere else (declared in
@@ -35,7 +35,7 @@ FOLLOW_UP_USEFUL_FOR = dt.timedelta(days=7)
 
 
 class FollowUpStatus(StrEnum):
-    """What finishing "What we agreed at my SIP meeting" led to."""
+    """What finishing "The plan from my SIP meeting" led to."""
 
     SET = "set"
     """The follow-up is planned for that morning (a plan written again replaces the old one's)."""
