@@ -195,9 +195,9 @@ async def scenario(url: str, people: int, backlog: int, steps: int, delay: float
     row["most_per_second"] = most_in_one_second(wire.arrivals)
     stop.set()
     if dispatching is not None:
-        dispatching.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await dispatching
+        # Let it finish the sends it handed over, so nothing is left writing to this database.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(dispatching), timeout=600)
     await application.shutdown()
     await setup.shutdown()
     await companion.storage.close()

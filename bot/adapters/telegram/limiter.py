@@ -44,6 +44,8 @@ CHAT_INTERVAL = 1.0
 GROUP_PER_MINUTE = 20
 RETRIES = 3
 """How often a call is tried again after Telegram said to wait."""
+RETRY_BUDGET = 0.2
+"""Seconds before asking the budget again after it could not be read."""
 BOT_WIDE = 1.0
 """429s for two different chats within this many seconds mean the whole bot must wait."""
 
@@ -131,9 +133,17 @@ class SendLimiter(BaseRateLimiter[int]):
                     raise
                 await self._told(chat_id, wait)
             finally:
-                await self.budget.give_back(permit, self.clock())
-                self._arrived.set()  # a permit came back: the waiting may take it
+                await self._give_back(permit)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _give_back(self, permit: int) -> None:
+        try:
+            await self.budget.give_back(permit, self.clock())
+        except Exception:
+            # The shared rows could not be written (the database is away): the
+            # permit frees by itself after CRASH_HOLD; the call's own outcome stands.
+            log.warning("a send permit could not be given back; it frees by itself later")
+        self._arrived.set()  # a permit came back: the waiting may take it
 
     # ------------------------------------------------------------------ a chat's own pace
 
@@ -184,7 +194,14 @@ class SendLimiter(BaseRateLimiter[int]):
             if not self._waiting:
                 return
             priority = Priority(self._waiting[0][0])
-            permit, when = await self.budget.take(priority)
+            try:
+                permit, when = await self.budget.take(priority)
+            except Exception:
+                # The shared budget cannot be read (the database is away for a moment):
+                # nobody is let through unchecked; ask again shortly.
+                log.warning("the send budget could not be read; trying again")
+                await asyncio.sleep(RETRY_BUDGET)
+                continue
             if permit is None:
                 self._arrived.clear()
                 # Until the permit opens for this priority, a permit comes back, or a more
