@@ -87,3 +87,24 @@ async def test_a_whole_flow_costs_at_most_1_2_limited_calls_per_answer(
     steps, calls = await run_flow(harness, companion, person, flow_id)
     assert steps >= 3
     assert calls / steps <= LIMIT, f"{flow_id}: {calls} limited calls for {steps} answers ({calls / steps:.2f})"
+
+
+async def test_a_question_that_cannot_be_edited_comes_as_a_new_message(
+    harness: TelegramHarness, companion: Companion
+) -> None:
+    """Telegram refuses edits of old messages: the next question then comes as a new message."""
+    person = harness.person(6200, "Kim")
+    await agree(person, companion)
+    title = companion.catalog.flows["personal_medicine"].title.get("en")
+    await person.taps(next(label for label in shown(person.last) if label.startswith(title)))
+    who = Who("telegram", str(person.id))
+    prompt = (await companion.current(who)).prompt
+    assert prompt is not None and prompt.kind is StepType.message
+    harness.request.fail_next("editMessageText", 400, "Bad Request: message can't be edited")
+    made = await person.taps(label_of(prompt, companion, NEXT), live_messages(person)[-1])
+    following = (await companion.current(who)).prompt
+    assert following is not None and following.step != prompt.step
+    # The refused edit, the question as a new message, and the old buttons taken off.
+    assert sorted(call.method for call in limited(made)) == ["editMessageReplyMarkup", "editMessageText", "sendMessage"]
+    assert person.last["text"].endswith(following.text) or following.text in person.last["text"]
+    assert live_messages(person) == ([person.last] if shown(person.last) else [])

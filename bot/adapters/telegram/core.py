@@ -327,7 +327,17 @@ class TelegramCore:
         if len(text) > MESSAGE_LIMIT:
             return False
         self.live.pop(message.chat_id, None)
-        await asyncio.gather(self.chat.answer(query), self.chat.edit(message, Rendered((text,), following.keyboard)))
+        try:
+            await asyncio.gather(
+                self.chat.answer(query), self.chat.edit(message, Rendered((text,), following.keyboard))
+            )
+        except BadRequest:
+            # The message can no longer be edited (too old, or deleted): the next
+            # question comes as a new message instead, so the person still sees it,
+            # and the pressed one's buttons are taken off if Telegram still allows it.
+            self.live[message.chat_id] = message.message_id
+            await self.send_live(message.chat_id, following)
+            return True
         if following.keyboard is not None:
             self.live[message.chat_id] = message.message_id
         return True
