@@ -219,15 +219,13 @@ def run(
         in_order=webhook is not None,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
-    reminders.run_dispatcher_inside(application, services.reminders)
+    # Its sends take the bot's budget like every other (the limiter), not permits of their own.
+    reminders.run_dispatcher_inside(application, services.reminders, limits=Limits(permits=None))
     server = HealthServer(Operators(companion.storage), companion.counts) if health is not None else None
     if server is not None and health is not None:
         _serve_health_once_started(application, server, *health)
     _prune_while_running(application, Retention(companion.storage, retention))
     _settle_memory_once_started(application)  # last: after everything else at start-up
-    # Its sends take the bot's budget like every other (the limiter), not permits of their own.
-    reminders.run_dispatcher_inside(application, services.reminders, limits=Limits(permits=None))
-    _settle_memory_once_started(application)
 
     async def close_storage(_: Application) -> None:
         if server is not None:
