@@ -546,4 +546,11 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    if "--wire" in sys.argv:
+        # On the wire: companion run's send limiter on, 80 ms per Bot API call,
+        # bursts and a reminder backlog; exits 1 when a target is missed.
+        sys.argv.remove("--wire")
+        from benchmarks import telegram_wire
+
+        sys.exit(asyncio.run(telegram_wire.main()))
     asyncio.run(main())

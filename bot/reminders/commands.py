@@ -50,14 +50,21 @@ def moved_clock(start: dt.datetime | None) -> Callable[[], dt.datetime]:
 
 
 async def dispatch(settings: Settings, *, once: bool, now: dt.datetime | None = None) -> Tally:
-    from telegram import Bot
+    from telegram.ext import ExtBot
+
+    from bot.adapters.telegram.limiter import SendLimiter
+    from bot.reminders.dispatcher import Limits
+    from bot.services.send_budget import SharedBudget
 
     assert settings.telegram_bot_token is not None
     catalog = load_catalog(settings.content_dir)
     storage = await Storage.open(settings.database_url)
     options: dict[str, Any] = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
     try:
-        async with Bot(settings.telegram_bot_token.get_secret_value(), **options) as bot:
+        # Its sends take permits from the budget every process of the bot shares
+        # (bot/services/send_budget.py), at reminder priority, behind replies.
+        limiter = SendLimiter(SharedBudget(storage))
+        async with ExtBot(settings.telegram_bot_token.get_secret_value(), rate_limiter=limiter, **options) as bot:
             # The same words, buttons and files as the dispatcher inside `companion run`.
             from bot.adapters.telegram.reminders import TelegramReminderComposer
             from bot.services.reminders import Reminders
@@ -66,7 +73,7 @@ async def dispatch(settings: Settings, *, once: bool, now: dt.datetime | None = 
             clock = moved_clock(now)
             reminders = Reminders(storage, Engine(catalog), clock)
             composer = TelegramReminderComposer(reminders, catalog.ui, clock=clock)
-            dispatcher = reminders.dispatcher(telegram_sender(bot), composer, clock=clock)
+            dispatcher = reminders.dispatcher(telegram_sender(bot), composer, clock=clock, limits=Limits(permits=None))
             if once:
                 return await dispatcher.run_due()
             stop = asyncio.Event()

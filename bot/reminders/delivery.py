@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Outgoing:
     attachment: Attachment | None = None
     buttons: tuple[tuple[str, str], ...] = ()
     """(label, callback data) pairs, one button per row: a reminder's one-tap actions."""
+    priority: int = 1
+    """Its place in the bot's send budget (bot/services/send_budget.py): 1 a reminder, 2 a group message."""
 
 
 Sender = Callable[[Outgoing], Awaitable[None]]
@@ -74,7 +77,12 @@ def telegram_sender(bot: object) -> Sender:
     """A sender for a python-telegram-bot ``Bot`` (already initialised)."""
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
+    # The companion's own rate limiter takes a priority (replies before reminders
+    # before group messages); a plain Bot takes none.
+    ranked = getattr(bot, "rate_limiter", None) is not None
+
     async def send(outgoing: Outgoing) -> None:
+        extra: dict[str, Any] = {"rate_limit_args": outgoing.priority} if ranked else {}
         # Plain text (no parse mode): a facilitator's words or a note can never break the markup.
         keyboard = (
             InlineKeyboardMarkup(
@@ -84,11 +92,11 @@ def telegram_sender(bot: object) -> Sender:
             else None
         )
         if outgoing.attachment is None:
-            await bot.send_message(chat_id=outgoing.chat_id, text=outgoing.text, reply_markup=keyboard)  # type: ignore[attr-defined]
+            await bot.send_message(chat_id=outgoing.chat_id, text=outgoing.text, reply_markup=keyboard, **extra)  # type: ignore[attr-defined]
             return
         document = InputFile(outgoing.attachment.data, filename=outgoing.attachment.filename)
         await bot.send_document(  # type: ignore[attr-defined]
-            chat_id=outgoing.chat_id, document=document, caption=outgoing.text, reply_markup=keyboard
+            chat_id=outgoing.chat_id, document=document, caption=outgoing.text, reply_markup=keyboard, **extra
         )
 
     return send

@@ -539,6 +539,13 @@ def release_permit(connection: Connection, permit: int, free_at: float) -> None:
     connection.execute(update(send_permits).where(send_permits.c.id == permit).values(free_at=free_at))
 
 
+def hold_permits(connection: Connection, until: float, count: int) -> None:
+    """Flood control for everyone who takes permits: none frees before ``until``."""
+    connection.execute(
+        update(send_permits).where(send_permits.c.id < count, send_permits.c.free_at < until).values(free_at=until)
+    )
+
+
 def pause_bot(connection: Connection, until: float, bot: str = "telegram") -> None:
     """Flood control (RetryAfter): no dispatcher sends before ``until``."""
     insert_for = _insert(connection)

@@ -125,7 +125,7 @@ TELEGRAM = Texts(
     "one of the Telegram chat's own messages or buttons",
     _keys(
         """
-        tg_consent_first tg_help tg_moved_on tg_only_text tg_ticked tg_unticked tg_answer_echo
+        tg_consent_first tg_help tg_moved_on tg_only_text tg_ticked tg_unticked tg_answer_echo tg_type_instead tg_or
         button_tg_english button_tg_swedish tg_language_question tg_language_set
         tg_nothing_kept tg_mydata_caption tg_delete_question button_tg_delete_yes button_tg_delete_no
         tg_delete_kept tg_deleted tg_error

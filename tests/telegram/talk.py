@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.services.conversation import Companion, Who
 from flows.schema import StepType
 from flows.turns import DONE, MORE_NO, NEXT, Pressed, Typed
-from tests.telegram.harness import Person
+from tests.telegram.harness import Call, Person, shown
 
 OWN = "Can I drive <safely> & still work nights?"
 """The person's own words wherever a flow asks for typing (HTML characters on purpose)."""
@@ -46,3 +46,12 @@ async def finish(companion: Companion, who: Who, flow_id: str, own_words: str = 
             action = Pressed(prompt.options[0].id)
         reply = await companion.act(who, action)
     assert reply.status == "finished"
+
+
+async def skips(person: Person, companion: Companion, language: str = "en") -> list[Call]:
+    """Skip the question: tap Skip where the question has buttons, else type the word
+    (a question answered by typing says its words instead of showing buttons)."""
+    label = ui(companion, "button_skip", language)
+    if person.chat and label in shown(person.chat[-1]):
+        return await person.taps(label, person.chat[-1])
+    return await person.says(ui(companion, "words_skip", language).split(",")[0].strip())

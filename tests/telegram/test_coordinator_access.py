@@ -21,6 +21,7 @@ from tests.telegram.coordinator_helpers import (
     ui,
 )
 from tests.telegram.harness import TelegramHarness
+from tests.telegram.talk import skips
 
 
 async def press(harness: TelegramHarness, person, data: str):  # type: ignore[no-untyped-def]
@@ -230,7 +231,7 @@ async def test_losing_access_before_the_last_answer_saves_nothing_anywhere(
     assert alex.last["text"] == ui(companion, "roles_review_empty", name=ui(companion, "roles_person_unnamed"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Walk more")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)
     # The operator takes the role away while the last question is open.
@@ -254,7 +255,7 @@ async def test_a_person_who_blocked_the_bot_still_gets_it_on_their_record(
     await alex.taps(ui(companion, "button_roles_review"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Walk more")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     harness.request.blocked.add(962)
     await alex.taps(ui(companion, "button_in_four_weeks"))
@@ -285,7 +286,7 @@ async def test_a_person_who_deletes_everything_mid_review_leaves_nothing_behind(
     await alex.taps(ui(companion, "button_roles_review"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Walk more")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     alex_id = await person_id(companion, alex)
     await robin.says("/delete")
@@ -311,7 +312,7 @@ async def test_an_erased_persons_id_and_notes_never_reach_the_next_person(
     await alex.taps(ui(companion, "button_roles_review"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Quinn will halve the dose")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     await quinn.says("/delete")
     await quinn.taps(ui(companion, "button_tg_delete_yes"))
@@ -339,7 +340,7 @@ async def test_a_share_that_stops_during_the_last_answer_leaves_the_coordinator_
     await alex.taps(ui(companion, "button_roles_review"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Walk more")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     alex_id, robin_id = await person_id(companion, alex), await person_id(companion, robin)
     # The share ends without the usual hand-over of the draft (as when the two turns race).

@@ -26,6 +26,7 @@ from tests.telegram.coordinator_helpers import (
     ui,
 )
 from tests.telegram.harness import Call, TelegramHarness, keyboard_of, shown
+from tests.telegram.talk import skips
 
 WILL_DO = "Walk to the park <every> morning & text Jo"
 WHO = "My nurse rings me in two weeks"
@@ -252,7 +253,7 @@ async def test_swedish_words_for_a_swedish_person(harness: TelegramHarness, comp
     await alex.taps(ui(companion, "button_roles_review"))
     await alex.taps(ui(companion, "button_roles_agree"))
     await alex.says("Gå en promenad varje dag")
-    await alex.taps(ui(companion, "button_skip"))
+    await skips(alex, companion)
     await alex.taps(ui(companion, "button_no"))
     await alex.taps(ui(companion, "button_in_two_weeks"))
     assert kim.last["text"].startswith(ui(companion, "roles_agreed_for_person", "sv", name="Alex Morgan"))

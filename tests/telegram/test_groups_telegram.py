@@ -23,7 +23,7 @@ from bot.storage.models import Reminder
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import BOT_USER, Call, Person, RecordingRequest, TelegramHarness, keyboard_of, shown
-from tests.telegram.talk import agree, person_id, ui
+from tests.telegram.talk import agree, person_id, skips, ui
 
 FAST = Limits(per_second=1_000_000, per_chat_interval=0.0, permits=None)
 LINK = re.compile(r"https://t\.me/" + BOT_USER["username"] + r"\?start=(g_[A-Za-z0-9_-]+)")
@@ -113,7 +113,7 @@ async def schedule(fay: Person, companion: Companion, group_name: str, day: str,
     if place:
         await fay.says(place)
     else:
-        await fay.taps(ui(companion, "button_skip"))
+        await skips(fay, companion)
 
 
 async def test_the_facilitator_journey(harness: TelegramHarness, companion: Companion, clock: Clock) -> None:
@@ -238,7 +238,7 @@ async def test_the_facilitator_journey(harness: TelegramHarness, companion: Comp
 
     await bo.taps(ui(companion, "button_gr_feedback", "sv"))
     await bo.says("Rollspelet")
-    await bo.taps(ui(companion, "button_skip", "sv"))
+    await skips(bo, companion, "sv")
     await bo.taps("Lagom")
     await fay.says("/report")
     report = fay.last["text"]
@@ -582,7 +582,7 @@ async def test_a_member_is_thanked_after_feedback_and_gets_their_own_menu(
     await dispatch(harness, companion, clock)
     await mia.taps(ui(companion, "button_gr_feedback"))
     await mia.says("Practising")
-    await mia.taps(ui(companion, "button_skip"))
+    await skips(mia, companion)
     await mia.taps("About right")
     assert mia.last["text"].startswith("Thank you. This helps the next group.")
     assert ui(companion, "menu_intro") in mia.last["text"]

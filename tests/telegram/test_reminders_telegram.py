@@ -21,7 +21,7 @@ from bot.storage.models import BlockedChat, Reminder
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import Person, RecordingRequest, TelegramHarness
-from tests.telegram.talk import agree, person_id, ui
+from tests.telegram.talk import agree, person_id, skips, ui
 from tests.telegram.test_groups_telegram import FAST, dispatch, pending, reminders_of
 
 utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
@@ -62,7 +62,7 @@ async def set_appointment(
     if note:
         await sam.says(note)
     else:
-        await sam.taps(ui(companion, "button_skip"))
+        await skips(sam, companion)
     await sam.taps(remind)
 
 

@@ -25,7 +25,10 @@ async def open_flow(person: Person, companion: Companion, flow_id: str = FLOW) -
 
 
 def assert_shows(message: dict, prompt: Prompt, companion: Companion) -> None:
-    assert message["text"].endswith(prompt_text(prompt)), (message["text"], prompt_text(prompt))
+    assert message["text"].endswith(prompt_text(prompt, companion.catalog.ui)), (
+        message["text"],
+        prompt_text(prompt, companion.catalog.ui),
+    )
     assert shown_labels(message) == button_labels(prompt, companion.catalog.ui)
 
 

@@ -79,7 +79,12 @@ def test_a_kept_rendering_with_messages_before_it_is_what_rendering_afresh_gives
                 reused = handlers.prompt(flow_id, prompt, language, before)
                 afresh = handlers._render(flow_id, prompt, language, tuple(before))
                 assert reused.parts == afresh.parts, (flow_id, prompt.step)
-                assert reused.keyboard.to_dict() == afresh.keyboard.to_dict(), (flow_id, prompt.step)
+                assert (reused.keyboard and reused.keyboard.to_dict()) == (
+                    afresh.keyboard and afresh.keyboard.to_dict()
+                ), (
+                    flow_id,
+                    prompt.step,
+                )
                 compared += 1
                 if prompt.step.endswith("__again"):
                     action = Pressed(MORE_NO)

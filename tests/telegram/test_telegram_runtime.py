@@ -194,7 +194,7 @@ async def test_language_and_cancel(harness: TelegramHarness, companion: Companio
     await sol.says("/menu")
     await open_flow_sv(sol, companion)
     prompt = (await companion.current(who)).prompt
-    assert prompt is not None and sol.last["text"].endswith(prompt_text(prompt))
+    assert prompt is not None and sol.last["text"].endswith(prompt_text(prompt, companion.catalog.ui))
     assert (await companion.person(who)).language == "sv"
     await sol.says("/cancel")
     flow_title = companion.catalog.flows["questions"].title.get("sv")

@@ -124,7 +124,9 @@ async def test_non_text_gets_a_kind_reply_and_the_question_again(
     await fay.sends(**fields)
     prompt = (await companion.current(who)).prompt
     assert prompt is not None
-    assert fay.last["text"] == companion.catalog.ui.get("tg_only_text", "en") + "\n\n" + prompt_text(prompt)
+    assert fay.last["text"] == companion.catalog.ui.get("tg_only_text", "en") + "\n\n" + prompt_text(
+        prompt, companion.catalog.ui
+    )
     assert shown_labels(fay.last) == button_labels(prompt, companion.catalog.ui)
     assert await position(companion, who) == before
 
@@ -147,7 +149,7 @@ async def test_text_over_the_limit_is_asked_again_not_cut(harness: TelegramHarne
     await gus.says("x" * (prompt.max_length + 1))
     assert await position(companion, who) == before
     expected = companion.catalog.ui.get("too_long", "en", length=prompt.max_length + 1, limit=prompt.max_length)
-    assert gus.last["text"] == expected + "\n\n" + prompt_text(prompt)
+    assert gus.last["text"] == expected + "\n\n" + prompt_text(prompt, companion.catalog.ui)
 
 
 # ---------------------------------------------------------------------- stale, forged, duplicate
@@ -181,7 +183,7 @@ async def test_stale_and_forged_buttons_change_nothing(harness: TelegramHarness,
         answers = [call for call in calls if call.method == "answerCallbackQuery"]
         assert [call.params.get("text") for call in answers] == [ui.get("tg_moved_on", "en")], data
         sent = [call for call in calls if call.method == "sendMessage"]
-        assert len(sent) == 1 and hal.last["text"] == prompt_text(current)
+        assert len(sent) == 1 and hal.last["text"] == prompt_text(current, companion.catalog.ui)
         assert await position(companion, who) == before, data
 
 
@@ -223,7 +225,7 @@ async def test_crisis_text_gets_the_card_first_then_the_same_question_and_is_not
     data = await Privacy(companion.storage).export(who)
     assert "kill" not in json.dumps(data)
     await jo.taps(ui.get("button_safety_carry_on", "en"))
-    assert jo.last["text"] == prompt_text(prompt)
+    assert jo.last["text"] == prompt_text(prompt, companion.catalog.ui)
     assert await position(companion, who) == before
     data = await Privacy(companion.storage).export(who)
     assert "kill" not in json.dumps(data)

@@ -38,7 +38,8 @@ async def at_name(person: Person, companion: Companion) -> None:
     title = companion.catalog.flows["kinds"].title.get("en")
     await person.taps(next(label for label in shown_labels(person.last) if label.startswith(title)))
     await person.taps(ui(companion, "button_next"))
-    assert person.last["text"].startswith("What should I call you?")
+    # The question follows what was said before it, in the same message (edited in place).
+    assert person.last["text"].split("\n\n")[-2] == "What should I call you?"
 
 
 async def test_the_safety_question_then_no_keeps_the_words_and_goes_on(

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from bot.services.conversation import Companion, Who
 from tests.telegram.harness import Call, TelegramHarness, keyboard_of
-from tests.telegram.talk import agree, finish
+from tests.telegram.talk import agree, finish, skips
 
 
 def pdf_text(call: Call) -> str:
@@ -91,7 +91,7 @@ async def test_the_person_chooses_the_name_on_their_summary(harness: TelegramHar
     # Skipping the question takes the name off again.
     await sam.says("/summary")
     await sam.taps("Name on my summary")
-    await sam.taps(companion.catalog.ui.get("button_skip", "en"))
+    await skips(sam, companion)
     assert (await companion.person(who)).display_name is None
     calls = await sam.says("/summary")
     assert "My name:" not in pdf_text(sent(calls, "sendDocument")[0])

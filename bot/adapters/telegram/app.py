@@ -16,10 +16,10 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -35,6 +35,7 @@ from bot.adapters.telegram.chat import Chat
 from bot.adapters.telegram.core import TelegramCore, on_error, who_of
 from bot.adapters.telegram.counting import CountingRequest
 from bot.adapters.telegram.features import ButtonFunction, CommandFunction, FeatureFactory
+from bot.adapters.telegram.limiter import SendLimiter
 from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
 from bot.adapters.telegram.sending import CompanionBot
 from bot.services.app import Services
@@ -42,8 +43,6 @@ from bot.services.app import Services
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 SEND_CONNECTIONS = 256
 """Connections kept open to the Bot API for sending (PTB's own default)."""
-RATE_LIMIT_RETRIES = 3
-"""How often a send is retried after Telegram says RetryAfter (flood control)."""
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 SECRET_MINIMUM = 32
 """Telegram accepts 1-256 characters; fewer than 32 of these 64 symbols can be guessed by whoever
@@ -114,6 +113,7 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
+    limiter: BaseRateLimiter[Any] | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     features: Sequence[FeatureFactory] = (),
     bot_username: str | None = None,
@@ -124,7 +124,10 @@ def build_application(
     """The companion as a PTB Application (not started): the core, its features, and ``features``.
 
     ``in_order`` (webhook mode) keeps each person's updates in update-id order across
-    processes and connections (bot/services/ordering.py); polling gets them in order."""
+    processes and connections (bot/services/ordering.py); polling gets them in order.
+
+    Every call goes through ``limiter`` (by default a :class:`SendLimiter` on a
+    budget of this process alone); ``rate_limit=False`` sends without one (tests)."""
     quiet_logs()
     logs.keep_secret(token)
     counts = services.conversation.counts
@@ -136,7 +139,7 @@ def build_application(
         base_file_url=_file_url(base_url),
         request=sending,
         get_updates_request=updates_request or request or HTTPXRequest(),
-        rate_limiter=AIORateLimiter(max_retries=RATE_LIMIT_RETRIES) if rate_limit else None,
+        rate_limiter=(limiter or SendLimiter()) if rate_limit else None,
     )
     builder = (
         ApplicationBuilder()

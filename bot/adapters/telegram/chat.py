@@ -23,10 +23,13 @@ class Chat:
         self.bot = bot
         self.ui = ui
 
-    async def send(self, chat_id: int, rendered: Rendered) -> None:
+    async def send(self, chat_id: int, rendered: Rendered) -> Message | None:
+        """Send every part; the last (which carries the keyboard) is returned."""
         last = len(rendered.parts) - 1
+        sent = None
         for index, part in enumerate(rendered.parts):
-            await self.bot.send_html(chat_id, part, rendered.keyboard if index == last else None)
+            sent = await self.bot.send_html(chat_id, part, rendered.keyboard if index == last else None)
+        return sent
 
     async def send_document(self, chat_id: int, data: bytes, filename: str, caption: str) -> None:
         await self.bot.send_document(chat_id, document=data, filename=filename, caption=caption)
@@ -60,6 +63,11 @@ class Chat:
             return
         with contextlib.suppress(BadRequest, Forbidden):
             await self.bot.remove_keyboard(message.chat_id, message.message_id)
+
+    async def drop_buttons_of(self, chat_id: int, message_id: int) -> None:
+        """Take the buttons off a message known only by its id (an earlier question)."""
+        with contextlib.suppress(BadRequest, Forbidden):
+            await self.bot.remove_keyboard(chat_id, message_id)
 
     async def answer(self, query: CallbackQuery, text: str | None = None) -> None:
         # A redelivered press whose query Telegram has already closed.

@@ -18,6 +18,7 @@ through the :class:`~bot.adapters.telegram.features.Core` protocol.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import traceback
@@ -33,17 +34,28 @@ from bot.adapters.telegram import callbacks
 from bot.adapters.telegram.callbacks import Callback, Signer
 from bot.adapters.telegram.chat import Chat
 from bot.adapters.telegram.features import Feature, FinishedFunction, Pressed, Registered, StartFunction
-from bot.adapters.telegram.render import Rendered, buttons, escape, prompt_message, safety_message, text_message
+from bot.adapters.telegram.render import (
+    MESSAGE_LIMIT,
+    TYPED_WORDS,
+    Rendered,
+    buttons,
+    escape,
+    prompt_message,
+    safety_message,
+    text_message,
+)
 from bot.services.app import Services
 from bot.services.conversation import NotRegistered, Reply, ReplyStatus, Who
 from bot.services.safety import SafetyChoice
 from flows.schema import LANGUAGES, StepType
-from flows.turns import Button, Prompt, Typed
+from flows.turns import NEXT, Action, Button, Prompt, Typed
 from flows.turns import Pressed as PressedButton
 
 CHANNEL = "telegram"
 RENDER_CACHE_SIZE = 4096
 """Rendered questions kept (a few kilobytes each)."""
+LIVE_CHATS = 100_000
+"""Chats whose newest question with buttons is remembered (two integers each)."""
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -86,6 +98,12 @@ class TelegramCore:
         # people are kept, and never the messages said before them (they may
         # quote an answer), so nothing a person wrote stays in memory.
         self._render_shared = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
+        # chat id -> the message holding the buttons of the question asked there now.
+        # When another question or menu is sent, that message's buttons come off, so
+        # no older message keeps buttons. Kept in this process only: after a restart
+        # (or on another process) an older message may keep its buttons, and a press
+        # on one gets "That question has moved on", as any old button does.
+        self.live: collections.OrderedDict[int, int] = collections.OrderedDict()
 
     def add(self, feature: Feature, *, reserved: Iterable[str]) -> None:
         """Let a feature answer its own commands, buttons, start links and finished flows."""
@@ -160,7 +178,7 @@ class TelegramCore:
             return
         who = who_of(user)
         try:
-            reply = await self.conversation.act(who, Typed(message.text), update.update_id)
+            reply = await self.conversation.act(who, self.typed_action(message.text), update.update_id)
         except NotRegistered:
             language = telegram_language(user.language_code)
             outside = self.conversation.outside(message.text, language)
@@ -170,6 +188,14 @@ class TelegramCore:
             await self.ask_consent(message.chat_id, language, first=False)
             return
         await self.show_reply(message.chat_id, who, reply, reply.language or await self.language_of(who))
+
+    def typed_action(self, text: str) -> Action:
+        """Typed text; a navigation word ("skip", "back", "hoppa över"...) typed on its
+        own is that button, because a typed question shows these words, not buttons."""
+        for button_id, key in TYPED_WORDS.items():
+            if self.services.words.means(key, text):
+                return PressedButton(button_id)
+        return Typed(text)
 
     async def on_edited(self, update: Update, context: Context) -> None:
         """An edited message is not a new answer, but it is still read for signs of risk."""
@@ -204,7 +230,7 @@ class TelegramCore:
         current = await self.conversation.current(who)
         texts = [self.ui.get("tg_only_text", language)]
         if current.prompt is not None and current.flow_id is not None:
-            await self.chat.send(message.chat_id, self.prompt(current.flow_id, current.prompt, language, texts))
+            await self.send_live(message.chat_id, self.prompt(current.flow_id, current.prompt, language, texts))
         else:
             await self.send_menu(message.chat_id, who, language, texts)
 
@@ -247,11 +273,11 @@ class TelegramCore:
             await self.chat.answer(query)
             return
         language = reply.language or await self.language_of(who)
+        message = message_of(query)
         if reply.status is ReplyStatus.MOVED_ON:
             await self.chat.answer(query, self.ui.get("tg_moved_on", language))
             await self.show_reply(chat_of(query), who, reply, language)
             return
-        message = message_of(query)
         if (
             message is not None
             and not reply.messages
@@ -265,7 +291,56 @@ class TelegramCore:
             if len(rendered.parts) == 1:
                 await asyncio.gather(self.chat.answer(query), self.chat.edit(message, rendered))
                 return
+        if message is not None and await self.carry_on_in_place(message, query, reply, language, parsed.value):
+            return
         await self.close_and_reply(message, query, who, reply, language)
+
+    async def carry_on_in_place(
+        self, message: Message, query: CallbackQuery, reply: Reply, language: str, pressed: str
+    ) -> bool:
+        """Answer a press with one edit: the pressed question keeps its text, shows the
+        answer under it, and the next question follows in the same message with the
+        buttons. One rate-limited call instead of two (echo, then a new message), and
+        the only buttons in the chat stay on the question being asked.
+
+        Only a plain next question is shown this way: a crisis card, the safety
+        question, a menu or anything of a feature's is a new message, and so is a
+        question that would make the message longer than Telegram allows."""
+        if (
+            reply.prompt is None
+            or reply.flow_id is None
+            or reply.crisis
+            or reply.safety is not None
+            or reply.status not in (ReplyStatus.ACTIVE, ReplyStatus.RESTARTED)
+            or not message.text
+        ):
+            return False
+        label = self.chat.pressed_label(message, query.data)
+        if not label:
+            return False
+        following = self.prompt(reply.flow_id, reply.prompt, language, reply.messages)
+        if len(following.parts) != 1:
+            return False
+        # "Next" under something to read is no answer: the next question simply follows.
+        echo = "" if pressed == NEXT else self.ui.get("tg_answer_echo", language, answer=escape(label)) + "\n\n"
+        text = f"{message.text_html}\n\n{echo}{following.parts[0]}"
+        if len(text) > MESSAGE_LIMIT:
+            return False
+        self.live.pop(message.chat_id, None)
+        try:
+            await asyncio.gather(
+                self.chat.answer(query), self.chat.edit(message, Rendered((text,), following.keyboard))
+            )
+        except BadRequest:
+            # The message can no longer be edited (too old, or deleted): the next
+            # question comes as a new message instead, so the person still sees it,
+            # and the pressed one's buttons are taken off if Telegram still allows it.
+            self.live[message.chat_id] = message.message_id
+            await self.send_live(message.chat_id, following)
+            return True
+        if following.keyboard is not None:
+            self.live[message.chat_id] = message.message_id
+        return True
 
     async def close_and_reply(
         self, message: Message | None, query: CallbackQuery, who: Who, reply: Reply, language: str
@@ -277,6 +352,8 @@ class TelegramCore:
         if message is None:
             await asyncio.gather(self.chat.answer(query), self.show_reply(chat_id, who, reply, language))
             return
+        if self.live.get(chat_id) == message.message_id:
+            del self.live[chat_id]
         await asyncio.gather(
             self.chat.answer(query),
             self.chat.close(message, self.chat.pressed_label(message, query.data), language),
@@ -365,7 +442,7 @@ class TelegramCore:
         current = await self.conversation.current(who)
         if current.prompt is not None and current.flow_id is not None:
             text = [self.ui.get("welcome_back", person.language)]
-            await self.chat.send(message.chat_id, self.prompt(current.flow_id, current.prompt, person.language, text))
+            await self.send_live(message.chat_id, self.prompt(current.flow_id, current.prompt, person.language, text))
             return
         await self.send_menu(message.chat_id, who, person.language)
 
@@ -440,12 +517,12 @@ class TelegramCore:
         messages = list(reply.messages)
         if reply.crisis and messages:
             # The card stands alone, first, before anything else.
-            await self.chat.send(chat_id, text_message([messages.pop(0)]))
+            await self.send_live(chat_id, text_message([messages.pop(0)]))
         if reply.safety is not None:
-            await self.chat.send(chat_id, safety_message(reply.safety, messages))
+            await self.send_live(chat_id, safety_message(reply.safety, messages))
             return
         if reply.prompt is not None and reply.flow_id is not None:
-            await self.chat.send(chat_id, self.prompt(reply.flow_id, reply.prompt, language, messages))
+            await self.send_live(chat_id, self.prompt(reply.flow_id, reply.prompt, language, messages))
             return
         if reply.crisis:
             return
@@ -453,11 +530,26 @@ class TelegramCore:
             # A coordinator's or facilitator's own task, finished or paused: their feature
             # says what happens next; the service user's menu is not theirs.
             if messages:
-                await self.chat.send(chat_id, text_message(messages))
+                await self.send_live(chat_id, text_message(messages))
             return
         if not messages and reply.status in (ReplyStatus.IDLE, ReplyStatus.MOVED_ON):
             messages = [self.ui.get("nothing_open", language)]
         await self.send_menu(chat_id, who, language, messages)
+
+    async def send_live(self, chat_id: int, rendered: Rendered) -> None:
+        """Send a conversation's message; the earlier question's buttons come off at the same time."""
+        earlier = self.live.pop(chat_id, None)
+        if earlier is None:
+            sent = await self.chat.send(chat_id, rendered)
+        else:
+            sent, _ = await asyncio.gather(
+                self.chat.send(chat_id, rendered), self.chat.drop_buttons_of(chat_id, earlier)
+            )
+        if rendered.keyboard is not None and sent is not None:
+            self.live[chat_id] = sent.message_id
+            self.live.move_to_end(chat_id)
+            while len(self.live) > LIVE_CHATS:
+                self.live.popitem(last=False)
 
     def prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
         if prompt.shared:
@@ -474,7 +566,7 @@ class TelegramCore:
         flows = await self.conversation.menu(who)
         words = self.services.words
         pairs = [(words.menu_line(flow, language), callbacks.simple(callbacks.MENU, flow.flow_id)) for flow in flows]
-        await self.chat.send(chat_id, text_message([*before, words.menu_intro(language)], buttons(pairs)))
+        await self.send_live(chat_id, text_message([*before, words.menu_intro(language)], buttons(pairs)))
 
 
 async def on_error(update: object, context: Context) -> None:

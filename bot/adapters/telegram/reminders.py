@@ -46,6 +46,7 @@ from bot.services.appointments import Planned, PlanStatus
 from bot.services.collaborate import Offer
 from bot.services.conversation import Reply, Who
 from bot.services.reminders import GroupRecord, Reminders
+from bot.services.send_budget import Priority
 from flows.texts import UiTexts
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class TelegramReminderComposer(ReminderComposer):
             return None
         # The facilitator's words as written; the line around them in the member's own language.
         heading = self.texts.get("gr_message_from", reminder.language, group=found.group.name)
-        return Outgoing(reminder.channel, reminder.chat_id, f"{heading}\n\n{found.body}")
+        return Outgoing(reminder.channel, reminder.chat_id, f"{heading}\n\n{found.body}", priority=Priority.GROUP)
 
 
 # --------------------------------------------------------------------------- the dispatcher inside the bot

@@ -5,6 +5,12 @@ answer or a flow never breaks a message. Messages longer than Telegram's 4096
 characters are split between paragraphs; only the last part carries the
 buttons.
 
+A question answered by typing (free text with nothing to tap but Back, Skip,
+Pause or "Why do you ask?") has no buttons: it says the words that do the
+same ("skip", "back"...), which the adapter reads as those buttons. That way
+a typed answer costs one message, and no question above it keeps buttons
+(see "Fewer calls per answer" in the README).
+
 Option labels longer than :data:`LONG_LABEL` do not fit a phone-width button,
 so such questions list the options as numbered lines in the message and the
 buttons carry the numbers.
@@ -21,7 +27,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.adapters.telegram.callbacks import SAFETY
 from bot.services.safety import SafetyPrompt
 from flows.schema import StepType
-from flows.turns import Button, Prompt
+from flows.turns import BACK, PAUSE, RESTART, SKIP, WHY, Button, Prompt
 
 MESSAGE_LIMIT = 4096
 LONG_LABEL = 30
@@ -30,6 +36,9 @@ NUMBERS_PER_ROW = 5
 SCALE_PER_ROW = 6
 SHORT_NAVIGATION = 12
 """Navigation labels this short share a row (up to three)."""
+
+TYPED_WORDS = {BACK: "words_back", WHY: "words_why", SKIP: "words_skip", PAUSE: "words_pause", RESTART: "words_restart"}
+"""Navigation a typed question offers as words: button id -> the ui text listing its words."""
 
 Text = Callable[..., str]
 """Looks up an interface text for the person's language: text(key, **params)."""
@@ -118,9 +127,29 @@ def prompt_message(prompt: Prompt, text: Text, data: Callable[[Button], str], be
         blocks.append(
             "\n".join(f"{index}. {escape(button.label)}" for index, button in enumerate(_answer_options(prompt), 1))
         )
-    if prompt.hint:
-        blocks.append(f"<i>{escape(prompt.hint)}</i>")
-    return Rendered(tuple(split_html(blocks)), keyboard(prompt, text, data, numbered))
+    typed = typed_only(prompt)
+    hint = [prompt.hint] if prompt.hint else []
+    if typed and prompt.navigation:
+        quoted = [f"“{word}”" for word in typed_words(prompt, text)]
+        words = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {text('tg_or')} {quoted[-1]}"
+        hint.append(text("tg_type_instead", words=words))
+    if hint:
+        blocks.append(f"<i>{escape(' '.join(hint))}</i>")
+    return Rendered(tuple(split_html(blocks)), None if typed else keyboard(prompt, text, data, numbered))
+
+
+def typed_only(prompt: Prompt) -> bool:
+    """A question answered only by typing: nothing to tap but navigation, which becomes words."""
+    return (
+        prompt.kind is StepType.text
+        and not prompt.options
+        and all(button.id in TYPED_WORDS for button in prompt.navigation)
+    )
+
+
+def typed_words(prompt: Prompt, text: Text) -> list[str]:
+    """The first word of each navigation button's words, in the button's order."""
+    return [text(TYPED_WORDS[button.id]).split(",")[0].strip() for button in prompt.navigation]
 
 
 def keyboard(prompt: Prompt, text: Text, data: Callable[[Button], str], numbered: bool) -> InlineKeyboardMarkup:

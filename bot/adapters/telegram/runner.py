@@ -19,11 +19,14 @@ from bot.adapters.health import HealthServer
 from bot.adapters.telegram import coordinator, facilitator, invites, member, reminders, sharing
 from bot.adapters.telegram.app import ALLOWED_UPDATES, WebhookOptions, build_application
 from bot.adapters.telegram.features import FeatureFactory
+from bot.adapters.telegram.limiter import SendLimiter
 from bot.checks import checked_catalog
 from bot.memory import settle_after_start_up
+from bot.reminders.dispatcher import Limits
 from bot.runtime import open_services
 from bot.services.operators import Operators
 from bot.services.retention import UPDATE_IDS_DEFAULT, Retention
+from bot.services.send_budget import send_budget
 from bot.settings import Settings, callback_keys
 
 NO_TOKEN = """No Telegram bot token is set.
@@ -207,6 +210,7 @@ def run(
     application = build_application(
         services,
         token,
+        limiter=SendLimiter(send_budget(companion.storage)),
         base_url=settings.bot_api_url,
         features=FEATURES,
         bot_username=settings.bot_username,
@@ -215,7 +219,8 @@ def run(
         in_order=webhook is not None,
     )
     # Reminders go out from this process too (``companion dispatch`` can run more beside it).
-    reminders.run_dispatcher_inside(application, services.reminders)
+    # Its sends take the bot's budget like every other (the limiter), not permits of their own.
+    reminders.run_dispatcher_inside(application, services.reminders, limits=Limits(permits=None))
     server = HealthServer(Operators(companion.storage), companion.counts) if health is not None else None
     if server is not None and health is not None:
         _serve_health_once_started(application, server, *health)

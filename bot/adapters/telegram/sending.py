@@ -8,7 +8,7 @@ HTML messages, and links that never unfold into a preview.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.ext import ExtBot
 
@@ -23,9 +23,9 @@ class CompanionBot(ExtBot[int]):
         """answerCallbackQuery: stops the button's spinner, with an optional short notice."""
         await self.answer_callback_query(callback_query_id, text=text)
 
-    async def send_html(self, chat_id: int, html: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
+    async def send_html(self, chat_id: int, html: str, keyboard: InlineKeyboardMarkup | None = None) -> Message:
         """sendMessage in HTML parse mode, without link previews."""
-        await self.send_message(
+        return await self.send_message(
             chat_id, html, parse_mode=ParseMode.HTML, link_preview_options=NO_LINK_PREVIEW, reply_markup=keyboard
         )
 
