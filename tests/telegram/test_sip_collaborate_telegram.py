@@ -17,7 +17,7 @@ from bot.services.conversation import Companion, Who
 from tests.conftest import Clock
 from tests.telegram.conftest import TOKEN
 from tests.telegram.harness import RecordingRequest, TelegramHarness
-from tests.telegram.talk import agree, person_id, ui
+from tests.telegram.talk import agree, person_id, skips, ui
 from tests.telegram.test_groups_telegram import dispatch, pending, reminders_of
 from tests.telegram.test_reminders_telegram import set_appointment
 
@@ -91,10 +91,10 @@ async def test_the_sip_plan_brings_did_it_happen_on_the_agreed_morning(
     await kim.taps(label)
     await kim.says("I will get help to pay my rent.")
     await kim.taps(ui(companion, "button_no_more"))
-    await kim.taps(ui(companion, "button_skip"))  # who does what
+    await skips(kim, companion)  # who does what
     await kim.taps(ui(companion, "button_in_two_weeks"))
     await kim.taps("Social care (the council)")
-    await kim.taps(ui(companion, "button_skip"))  # the lead's name
+    await skips(kim, companion)  # the lead's name
     await kim.taps(ui(companion, "button_yes"))
 
     day = clock().date() + dt.timedelta(days=14)  # Sunday 6 December 2026
