@@ -26,12 +26,13 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram import callbacks
 from bot.adapters.telegram.callbacks import Callback, Signer
 from bot.adapters.telegram.chat import Chat
+from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.features import Feature, FinishedFunction, Pressed, Registered, StartFunction
 from bot.adapters.telegram.render import Rendered, buttons, escape, prompt_message, safety_message, text_message
 from bot.services.app import Services
@@ -86,6 +87,8 @@ class TelegramCore:
         # people are kept, and never the messages said before them (they may
         # quote an answer), so nothing a person wrote stays in memory.
         self._render_shared = functools.lru_cache(maxsize=RENDER_CACHE_SIZE)(self._render)
+        self.delivery: OutboxDelivery | None = None
+        """Set when replies go through the outbox (app.py composes it)."""
 
     def add(self, feature: Feature, *, reserved: Iterable[str]) -> None:
         """Let a feature answer its own commands, buttons, start links and finished flows."""
@@ -263,9 +266,23 @@ class TelegramCore:
             # A tick: the checklist changes in place.
             rendered = self.prompt(reply.flow_id, reply.prompt, language)
             if len(rendered.parts) == 1:
-                await asyncio.gather(self.chat.answer(query), self.chat.edit(message, rendered))
+                edited = await asyncio.gather(self.chat.answer(query), self._tick(message, rendered, reply))
+                if edited[1]:
+                    return
+                # The edit did not go through: the checklist comes again as a new message.
+                await self.show_reply(chat_of(query), who, reply, language)
                 return
         await self.close_and_reply(message, query, who, reply, language)
+
+    async def _tick(self, message: Message, rendered: Rendered, reply: Reply) -> bool:
+        """Edit a checklist in place; True once Telegram took it (and its outbox row is settled)."""
+        try:
+            await self.chat.edit(message, rendered)
+        except (BadRequest, Forbidden, NetworkError):
+            return False
+        if reply.outbox_id is not None:
+            await self.services.outbox.settled(reply.outbox_id)
+        return True
 
     async def close_and_reply(
         self, message: Message | None, query: CallbackQuery, who: Who, reply: Reply, language: str
@@ -429,35 +446,46 @@ class TelegramCore:
     # ------------------------------------------------------------------ showing replies
 
     async def show_reply(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
+        """Show a turn's reply: through the outbox when the turn saved it there (its row is
+        the durable record; if Telegram does not take it now, the sender loop delivers it
+        later and nobody is asked to type anything again), else straight away."""
         if reply.status is ReplyStatus.DUPLICATE:
             return
-        await self.show(chat_id, who, reply, language)
+        if reply.outbox_id is not None and self.delivery is not None:
+            if not await self.delivery.now(reply, who):
+                # Left for the sender loop; what follows a finished flow would overtake it.
+                return
+        else:
+            await self.show(chat_id, who, reply, language)
         if reply.status is ReplyStatus.FINISHED and reply.flow_id is not None:
             for follow_up in self._finished.get(reply.flow_id, ()):
                 await follow_up(who, reply)
 
     async def show(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
+        for rendered in await self.renders(who, reply, language):
+            await self.chat.send(chat_id, rendered)
+
+    async def renders(self, who: Who, reply: Reply, language: str) -> list[Rendered]:
+        """A reply as the Telegram messages that show it, in order (the outbox renders
+        at delivery, so a menu shows the person's progress as it is then)."""
         messages = list(reply.messages)
+        out: list[Rendered] = []
         if reply.crisis and messages:
             # The card stands alone, first, before anything else.
-            await self.chat.send(chat_id, text_message([messages.pop(0)]))
+            out.append(text_message([messages.pop(0)]))
         if reply.safety is not None:
-            await self.chat.send(chat_id, safety_message(reply.safety, messages))
-            return
+            return [*out, safety_message(reply.safety, messages)]
         if reply.prompt is not None and reply.flow_id is not None:
-            await self.chat.send(chat_id, self.prompt(reply.flow_id, reply.prompt, language, messages))
-            return
+            return [*out, self.prompt(reply.flow_id, reply.prompt, language, messages)]
         if reply.crisis:
-            return
+            return out
         if reply.role_task and reply.status in (ReplyStatus.FINISHED, ReplyStatus.PAUSED):
             # A coordinator's or facilitator's own task, finished or paused: their feature
             # says what happens next; the service user's menu is not theirs.
-            if messages:
-                await self.chat.send(chat_id, text_message(messages))
-            return
+            return [*out, text_message(messages)] if messages else out
         if not messages and reply.status in (ReplyStatus.IDLE, ReplyStatus.MOVED_ON):
             messages = [self.ui.get("nothing_open", language)]
-        await self.send_menu(chat_id, who, language, messages)
+        return [*out, await self.menu_message(who, language, messages)]
 
     def prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
         if prompt.shared:
@@ -471,10 +499,13 @@ class TelegramCore:
         return prompt_message(prompt, lambda key, **params: self.ui.get(key, language, **params), data, before)
 
     async def send_menu(self, chat_id: int, who: Who, language: str, before: Sequence[str] = ()) -> None:
+        await self.chat.send(chat_id, await self.menu_message(who, language, before))
+
+    async def menu_message(self, who: Who, language: str, before: Sequence[str] = ()) -> Rendered:
         flows = await self.conversation.menu(who)
         words = self.services.words
         pairs = [(words.menu_line(flow, language), callbacks.simple(callbacks.MENU, flow.flow_id)) for flow in flows]
-        await self.chat.send(chat_id, text_message([*before, words.menu_intro(language)], buttons(pairs)))
+        return text_message([*before, words.menu_intro(language)], buttons(pairs))
 
 
 async def on_error(update: object, context: Context) -> None:
