@@ -733,7 +733,11 @@ class Companion:
         elif current is not None and current.id == run_id and isinstance(position, dict):
             shown = ActiveRun(current.id, current.flow_id, position)
         else:
-            found = rows.run_in_progress(conversation.person.id, int(run_id))
+            if unseen.shown_before.get("finished"):
+                # The reply that finished the flow never arrived: they are still on its last question.
+                found = rows.finished_run(conversation.person.id, int(run_id))
+            else:
+                found = rows.run_in_progress(conversation.person.id, int(run_id))
             if found is None or not isinstance(position, dict):
                 return conversation
             shown = ActiveRun(found.id, found.flow_id, position)
@@ -741,16 +745,20 @@ class Companion:
             rows.replace(unseen.id, now)
         return Conversation(conversation.person, shown)
 
-    @staticmethod
-    def _shown_before(conversation: Conversation, reply: Reply) -> dict[str, Any] | None:
+    def _shown_before(self, conversation: Conversation, reply: Reply) -> dict[str, Any] | None:
         """Where the person was before this turn, kept with its reply until the reply is delivered,
-        for :meth:`_as_shown`. Only for a plain next question: a card, a safety question and a
-        finished flow (whose listeners have acted) are always delivered, never taken back."""
-        if reply.prompt is None or reply.crisis or reply.safety is not None or reply.outcomes:
-            return None
-        if reply.status is ReplyStatus.FINISHED:
+        for :meth:`_as_shown`: for a next question, and for the end of a flow nobody listens to.
+        A card and a safety question are always delivered, never taken back, and so is the end
+        of a flow whose listeners have acted (planned reminders, a copy on someone's record)."""
+        if reply.crisis or reply.safety is not None or reply.outcomes:
             return None
         run = conversation.run
+        if reply.status is ReplyStatus.FINISHED:
+            if run is None or run.flow_id in self._finished or reply.role_task:
+                return None
+            return {"run": run.id, "position": run.position, "finished": True}
+        if reply.prompt is None:
+            return None
         return {"run": run.id if run is not None else None, "position": run.position if run is not None else None}
 
     @staticmethod

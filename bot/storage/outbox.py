@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.sql import Select
 
 from bot.storage.models import OutgoingMessage, Run
-from bot.storage.repository import IN_PROGRESS, ActiveRun
+from bot.storage.repository import COMPLETED, IN_PROGRESS, ActiveRun
 
 outbox = OutgoingMessage.__table__
 _runs = Run.__table__
@@ -139,6 +139,22 @@ class OutboxRows:
             )
         ).first()
         return ActiveRun(*row) if row else None
+
+    def finished_run(self, person_id: int, run_id: int) -> ActiveRun | None:
+        """A run the person finished, if it is still their latest of its flow (none begun since)."""
+        row = self.connection.execute(
+            select(_runs.c.id, _runs.c.flow_id, _runs.c.position).where(
+                _runs.c.id == run_id, _runs.c.person_id == person_id, _runs.c.status == COMPLETED
+            )
+        ).first()
+        if row is None:
+            return None
+        later = self.connection.execute(
+            select(_runs.c.id)
+            .where(_runs.c.person_id == person_id, _runs.c.flow_id == row.flow_id, _runs.c.id > run_id)
+            .limit(1)
+        ).first()
+        return None if later is not None else ActiveRun(*row)
 
     def replace(self, row_id: int, now: dt.datetime) -> bool:
         """Settle a pending row that will never be sent (its words go with it)."""

@@ -83,19 +83,25 @@ async def answers(services: Services, who: Who) -> dict[str, Any]:
     return {key: value["value"] for key, value in run["answers"].items()}
 
 
-async def at_a_text_question(person: Person, bot: TelegramHarness, companion: Companion) -> str:
-    """Agree, open the goals flow and answer until a question is answered by typing; its step id."""
+async def at_a_text_question(
+    person: Person, bot: TelegramHarness, companion: Companion, step: str | None = None
+) -> str:
+    """Agree, open the goals flow and answer until a question is answered by typing (or until
+    ``step``); its step id."""
     ui = companion.catalog.ui
     await person.says("/start")
     await person.taps(ui.get("button_agree", "en"))
     title = companion.catalog.flows[FLOW].title.get("en")
     await person.taps(next(label for label in shown_labels(person.last) if label.startswith(title)))
     who = Who("telegram", str(person.id))
-    for _ in range(20):
+    for _ in range(40):
         prompt = (await companion.current(who)).prompt
         assert prompt is not None
-        if prompt.kind is StepType.text:
+        if prompt.kind is StepType.text and step in (None, prompt.step):
             return prompt.step
+        if prompt.kind is StepType.text:
+            await person.says("Something")
+            continue
         labels = shown_labels(person.keyboard_message())
         if prompt.kind is StepType.checklist:
             await person.taps(labels[0])
@@ -305,3 +311,51 @@ async def test_a_reply_in_parts_goes_on_from_the_part_telegram_did_not_take(
     assert len(texts) == 3
     assert texts[1] == texts[2]  # the failed part again, and the card not twice
     assert texts[0].startswith(escape(companion.safety_words.card("en"))[:40])
+
+
+async def test_when_the_end_of_a_flow_is_not_delivered_the_next_answer_goes_to_its_last_question(
+    bot: TelegramHarness, services: Services
+) -> None:
+    companion = services.conversation
+    sam = bot.person(4108, "Sam")
+    who = Who("telegram", "4108")
+    last = companion.catalog.flows[FLOW].steps[-1].id
+    assert companion.catalog.flows[FLOW].step(last).type is StepType.text
+    await at_a_text_question(sam, bot, companion, last)
+    seen = sam.last["message_id"]
+    bot.request.fail_next("sendMessage", 500, "Internal Server Error")
+    await sam.says("Ask about the side effects")
+    assert sam.last["message_id"] == seen
+    await sam.says("Ask about the side effects, and the dose")
+    data = await Privacy(companion.storage).export(who)
+    assert data is not None
+    runs = [run for run in data["flows"] if run["flow"] == FLOW]
+    assert [run["status"] for run in runs] == ["completed"]
+    assert runs[0]["answers"][last]["value"] == "Ask about the side effects, and the dose"
+    done = companion.catalog.flows[FLOW].done
+    assert done is not None and done.get("en") in sam.last["text"]
+
+
+async def test_a_press_on_a_question_that_arrived_goes_to_it_though_its_send_timed_out(
+    bot: TelegramHarness, services: Services
+) -> None:
+    companion = services.conversation
+    sam = bot.person(4109, "Sam")
+    who = Who("telegram", "4109")
+    first = await at_a_text_question(sam, bot, companion)
+    # Telegram carried the send out, but its answer never came back.
+    bot.request.time_out_next("sendMessage", carried_out=True)
+    await sam.says("Sleep better")
+    following = (await companion.storage.run(lambda tx: tx.conversation("telegram", "4109"))).run
+    assert following is not None and following.position["step"] != first
+    assert (await rows(companion.storage))[-1].state == "pending"
+    # Sam sees it and presses one of its buttons: it is taken there, and the reply is marked delivered.
+    await sam.taps(shown_labels(sam.keyboard_message())[0])
+    ticked = (await companion.current(who)).prompt
+    assert ticked is not None and ticked.step == following.position["step"]
+    if ticked.kind is StepType.checklist:
+        await sam.taps(next(button.label for button in ticked.options if button.id == "~done"))
+    saved = await answers(services, who)
+    assert saved[first] == "Sleep better"
+    assert following.position["step"] in saved
+    assert "pending" not in [row.state for row in await rows(companion.storage)]
