@@ -2,7 +2,7 @@
 
 `companion run` is started as a real subprocess, polling a Bot API played by
 this script on a loopback port, and its whole process group is SIGKILLed
-every 1-3 s (``--kills`` times), then started again. Meanwhile ``--people``
+1-3 s after it has started polling (``--kills`` times), then started again. Meanwhile ``--people``
 simulated people answer the menu flows (goals, personal medicine, questions)
 as a person would, from what their chat shows: they press the first option,
 tick one box and press Done, and type a unique word (``ans<person>n<seq>``)
@@ -87,6 +87,7 @@ class FakeBotApi:
         self.updates: list[dict[str, Any]] = []
         self.acknowledged = 0
         self.handed_out: dict[int, int] = {}
+        self.polls = 0
         self.chats: dict[int, dict[int, Shown]] = {}
         self.ids = itertools.count(1)
         self.update_ids = itertools.count(1)
@@ -130,6 +131,8 @@ class FakeBotApi:
         if method == "getMe":
             return BOT
         if method == "getUpdates":
+            with self.lock:
+                self.polls += 1
             return self._get_updates(params)
         if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
             return self._message(method, params)
@@ -201,6 +204,7 @@ class Person:
     user_id: int
     words: list[Typed] = field(default_factory=list)
     actions: int = 0
+    events: list[Any] = field(default_factory=list)
     last_heard: float = 0.0
     flows: itertools.cycle[str] = field(default_factory=lambda: itertools.cycle(FLOWS))
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -287,16 +291,23 @@ async def act(api: FakeBotApi, steps: Steps, person: Person, stop: asyncio.Event
     while not stop.is_set():
         before = api.view(person.user_id)
         latest_seq = max((shown.seq for shown in before), default=0)
-        with_buttons = [shown for shown in before if shown.keyboard]
-        current = with_buttons[-1] if with_buttons else None
+        # What a person answers is the newest message: a question with its buttons. The newest
+        # being an answered one (its buttons gone) means the next has not come: they ask for the menu.
+        current = before[-1] if before and before[-1].keyboard else None
         typed: Typed | None = None
         if current is None:
             api.put(message_update(person, "/start" if not before else "/menu"))
         else:
             typed = choose(api, steps, person, current)
+        person.events.append(
+            [round(time.time(), 3), "saw", current.message_id if current else None]
+            + (list(steps.of(current) or ()) if current else [])
+            + ([typed.word] if typed else [])
+        )
         person.actions += 1
-        heard = await hear_back(api, person, latest_seq, stop, patience)
+        heard = await hear_back(api, person, latest_seq, current.message_id if current else 0, stop, patience)
         if heard is not None:
+            person.events.append([round(time.time(), 3), "heard", heard.message_id, *(steps.of(heard) or ())])
             person.last_heard = time.monotonic()
             if typed is not None:
                 where = steps.of(heard) if heard.keyboard else None
@@ -349,16 +360,24 @@ def choose(api: FakeBotApi, steps: Steps, person: Person, shown: Shown) -> Typed
 
 
 async def hear_back(
-    api: FakeBotApi, person: Person, after_seq: int, stop: asyncio.Event, patience: float
+    api: FakeBotApi, person: Person, after_seq: int, current: int, stop: asyncio.Event, patience: float
 ) -> Shown | None:
-    """The newest message sent or edited after ``after_seq``, once the bot has been quiet a moment."""
+    """The reply to what the person just did: a new message, or the question they answered changed
+    in place (a tick), once the bot has been quiet a moment. An older message edited late (the
+    echo under a question answered before) is not a reply."""
+
+    def replies() -> list[Shown]:
+        return [
+            shown
+            for shown in api.view(person.user_id)
+            if shown.seq > after_seq and shown.message_id >= current and (shown.message_id > current or shown.keyboard)
+        ]
+
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline and not stop.is_set():
-        newer = [shown for shown in api.view(person.user_id) if shown.seq > after_seq]
-        if newer:
+        if replies():
             await asyncio.sleep(0.15)  # a reply can come in parts
-            newer = [shown for shown in api.view(person.user_id) if shown.seq > after_seq]
-            return max(newer, key=lambda shown: shown.seq)
+            return max(replies(), key=lambda shown: shown.seq)
         await asyncio.sleep(0.05)
     return None
 
@@ -377,6 +396,18 @@ def start_bot(api: FakeBotApi, database: str, log: Path) -> subprocess.Popen[byt
     command = [str(Path(sys.executable).parent / "companion"), "run"]
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def polling(api: FakeBotApi, limit: float = 60.0) -> None:
+    """Until the bot (just started) asks for updates: it has started, and the kill comes 1-3 s after."""
+    with api.lock:
+        before = api.polls
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        with api.lock:
+            if api.polls > before:
+                return
+        await asyncio.sleep(0.05)
 
 
 def kill(bot: subprocess.Popen[bytes]) -> None:
@@ -422,14 +453,14 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     bot = start_bot(api, database, log)
     tasks = [asyncio.create_task(act(api, steps, person, stop, arguments.patience)) for person in people]
     kills = 0
-    started = time.monotonic()
+    started = last_kill = time.monotonic()
     try:
-        await asyncio.sleep(4.0)  # the first start: migrations, getMe
-        for kills in range(1, arguments.kills + 1):
+        for _ in range(arguments.kills):
+            await polling(api)
             await asyncio.sleep(random.uniform(1.0, 3.0))
             kill(bot)
+            kills += 1
             bot = start_bot(api, database, log)
-            await asyncio.sleep(random.uniform(0.0, 0.5))
         last_kill = time.monotonic()
         # Let everyone hear back after the last kill.
         deadline = time.monotonic() + arguments.settle
@@ -454,12 +485,11 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     lost = [t for t in confirmed if t.word not in by_word]
     doubled = [word for word, places in by_word.items() if len(places) > 1]
     wrong = [
-        t
-        for t in words
-        if t.word in by_word and any(place != (t.person, t.flow, t.step) for place in by_word[t.word])
+        t for t in words if t.word in by_word and any(place != (t.person, t.flow, t.step) for place in by_word[t.word])
     ]
     unconfirmed_saved = [t for t in words if not t.confirmed and t.word in by_word]
     text_log = log.read_text(errors="replace")
+    (folder / "people.json").write_text(json.dumps({p.user_id: p.events for p in people}))
     redelivered = sum(1 for count in api.handed_out.values() if count > 1)
     return {
         "database": "postgresql" if database.startswith("postgresql") else "sqlite",
@@ -490,7 +520,9 @@ if __name__ == "__main__":
     parser.add_argument("--people", type=int, default=20)
     parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--patience", type=float, default=20.0, help="seconds a person waits before acting again")
-    parser.add_argument("--settle", type=float, default=60.0, help="seconds after the last kill for everyone to hear back")
+    parser.add_argument(
+        "--settle", type=float, default=60.0, help="seconds after the last kill for everyone to hear back"
+    )
     parser.add_argument("--seed", type=int, default=1)
     result = asyncio.run(main(parser.parse_args()))
     print(json.dumps(result, indent=2))

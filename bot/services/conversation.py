@@ -474,6 +474,7 @@ class Companion:
 
     async def current(self, who: Who) -> Reply:
         """The question the person is on, asked again (nothing is written)."""
+
         def read(tx: Transaction) -> Conversation | None:
             conversation = tx.conversation(who.channel, who.external_id)
             if conversation is not None and who.channel in self._outboxed:
@@ -720,6 +721,14 @@ class Companion:
         delivered by a process killed before it could say so)."""
         unseen = rows.unseen(conversation.person.id)
         if unseen is None:
+            return conversation
+        if unseen.attempts == 0:
+            # Never recorded as failed: the process that took the turn was killed before it could
+            # say how the send went. A person's updates are handled one after another, each after
+            # the last one's reply was sent, so it almost always went (the kill fell between
+            # Telegram taking it and the record of that): taken as delivered, not sent again.
+            if settle:
+                rows.delivered(unseen.id, now)
             return conversation
         if saw is not None and conversation.run is not None and saw(conversation.run):
             if settle:

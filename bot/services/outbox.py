@@ -29,6 +29,7 @@ a given part on, and says how it went as a :class:`Delivery`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -50,6 +51,10 @@ SEND_LEASE_SECONDS = 30.0
 """How long a sender holds a row it is sending before another may take it (a process killed
 while sending lets go when this runs out)."""
 POLL_SECONDS = 0.5
+STARTUP_GRACE_SECONDS = 3.0
+"""After a start, the loop waits this long before its first pass: what people wrote while the bot
+was down is taken first (on the question each of them saw), so their words and a reply left
+pending do not cross."""
 BATCH = 50
 CONCURRENCY = 16
 
@@ -155,8 +160,12 @@ class Outbox:
         results = await asyncio.gather(*(one(row) for row in claimed))
         return sum(results)
 
-    async def run(self, send: Send, stop: asyncio.Event, poll: float = POLL_SECONDS) -> None:
+    async def run(
+        self, send: Send, stop: asyncio.Event, poll: float = POLL_SECONDS, grace: float = STARTUP_GRACE_SECONDS
+    ) -> None:
         """Deliver what is pending until ``stop`` is set (the bot's sender loop)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), grace)
         while not stop.is_set():
             delivered = 0
             try:
@@ -165,10 +174,8 @@ class Outbox:
                 log.warning("outbox: a delivery pass failed (%s)", type(error).__name__)
             if delivered:
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll)
-            except TimeoutError:
-                pass
 
     async def settled(self, row_id: int) -> None:
         """The adapter showed the reply its own way (a checklist edited in place): it is delivered."""

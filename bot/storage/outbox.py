@@ -46,6 +46,8 @@ class Unseen:
 
     id: int
     shown_before: dict[str, Any]
+    attempts: int
+    """Failed attempts recorded (0: the process that took the turn never said how its send went)."""
 
 
 _COLUMNS = (
@@ -114,14 +116,14 @@ class OutboxRows:
     def unseen(self, person_id: int) -> Unseen | None:
         """The person's newest row if it is pending and says where they were before it."""
         row = self.connection.execute(
-            select(outbox.c.id, outbox.c.state, outbox.c.shown_before)
+            select(outbox.c.id, outbox.c.state, outbox.c.shown_before, outbox.c.attempts)
             .where(outbox.c.person_id == person_id)
             .order_by(outbox.c.id.desc())
             .limit(1)
         ).first()
         if row is None or row.state != PENDING or row.shown_before is None:
             return None
-        return Unseen(row.id, row.shown_before)
+        return Unseen(row.id, row.shown_before, row.attempts)
 
     def has_pending_before(self, channel: str, chat: str, row_id: int) -> bool:
         """Whether an older row of the chat is still to be delivered."""
@@ -160,7 +162,9 @@ class OutboxRows:
         """Settle a pending row that will never be sent (its words go with it)."""
         return self._settle(row_id, REPLACED, now)
 
-    def claim_chat(self, channel: str, chat: str, upto: int, own: int, lease_until: float, now: float) -> list[OutboxRow]:
+    def claim_chat(
+        self, channel: str, chat: str, upto: int, own: int, lease_until: float, now: float
+    ) -> list[OutboxRow]:
         """The chat's pending rows up to ``upto``, oldest first, leased to the caller: all of them,
         or none if an older one is being sent by someone else (it must go first)."""
         rows = self.connection.execute(
@@ -224,7 +228,9 @@ class OutboxRows:
 
     def pending_count(self) -> int:
         return int(
-            self.connection.execute(select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)).scalar_one()
+            self.connection.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.state == PENDING)
+            ).scalar_one()
         )
 
     def _settle(self, row_id: int, state: str, now: dt.datetime) -> bool:

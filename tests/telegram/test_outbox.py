@@ -232,9 +232,7 @@ async def test_after_a_restart_pending_replies_go_out_in_order(
         await restarted.application.shutdown()
 
 
-@pytest.mark.parametrize(
-    ("status", "description"), [(403, BLOCKED), (400, "Bad Request: chat not found")]
-)
+@pytest.mark.parametrize(("status", "description"), [(403, BLOCKED), (400, "Bad Request: chat not found")])
 async def test_a_blocked_bot_or_a_lost_chat_is_recorded_undeliverable(
     bot: TelegramHarness, services: Services, status: int, description: str
 ) -> None:
@@ -359,3 +357,28 @@ async def test_a_press_on_a_question_that_arrived_goes_to_it_though_its_send_tim
     assert saved[first] == "Sleep better"
     assert following.position["step"] in saved
     assert "pending" not in [row.state for row in await rows(companion.storage)]
+
+
+async def test_a_reply_whose_process_died_before_saying_how_it_went_counts_as_delivered_once_the_person_acts(
+    bot: TelegramHarness, services: Services
+) -> None:
+    """A person's updates are handled one after another, each after the last reply was sent: a row
+    left pending with no failure recorded was almost always taken by Telegram just before a kill."""
+    companion = services.conversation
+    sam = bot.person(4110, "Sam")
+    who = Who("telegram", "4110")
+    first = await at_a_text_question(sam, bot, companion)
+    # The turn committed, its reply went, and the process died before recording it.
+    crashed = sam.update_text("Sleep better")
+    reply = await companion.act(who, Typed("Sleep better"), crashed.update_id)
+    assert reply.prompt is not None and reply.prompt.step != first
+    for rendered in await bot.application.bot_data["core"].renders(who, reply, "en"):
+        await bot.application.bot_data["core"].chat.send(4110, rendered)
+    assert (await rows(companion.storage))[-1].state == "pending"
+    await answer_what_is_shown(sam, companion, who)
+    saved = await answers(services, who)
+    assert saved[first] == "Sleep better"
+    assert reply.prompt.step in saved or (await question_shown(companion, who)) == reply.prompt.step
+    assert "pending" not in [row.state for row in await rows(companion.storage)]
+    later(bot)
+    assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0
