@@ -401,7 +401,7 @@ class Companion:
             # A flow button names the question it was under: pressing one of the newest
             # question's buttons shows that question reached the person.
             saw = lambda run: expect(run.flow_id, str(run.position.get("step", "")))  # noqa: E731
-        return await self._turn(who, update_id, step, saw)
+        return await self._turn(who, update_id, step, saw, typed=isinstance(action, Typed))
 
     async def answer_safety(
         self, who: Who, choice: SafetyChoice, token: str = "", update_id: int | None = None
@@ -653,6 +653,8 @@ class Companion:
         update_id: int | None,
         step: Callable[[Transaction, Conversation, dt.datetime], Reply],
         saw: Callable[[ActiveRun], bool] | None = None,
+        *,
+        typed: bool = False,
     ) -> Reply:
         def work(tx: Transaction) -> Reply:
             now = self.clock()
@@ -666,7 +668,7 @@ class Companion:
                 # (a service opening a flow, a test): the caller shows the reply itself.
                 return step(tx, conversation, now)
             rows = OutboxRows(tx.connection)
-            shown = self._as_shown(rows, conversation, now, settle=True, saw=saw)
+            shown = self._as_shown(rows, conversation, now, settle=True, saw=saw, typed=typed)
             reply = step(tx, shown, now)
             if shown.run is None and conversation.run is not None and reply.prompt is None:
                 # Taken as the person saw it, with no question open: the question that was
@@ -700,59 +702,68 @@ class Companion:
             return reply
         raise RuntimeError(f"a turn kept conflicting after {MAX_ATTEMPTS} attempts")
 
-    @staticmethod
     def _as_shown(
+        self,
         rows: OutboxRows,
         conversation: Conversation,
         now: dt.datetime,
         *,
         settle: bool,
         saw: Callable[[ActiveRun], bool] | None = None,
+        typed: bool = False,
     ) -> Conversation:
         """The conversation as the person last saw it.
 
-        When the reply to their last turn has not been delivered (Telegram refused it, timed out,
-        or the process was killed after the commit), they are still looking at the question
-        before it, so what they do now is taken on that question: it never lands under a
-        question they have not seen. With ``settle`` the undelivered reply is marked replaced:
-        this turn's reply says where they are now, in its place. ``saw`` tells from the input
-        itself whether the person saw a question (a button names its own): a press on the
-        newest question shows it arrived, whatever the outbox knows (it may have been
-        delivered by a process killed before it could say so)."""
+        When the reply to their last turn is known not to have arrived (Telegram refused it or
+        timed out on it), they are still looking at the question before it, so what they do now
+        is taken on that question: it never lands under a question they have not seen. With
+        ``settle`` the undelivered reply is marked replaced: this turn's reply says where they
+        are now, in its place. ``saw`` tells from the input itself whether the person saw a
+        question (a button names its own): a press on the newest question shows it arrived.
+
+        A reply left pending with no failure recorded was being sent when the process was
+        killed: Telegram may or may not have taken it. A person's updates are handled one after
+        another, each after the last one's reply was sent, so it counts as delivered, unless
+        what they ``typed`` fits only the question before it (words, while the newest question
+        is answered with buttons): then it did not arrive."""
         unseen = rows.unseen(conversation.person.id)
         if unseen is None:
             return conversation
-        if unseen.attempts == 0:
-            # Never recorded as failed: the process that took the turn was killed before it could
-            # say how the send went. A person's updates are handled one after another, each after
-            # the last one's reply was sent, so it almost always went (the kill fell between
-            # Telegram taking it and the record of that): taken as delivered, not sent again.
-            if settle:
-                rows.delivered(unseen.id, now)
-            return conversation
-        if saw is not None and conversation.run is not None and saw(conversation.run):
-            if settle:
-                rows.delivered(unseen.id, now)
-            return conversation
-        run_id, position = unseen.shown_before.get("run"), unseen.shown_before.get("position")
         current = conversation.run
-        shown: ActiveRun | None
-        if run_id is None:
-            shown = None
-        elif current is not None and current.id == run_id and isinstance(position, dict):
-            shown = ActiveRun(current.id, current.flow_id, position)
-        else:
-            if unseen.shown_before.get("finished"):
-                # The reply that finished the flow never arrived: they are still on its last question.
-                found = rows.finished_run(conversation.person.id, int(run_id))
-            else:
-                found = rows.run_in_progress(conversation.person.id, int(run_id))
-            if found is None or not isinstance(position, dict):
+        if saw is not None and current is not None and saw(current):
+            if settle:
+                rows.delivered(unseen.id, now)
+            return conversation
+        shown = self._shown_run(rows, conversation, unseen.shown_before)
+        if shown is None and unseen.shown_before.get("run") is not None:
+            return conversation
+        if unseen.attempts == 0:
+            before_took_words = shown is not None and self._takes_text(shown)
+            now_takes_words = current is not None and self._takes_text(current)
+            if not (typed and before_took_words and not now_takes_words):
+                if settle:
+                    rows.delivered(unseen.id, now)
                 return conversation
-            shown = ActiveRun(found.id, found.flow_id, position)
         if settle:
             rows.replace(unseen.id, now)
         return Conversation(conversation.person, shown)
+
+    @staticmethod
+    def _shown_run(rows: OutboxRows, conversation: Conversation, before: dict[str, Any]) -> ActiveRun | None:
+        """The run at the position kept with an undelivered reply (None: no flow was open, or it
+        cannot be had back: the run was closed since)."""
+        run_id, position = before.get("run"), before.get("position")
+        if run_id is None or not isinstance(position, dict):
+            return None
+        current = conversation.run
+        if current is not None and current.id == run_id:
+            return ActiveRun(current.id, current.flow_id, position)
+        if before.get("finished"):
+            # The reply that finished the flow never arrived: they are still on its last question.
+            found = rows.finished_run(conversation.person.id, int(run_id))
+        else:
+            found = rows.run_in_progress(conversation.person.id, int(run_id))
+        return ActiveRun(found.id, found.flow_id, position) if found is not None else None
 
     def _shown_before(self, conversation: Conversation, reply: Reply) -> dict[str, Any] | None:
         """Where the person was before this turn, kept with its reply until the reply is delivered,
