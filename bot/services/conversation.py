@@ -44,10 +44,11 @@ from flows.schema import LANGUAGES, StepType, quoted_flows
 from flows.turns import PAUSE, Action, Button, Context, Position, Pressed, Prompt, Turn, Typed
 
 MAX_ATTEMPTS = 8
-FAST_PATH_LEASE_SECONDS = 15.0
+FAST_PATH_LEASE_SECONDS = 5.0
 """How long the process that took a turn has to deliver its reply before the sender loop
-(of any process) may: long enough for a send and its rate-limit waits, short enough that
-a reply left by a killed process goes out soon after."""
+(of any process) may: a reply left by a killed process goes out soon after. A send that
+waits longer in this process (flood control) is never taken by its own loop; another
+process sharing the database could send it a second time."""
 DEFAULT_TIMEZONE = "Europe/London"
 TIMEZONES = {"en": "Europe/London", "sv": "Europe/Stockholm"}
 """A person's time zone until they choose one: their language's (the companion serves the UK and Sweden)."""

@@ -51,7 +51,7 @@ SEND_LEASE_SECONDS = 30.0
 """How long a sender holds a row it is sending before another may take it (a process killed
 while sending lets go when this runs out)."""
 POLL_SECONDS = 0.5
-STARTUP_GRACE_SECONDS = 3.0
+STARTUP_GRACE_SECONDS = 1.0
 """After a start, the loop waits this long before its first pass: what people wrote while the bot
 was down is taken first (on the question each of them saw), so their words and a reply left
 pending do not cross."""
