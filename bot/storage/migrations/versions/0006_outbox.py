@@ -6,7 +6,7 @@ longer come apart: a send that fails or a process that is killed leaves a
 pending row that is delivered later, in order per chat.
 
 Revision ID: 98f625824bcd
-Revises: 6f2a9c4e8d13
+Revises: 7c1e4a9b2d63
 Create Date: 2026-12-01 17:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "98f625824bcd"
-down_revision: str | None = "6f2a9c4e8d13"
+down_revision: str | None = "7c1e4a9b2d63"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
