@@ -135,7 +135,7 @@ def status() -> None:
     else:
         typer.echo(f"schema: {report.schema}, NOT current (the code's is {report.head}); run: companion migrate")
     typer.echo(f"reminders pending: {report.pending_reminders} ({report.due_reminders} due now)")
-    depth = "not in this version" if report.outbox_depth is None else str(report.outbox_depth)
+    depth = "no outbox table yet (the schema is behind)" if report.outbox_depth is None else str(report.outbox_depth)
     typer.echo(f"outbox: {depth}")
     typer.echo(f"last error: {report.last_error or 'none recorded'}")
     if not report.schema_current:

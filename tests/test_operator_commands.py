@@ -143,7 +143,7 @@ def test_status_reports_schema_reminders_outbox_and_the_last_error(people: tuple
     assert "database: reachable" in result.output
     assert f"schema: {migrations.head()}, current" in result.output
     assert "reminders pending: 1 (1 due now)" in result.output
-    assert "outbox: not in this version" in result.output
+    assert "outbox: 0" in result.output
     assert "last error: reminder" in result.output and "failed after 3 attempts" in result.output
 
 

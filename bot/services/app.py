@@ -17,6 +17,7 @@ from bot.services.conversation import Companion
 from bot.services.coordination import Coordination
 from bot.services.groups import Groups
 from bot.services.ordering import UpdateOrder
+from bot.services.outbox import Outbox
 from bot.services.privacy import Privacy
 from bot.services.reminders import Reminders
 from bot.services.sharing import Sharing
@@ -38,6 +39,7 @@ class Services:
     order: UpdateOrder
     """Keeps a person's updates in update-id order across webhook processes."""
     collaboration: Collaboration
+    outbox: Outbox
 
     @classmethod
     def around(cls, conversation: Companion) -> Services:
@@ -58,6 +60,7 @@ class Services:
             words=Words(engine.catalog.ui),
             order=UpdateOrder(storage),
             collaboration=Collaboration(storage, engine.catalog, clock),
+            outbox=Outbox(storage),
         )
         conversation.when_finished(forms.MY_NAME.flow, Summaries.remember_name)
         conversation.when_finished(forms.WHAT_WE_AGREED.flow, coordination.agreement_finished)

@@ -14,6 +14,7 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.services import forms
 from bot.services.counts import Counts
 from bot.services.safety import HELD, Held, SafetyChoice, SafetyPrompt, SafetyWords
+from bot.storage.outbox import OutboxRows
 from bot.storage.repository import (
     COMPLETED,
     IN_PROGRESS,
@@ -39,9 +41,14 @@ from flows.crisis import CrisisDetector
 from flows.engine import Engine
 from flows.safety import NOTHING, Answer, Assessment, Decision, Response, SafetyState, answered, decide
 from flows.schema import LANGUAGES, StepType, quoted_flows
-from flows.turns import PAUSE, Action, Context, Position, Pressed, Prompt, Turn, Typed
+from flows.turns import PAUSE, Action, Button, Context, Position, Pressed, Prompt, Turn, Typed
 
 MAX_ATTEMPTS = 8
+FAST_PATH_LEASE_SECONDS = 5.0
+"""How long the process that took a turn has to deliver its reply before the sender loop
+(of any process) may: a reply left by a killed process goes out soon after. A send that
+waits longer in this process (flood control) is never taken by its own loop; another
+process sharing the database could send it a second time."""
 DEFAULT_TIMEZONE = "Europe/London"
 TIMEZONES = {"en": "Europe/London", "sv": "Europe/Stockholm"}
 """A person's time zone until they choose one: their language's (the companion serves the UK and Sweden)."""
@@ -125,6 +132,83 @@ class Reply:
     """The flow is a coordinator's or facilitator's own task (see forms.Form.for_role, and
     runs about someone else): when it is finished, their feature says what happened next,
     not the service user's menu."""
+    outbox_id: int | None = None
+    """The outbox row this reply was saved as, in the turn's own transaction (see
+    bot/services/outbox.py): the adapter delivers it through the outbox, which records it
+    as delivered. None on channels that print at once (the console) and for a duplicate."""
+    outbox_waits: bool = False
+    """An older reply to the same chat is still undelivered: it must go first."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """What to say, channel-neutral, as stored in the outbox (never the listeners' outcomes:
+        they are for the adapter that took the turn, at once)."""
+        return {
+            "messages": list(self.messages),
+            "prompt": _prompt_dict(self.prompt) if self.prompt is not None else None,
+            "status": self.status.value,
+            "flow_id": self.flow_id,
+            "crisis": self.crisis,
+            "safety": _safety_dict(self.safety) if self.safety is not None else None,
+            "language": self.language,
+            "role_task": self.role_task,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], outbox_id: int | None = None) -> Reply:
+        prompt, safety = data.get("prompt"), data.get("safety")
+        return cls(
+            messages=list(data.get("messages") or []),
+            prompt=_prompt_of(prompt) if prompt else None,
+            status=ReplyStatus(data.get("status", ReplyStatus.IDLE.value)),
+            flow_id=data.get("flow_id"),
+            crisis=bool(data.get("crisis")),
+            safety=_safety_of(safety) if safety else None,
+            language=data.get("language"),
+            role_task=bool(data.get("role_task")),
+            outbox_id=outbox_id,
+        )
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[list[Any]]:
+    return [[button.id, button.label, button.ticked] for button in buttons]
+
+
+def _buttons_of(data: list[list[Any]]) -> tuple[Button, ...]:
+    return tuple(Button(str(item[0]), str(item[1]), bool(item[2])) for item in data)
+
+
+def _prompt_dict(prompt: Prompt) -> dict[str, Any]:
+    return {
+        "step": prompt.step,
+        "kind": prompt.kind.value,
+        "text": prompt.text,
+        "options": _buttons(prompt.options),
+        "navigation": _buttons(prompt.navigation),
+        "max_length": prompt.max_length,
+        "hint": prompt.hint,
+        "shared": prompt.shared,
+    }
+
+
+def _prompt_of(data: dict[str, Any]) -> Prompt:
+    return Prompt(
+        step=data["step"],
+        kind=StepType(data["kind"]),
+        text=data["text"],
+        options=_buttons_of(data.get("options") or []),
+        navigation=_buttons_of(data.get("navigation") or []),
+        max_length=data.get("max_length"),
+        hint=data.get("hint"),
+        shared=bool(data.get("shared")),
+    )
+
+
+def _safety_dict(safety: SafetyPrompt) -> dict[str, Any]:
+    return {"text": safety.text, "buttons": _buttons(safety.buttons), "token": safety.token}
+
+
+def _safety_of(data: dict[str, Any]) -> SafetyPrompt:
+    return SafetyPrompt(text=data["text"], buttons=_buttons_of(data.get("buttons") or []), token=data.get("token", ""))
 
 
 Person = PersonRecord
@@ -174,6 +258,16 @@ class Companion:
         """Flows with a reminder not to stop medicine suddenly (given once a day): only their turns
         read whether the person has had it today."""
         self._role_flows = frozenset(form.flow for form in forms.FORMS if form.for_role)
+        self._outboxed: set[str] = set()
+
+    def deliver_through_outbox(self, channel: str) -> None:
+        """Turns of ``channel`` write what they say to the outbox in their own transaction, and
+        are taken on the question the person was last shown (see :meth:`_as_shown`).
+
+        Called by an adapter that delivers through the outbox when it is composed (Telegram);
+        a channel that prints at once (the console) does not. Only turns answering one of the
+        channel's updates (with an update id) go through it."""
+        self._outboxed.add(channel)
 
     def when_finished(self, flow_id: str, listener: FinishedListener) -> None:
         """Run ``listener`` in the same transaction whenever someone finishes ``flow_id``."""
@@ -303,7 +397,12 @@ class Companion:
             assert isinstance(action, Typed)
             return self._safety_turn(tx, conversation, now, action.text, assessment)
 
-        return await self._turn(who, update_id, step)
+        saw = None
+        if expect is not None:
+            # A flow button names the question it was under: pressing one of the newest
+            # question's buttons shows that question reached the person.
+            saw = lambda run: expect(run.flow_id, str(run.position.get("step", "")))  # noqa: E731
+        return await self._turn(who, update_id, step, saw, typed=isinstance(action, Typed))
 
     async def answer_safety(
         self, who: Who, choice: SafetyChoice, token: str = "", update_id: int | None = None
@@ -376,7 +475,14 @@ class Companion:
 
     async def current(self, who: Who) -> Reply:
         """The question the person is on, asked again (nothing is written)."""
-        conversation = await self.storage.run(lambda tx: tx.conversation(who.channel, who.external_id))
+
+        def read(tx: Transaction) -> Conversation | None:
+            conversation = tx.conversation(who.channel, who.external_id)
+            if conversation is not None and who.channel in self._outboxed:
+                conversation = self._as_shown(OutboxRows(tx.connection), conversation, self.clock(), settle=False)
+            return conversation
+
+        conversation = await self.storage.run(read)
         if conversation is None or conversation.run is None:
             return Reply(status=ReplyStatus.IDLE)
         person, run = conversation.person, conversation.run
@@ -547,6 +653,9 @@ class Companion:
         who: Who,
         update_id: int | None,
         step: Callable[[Transaction, Conversation, dt.datetime], Reply],
+        saw: Callable[[ActiveRun], bool] | None = None,
+        *,
+        typed: bool = False,
     ) -> Reply:
         def work(tx: Transaction) -> Reply:
             now = self.clock()
@@ -555,7 +664,29 @@ class Companion:
                 return Reply(status=ReplyStatus.DUPLICATE)
             if conversation is None:
                 raise NotRegistered(who)
-            return step(tx, conversation, now)
+            if who.channel not in self._outboxed or update_id is None:
+                # A channel that prints at once, or server code taking a turn for the person
+                # (a service opening a flow, a test): the caller shows the reply itself.
+                return step(tx, conversation, now)
+            rows = OutboxRows(tx.connection)
+            shown = self._as_shown(rows, conversation, now, settle=True, saw=saw, typed=typed)
+            reply = step(tx, shown, now)
+            if shown.run is None and conversation.run is not None and reply.prompt is None:
+                # Taken as the person saw it, with no question open: the question that was
+                # never delivered waits in the menu, in progress, rather than for their next words.
+                self._leave_flow(tx, shown.person)
+            reply.outbox_id = rows.add(
+                person_id=shown.person.id,
+                channel=who.channel,
+                chat=who.external_id,
+                update_id=update_id,
+                body=reply.to_dict(),
+                shown_before=self._shown_before(shown, reply),
+                now=now,
+                lease_until=time.time() + FAST_PATH_LEASE_SECONDS,
+            )
+            reply.outbox_waits = rows.has_pending_before(who.channel, who.external_id, reply.outbox_id)
+            return reply
 
         for _attempt in range(MAX_ATTEMPTS):
             try:
@@ -571,6 +702,90 @@ class Companion:
                 self.counts.crisis_cards += reply.crisis
             return reply
         raise RuntimeError(f"a turn kept conflicting after {MAX_ATTEMPTS} attempts")
+
+    def _as_shown(
+        self,
+        rows: OutboxRows,
+        conversation: Conversation,
+        now: dt.datetime,
+        *,
+        settle: bool,
+        saw: Callable[[ActiveRun], bool] | None = None,
+        typed: bool = False,
+    ) -> Conversation:
+        """The conversation as the person last saw it.
+
+        When the reply to their last turn is known not to have arrived (Telegram refused it or
+        timed out on it), they are still looking at the question before it, so what they do now
+        is taken on that question: it never lands under a question they have not seen. With
+        ``settle`` the undelivered reply is marked replaced: this turn's reply says where they
+        are now, in its place. ``saw`` tells from the input itself whether the person saw a
+        question (a button names its own): a press on the newest question shows it arrived.
+
+        A reply left pending with no failure recorded was being sent when the process was
+        killed: Telegram may or may not have taken it. A person's updates are handled one after
+        another, each after the last one's reply was sent, so it counts as delivered, unless
+        what they ``typed`` fits only the question before it (words, while the newest question
+        is answered with buttons): then it did not arrive."""
+        unseen = rows.unseen(conversation.person.id)
+        if unseen is None:
+            return conversation
+        current = conversation.run
+        if saw is not None and current is not None and saw(current):
+            if settle:
+                rows.delivered(unseen.id, now)
+            return conversation
+        shown = self._shown_run(rows, conversation, unseen.shown_before)
+        if shown is None and unseen.shown_before.get("run") is not None:
+            return conversation
+        if unseen.attempts == 0:
+            before_took_words = shown is not None and self._takes_text(shown)
+            now_takes_words = current is not None and self._takes_text(current)
+            if not (typed and before_took_words and not now_takes_words):
+                if settle:
+                    rows.delivered(unseen.id, now)
+                return conversation
+        if settle:
+            rows.replace(unseen.id, now)
+        return Conversation(conversation.person, shown)
+
+    @staticmethod
+    def _shown_run(rows: OutboxRows, conversation: Conversation, before: dict[str, Any]) -> ActiveRun | None:
+        """The run at the position kept with an undelivered reply (None: no flow was open, or it
+        cannot be had back: the run was closed since)."""
+        run_id, position = before.get("run"), before.get("position")
+        if run_id is None or not isinstance(position, dict):
+            return None
+        current = conversation.run
+        if current is not None and current.id == run_id:
+            return ActiveRun(current.id, current.flow_id, position)
+        if before.get("finished"):
+            # The reply that finished the flow never arrived: they are still on its last question.
+            found = rows.finished_run(conversation.person.id, int(run_id))
+        else:
+            found = rows.run_in_progress(conversation.person.id, int(run_id))
+        return ActiveRun(found.id, found.flow_id, position) if found is not None else None
+
+    def _shown_before(self, conversation: Conversation, reply: Reply) -> dict[str, Any] | None:
+        """Where the person was before this turn, kept with its reply until the reply is delivered,
+        for :meth:`_as_shown`: for a next question, and for the end of a flow nobody listens to.
+        A card and a safety question are always delivered, never taken back, and so is the end
+        of a flow whose listeners have acted (planned reminders, a copy on someone's record)."""
+        if reply.crisis or reply.safety is not None or reply.outcomes:
+            return None
+        run = conversation.run
+        if reply.status is ReplyStatus.FINISHED:
+            if run is None or run.flow_id in self._finished or reply.role_task:
+                return None
+            return {"run": run.id, "position": run.position, "finished": True}
+        if reply.prompt is None:
+            return None
+        return {"run": run.id if run is not None else None, "position": run.position if run is not None else None}
+
+    @staticmethod
+    def _leave_flow(tx: Transaction, person: PersonRecord) -> None:
+        if person.active_flow is not None:
+            tx.set_active_flow(person, None)
 
     def _save(
         self,

@@ -14,13 +14,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection
 
 from bot.roles import grants, sharing
 from bot.storage import migrate as migrations
 from bot.storage.errors import explain
 from bot.storage.models import Answer, Person, Reminder, Run
+from bot.storage.outbox import OutboxRows
 from bot.storage.repository import Storage, Transaction
 
 people = Person.__table__
@@ -92,12 +93,14 @@ class Status:
 
 
 def outbox_depth(connection: Connection) -> int | None:
-    """Messages waiting in the delivery outbox. None: this version has no outbox yet.
+    """Replies waiting in the delivery outbox (bot/services/outbox.py): sent at once after their
+    turn, so more than a few means Telegram is refusing or slow, or no bot is running.
 
-    The hook ``companion status`` and the metrics read; it becomes a count when
-    the outbox table exists."""
-    del connection
-    return None
+    The hook ``companion status`` and the metrics read. None: the database's schema is older
+    than the outbox (``companion status`` does not migrate)."""
+    if not inspect(connection).has_table("outbox"):
+        return None
+    return OutboxRows(connection).pending_count()
 
 
 class Operators:

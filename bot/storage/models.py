@@ -464,3 +464,39 @@ class SendPermit(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     free_at: Mapped[float] = mapped_column(Float)
+
+
+class OutgoingMessage(Base):
+    """What the companion says as the result of one turn, written in that turn's transaction.
+
+    The turn's commit and this row are one: whatever was saved, what the person is
+    to be told about it is saved too, and is delivered after the commit (at once
+    for a person who is waiting, else by the sender loop, in ``id`` order per chat,
+    with retries). ``body`` is the channel-neutral reply (bot/services/outbox.py)
+    and ``shown_before`` the position the person was on when they acted; both
+    can quote what the person wrote, so both are cleared once the row is settled
+    (delivered, undeliverable or replaced), leaving only what orders and audits it.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(64))
+    update_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    state: Mapped[str] = mapped_column(String(16))
+    """pending, delivered, undeliverable (blocked, chat gone, or given up) or replaced."""
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    shown_before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    sent_parts: Mapped[int] = mapped_column(Integer, default=0)
+    """Messages of this reply the channel already accepted (a retry goes on from there)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[float] = mapped_column(Float)
+    """Unix seconds: not tried again before then."""
+    lease_until: Mapped[float] = mapped_column(Float)
+    """Unix seconds: a process is sending it until then (the one that committed it, at first)."""
+    created_at: Mapped[dt.datetime]
+    settled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (Index("ix_outbox_pending", "state", "channel", "chat", "id"),)

@@ -27,6 +27,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from telegram import Update
+from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -137,7 +138,8 @@ class RecordingRequest(BaseRequest):
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_chat: dict[int, dict[int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
-        self._failures: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self._failures: dict[str, list[tuple[int, dict[str, Any]] | None]] = {}
+        self._timeouts: dict[str, list[bool]] = {}
         self.answering_seconds = 0.0
         """Time spent playing Telegram (parsing HTML, keeping chats, making answers):
         work Telegram's servers do, which benchmarks can tell apart from the bot's."""
@@ -179,9 +181,17 @@ class RecordingRequest(BaseRequest):
                 content = value[1]
                 files[part] = (value[0], content if isinstance(content, bytes) else content.read())
         self.calls.append(Call(name, params, files))
+        timeouts = self._timeouts.get(name)
+        if timeouts:
+            # As httpx does when no answer comes in time: PTB raises TimedOut. The Bot API may
+            # or may not have carried the call out.
+            if timeouts.pop(0):
+                self._answer(name, params, files)
+            raise TimedOut("Timed out")
         queued = self._failures.get(name)
-        if queued:
-            status, body = queued.pop(0)
+        failure = queued.pop(0) if queued else None
+        if failure is not None:
+            status, body = failure
             return status, json.dumps(body).encode()
         try:
             result = self._answer(name, params, files)
@@ -191,12 +201,18 @@ class RecordingRequest(BaseRequest):
 
     # ------------------------------------------------------------------ test helpers
 
-    def fail_next(self, method: str, status: int, description: str, **parameters: Any) -> None:
-        """Make the next call of ``method`` fail the way Telegram would (e.g. 429 RetryAfter)."""
+    def fail_next(self, method: str, status: int, description: str, *, after: int = 0, **parameters: Any) -> None:
+        """Make the next call of ``method`` (or the one ``after`` more calls) fail the way Telegram
+        would (e.g. 429 RetryAfter)."""
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if parameters:
             body["parameters"] = parameters
-        self._failures.setdefault(method, []).append((status, body))
+        self._failures.setdefault(method, []).extend([None] * after)
+        self._failures[method].append((status, body))
+
+    def time_out_next(self, method: str, *, carried_out: bool = False) -> None:
+        """Make the next call of ``method`` time out (with ``carried_out``, after the Bot API did it)."""
+        self._timeouts.setdefault(method, []).append(carried_out)
 
     def take(self) -> list[Call]:
         """The calls since the last take (and forget them)."""

@@ -16,6 +16,7 @@ from bot.reminders import appointments
 from bot.roles import grants, group_activity, groups, sharing
 from bot.services.conversation import Companion, Who
 from bot.storage.repository import person_columns
+from flows.turns import Typed
 from tests.conftest import Clock
 from tests.telegram.harness import TelegramHarness
 from tests.telegram.talk import agree, finish, person_id, ui
@@ -27,6 +28,8 @@ async def test_everything_about_a_person_is_exported_and_then_erased(
     sam = harness.person(3001, "Sam")
     await agree(sam, companion)
     await finish(companion, Who("telegram", "3001"), "questions")
+    # A reply waiting in the outbox (the turn committed, its sending not yet done).
+    assert (await companion.act(Who("telegram", "3001"), Typed("Still there?"), 77_001)).outbox_id is not None
     sam_id = await person_id(companion, sam)
     coordinator_id = (await companion.storage.run(lambda tx: tx.create_person("telegram", "3002", "en", clock()))).id
     facilitator_id = (await companion.storage.run(lambda tx: tx.create_person("telegram", "3003", "en", clock()))).id

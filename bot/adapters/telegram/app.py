@@ -32,8 +32,9 @@ from bot import logs
 from bot.adapters.telegram import callbacks, commands, menus, privacy, summary
 from bot.adapters.telegram.callbacks import Signer
 from bot.adapters.telegram.chat import Chat
-from bot.adapters.telegram.core import TelegramCore, on_error, who_of
+from bot.adapters.telegram.core import CHANNEL, TelegramCore, on_error, who_of
 from bot.adapters.telegram.counting import CountingRequest
+from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.features import ButtonFunction, CommandFunction, FeatureFactory
 from bot.adapters.telegram.limiter import SendLimiter
 from bot.adapters.telegram.processor import DEFAULT_CONCURRENCY, PerPersonUpdateProcessor
@@ -151,7 +152,13 @@ def build_application(
     chat = Chat(application.bot, services.conversation.catalog.ui)
     signer = Signer(callback_key or token.encode(), previous_callback_keys)
     core = TelegramCore(services, signer, chat, bot_username=bot_username)
+    # A turn's reply is saved with the turn and delivered from the outbox: at once after
+    # the commit, else by the sender loop that runs while the application runs.
+    services.conversation.deliver_through_outbox(CHANNEL)
+    core.delivery = OutboxDelivery(core, services.outbox)
+    core.delivery.install(application)
     application.bot_data["core"] = core
+    application.bot_data["delivery"] = core.delivery
     for make in (*CORE_FEATURES, *features):
         core.add(make(core), reserved=CORE_BUTTONS)
     add_handlers(application, core)

@@ -27,12 +27,13 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram import callbacks
 from bot.adapters.telegram.callbacks import Callback, Signer
 from bot.adapters.telegram.chat import Chat
+from bot.adapters.telegram.delivery import OutboxDelivery
 from bot.adapters.telegram.features import Feature, FinishedFunction, Pressed, Registered, StartFunction
 from bot.adapters.telegram.render import (
     MESSAGE_LIMIT,
@@ -104,6 +105,8 @@ class TelegramCore:
         # (or on another process) an older message may keep its buttons, and a press
         # on one gets "That question has moved on", as any old button does.
         self.live: collections.OrderedDict[int, int] = collections.OrderedDict()
+        self.delivery: OutboxDelivery | None = None
+        """Set when replies go through the outbox (app.py composes it)."""
 
     def add(self, feature: Feature, *, reserved: Iterable[str]) -> None:
         """Let a feature answer its own commands, buttons, start links and finished flows."""
@@ -289,14 +292,18 @@ class TelegramCore:
             # A tick: the checklist changes in place.
             rendered = self.prompt(reply.flow_id, reply.prompt, language)
             if len(rendered.parts) == 1:
-                await asyncio.gather(self.chat.answer(query), self.chat.edit(message, rendered))
+                edited = await asyncio.gather(self.chat.answer(query), self._tick(message, rendered, reply))
+                if edited[1]:
+                    return
+                # The edit did not go through: the checklist comes again as a new message.
+                await self.show_reply(chat_of(query), who, reply, language)
                 return
-        if message is not None and await self.carry_on_in_place(message, query, reply, language, parsed.value):
+        if message is not None and await self.carry_on_in_place(message, query, who, reply, language, parsed.value):
             return
         await self.close_and_reply(message, query, who, reply, language)
 
     async def carry_on_in_place(
-        self, message: Message, query: CallbackQuery, reply: Reply, language: str, pressed: str
+        self, message: Message, query: CallbackQuery, who: Who, reply: Reply, language: str, pressed: str
     ) -> bool:
         """Answer a press with one edit: the pressed question keeps its text, shows the
         answer under it, and the next question follows in the same message with the
@@ -335,11 +342,25 @@ class TelegramCore:
             # The message can no longer be edited (too old, or deleted): the next
             # question comes as a new message instead, so the person still sees it,
             # and the pressed one's buttons are taken off if Telegram still allows it.
+            # It goes the way every reply goes (through the outbox when the turn saved it there).
             self.live[message.chat_id] = message.message_id
-            await self.send_live(message.chat_id, following)
+            await self.show_reply(message.chat_id, who, reply, language)
             return True
+        if reply.outbox_id is not None:
+            # Shown by the edit: the reply's outbox row is delivered, so the sender loop leaves it.
+            await self.services.outbox.settled(reply.outbox_id)
         if following.keyboard is not None:
             self.live[message.chat_id] = message.message_id
+        return True
+
+    async def _tick(self, message: Message, rendered: Rendered, reply: Reply) -> bool:
+        """Edit a checklist in place; True once Telegram took it (and its outbox row is settled)."""
+        try:
+            await self.chat.edit(message, rendered)
+        except (BadRequest, Forbidden, NetworkError):
+            return False
+        if reply.outbox_id is not None:
+            await self.services.outbox.settled(reply.outbox_id)
         return True
 
     async def close_and_reply(
@@ -506,35 +527,53 @@ class TelegramCore:
     # ------------------------------------------------------------------ showing replies
 
     async def show_reply(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
+        """Show a turn's reply: through the outbox when the turn saved it there (its row is
+        the durable record; if Telegram does not take it now, the sender loop delivers it
+        later and nobody is asked to type anything again), else straight away."""
         if reply.status is ReplyStatus.DUPLICATE:
             return
-        await self.show(chat_id, who, reply, language)
+        if reply.outbox_id is not None and self.delivery is not None:
+            if not await self.delivery.now(reply, who):
+                # Left for the sender loop; what follows a finished flow would overtake it.
+                return
+        else:
+            await self.show(chat_id, who, reply, language)
         if reply.status is ReplyStatus.FINISHED and reply.flow_id is not None:
             for follow_up in self._finished.get(reply.flow_id, ()):
                 await follow_up(who, reply)
 
     async def show(self, chat_id: int, who: Who, reply: Reply, language: str) -> None:
+        for rendered in await self.renders(who, reply, language):
+            await self.send_live(chat_id, rendered)
+
+    async def renders(self, who: Who, reply: Reply, language: str) -> list[Rendered]:
+        """A reply as the Telegram messages that show it, in order (the outbox renders
+        at delivery, so a menu shows the person's progress as it is then)."""
         messages = list(reply.messages)
+        out: list[Rendered] = []
         if reply.crisis and messages:
             # The card stands alone, first, before anything else.
-            await self.send_live(chat_id, text_message([messages.pop(0)]))
+            out.append(text_message([messages.pop(0)]))
         if reply.safety is not None:
-            await self.send_live(chat_id, safety_message(reply.safety, messages))
-            return
+            return [*out, safety_message(reply.safety, messages)]
         if reply.prompt is not None and reply.flow_id is not None:
-            await self.send_live(chat_id, self.prompt(reply.flow_id, reply.prompt, language, messages))
-            return
+            return [*out, self.prompt(reply.flow_id, reply.prompt, language, messages)]
         if reply.crisis:
-            return
+            return out
         if reply.role_task and reply.status in (ReplyStatus.FINISHED, ReplyStatus.PAUSED):
             # A coordinator's or facilitator's own task, finished or paused: their feature
             # says what happens next; the service user's menu is not theirs.
-            if messages:
-                await self.send_live(chat_id, text_message(messages))
-            return
+            return [*out, text_message(messages)] if messages else out
         if not messages and reply.status in (ReplyStatus.IDLE, ReplyStatus.MOVED_ON):
             messages = [self.ui.get("nothing_open", language)]
-        await self.send_menu(chat_id, who, language, messages)
+        return [*out, await self.menu_message(who, language, messages)]
+
+    async def buttons_now_on(self, chat_id: int, message_id: int) -> None:
+        """A message with buttons was just sent there (by the outbox): the earlier question's come off."""
+        earlier = self.live.pop(chat_id, None)
+        self._remember_live(chat_id, message_id)
+        if earlier is not None and earlier != message_id:
+            await self.chat.drop_buttons_of(chat_id, earlier)
 
     async def send_live(self, chat_id: int, rendered: Rendered) -> None:
         """Send a conversation's message; the earlier question's buttons come off at the same time."""
@@ -546,10 +585,13 @@ class TelegramCore:
                 self.chat.send(chat_id, rendered), self.chat.drop_buttons_of(chat_id, earlier)
             )
         if rendered.keyboard is not None and sent is not None:
-            self.live[chat_id] = sent.message_id
-            self.live.move_to_end(chat_id)
-            while len(self.live) > LIVE_CHATS:
-                self.live.popitem(last=False)
+            self._remember_live(chat_id, sent.message_id)
+
+    def _remember_live(self, chat_id: int, message_id: int) -> None:
+        self.live[chat_id] = message_id
+        self.live.move_to_end(chat_id)
+        while len(self.live) > LIVE_CHATS:
+            self.live.popitem(last=False)
 
     def prompt(self, flow_id: str, prompt: Prompt, language: str, before: Sequence[str] = ()) -> Rendered:
         if prompt.shared:
@@ -563,10 +605,13 @@ class TelegramCore:
         return prompt_message(prompt, lambda key, **params: self.ui.get(key, language, **params), data, before)
 
     async def send_menu(self, chat_id: int, who: Who, language: str, before: Sequence[str] = ()) -> None:
+        await self.send_live(chat_id, await self.menu_message(who, language, before))
+
+    async def menu_message(self, who: Who, language: str, before: Sequence[str] = ()) -> Rendered:
         flows = await self.conversation.menu(who)
         words = self.services.words
         pairs = [(words.menu_line(flow, language), callbacks.simple(callbacks.MENU, flow.flow_id)) for flow in flows]
-        await self.send_live(chat_id, text_message([*before, words.menu_intro(language)], buttons(pairs)))
+        return text_message([*before, words.menu_intro(language)], buttons(pairs))
 
 
 async def on_error(update: object, context: Context) -> None:
