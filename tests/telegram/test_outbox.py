@@ -382,3 +382,33 @@ async def test_a_reply_whose_process_died_before_saying_how_it_went_counts_as_de
     assert "pending" not in [row.state for row in await rows(companion.storage)]
     later(bot)
     assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0
+
+
+async def test_a_press_shown_by_editing_its_question_leaves_nothing_for_the_sender_loop(
+    bot: TelegramHarness, services: Services
+) -> None:
+    """A press is answered by editing its question into the next one; that edit delivers the
+    turn's reply, so its outbox row is settled and the sender loop never sends it again."""
+    companion = services.conversation
+    ui = companion.catalog.ui
+    sam = bot.person(4112, "Sam")
+    who = Who("telegram", str(sam.id))
+    await sam.says("/start")
+    await sam.taps(ui.get("button_agree", "en"))
+    title = companion.catalog.flows[FLOW].title.get("en")
+    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
+    for _ in range(40):
+        prompt = (await companion.current(who)).prompt
+        assert prompt is not None
+        if prompt.kind in (StepType.text, StepType.checklist):
+            await answer_what_is_shown(sam, companion, who)
+            continue
+        calls = await sam.taps(shown_labels(sam.keyboard_message())[0])
+        methods = [call.method for call in calls]
+        if "editMessageText" in methods and "sendMessage" not in methods:
+            break
+    else:
+        raise AssertionError("no press in the goals flow was answered by editing its question")
+    assert [row.state for row in await rows(companion.storage) if row.state == "pending"] == []
+    later(bot)
+    assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0
