@@ -33,6 +33,7 @@ SET_FILES = (
     "development-2.yaml",
     "development-3.yaml",
     "development-4.yaml",
+    "development-5.yaml",
 )
 """The development sets, held to the project's targets."""
 HELD_OUT = DATA / "heldout-3.yaml"
