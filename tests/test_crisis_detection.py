@@ -449,8 +449,8 @@ def test_a_question_about_how_many_is_the_question_not_the_card_even_for_someone
 # The same, for development-5 (held-out set 2 until it was run): a place of danger now, means
 # gathered together or kept "for when", arrangements for pets "when I'm not here", a time of plan,
 # another person's medicine with drink, voices saying "do it", no future self, taking up space,
-# thanks for putting up with one; and a leaflet's statement, "bråkade" (not "brukade", used to)
-# and tablets put back in a drawer, which get neither.
+# thanks for putting up with one; and a leaflet's statement, "bråkade" (not "brukade", used to),
+# tablets put back in a drawer and the everyday words near the new phrases, which get neither.
 
 CONCEPTS_5_DEFINITE = [
     "im up on the roof of the car park right now",
@@ -502,6 +502,22 @@ CONCEPTS_5_NOT_ASKED = [
     "for when im ready to talk to the doctor about the dose",
     "we are going through with it, the move to leeds",
     "i put the tablets back in the drawer after",
+    "im so on edge right now",
+    "my meds are already working, feeling better",
+    "i used it on myself and the rash went",
+    "the kids go to their dads when im not here at weekends",
+    "wrote my passwords down in a notebook",
+    "i took my tablets with a glass of wine last night",
+    "house to myself this weekend, remembered my tablets",
+    "i keep some tablets for when its time to travel",
+    "boxen tar upp mycket plats",
+    "jag ska inte störa mer ikväll, god natt",
+    "tog alla barnen till parken",
+    "tabletterna börjar verka, jag mår bättre",
+    "hon hjälper mig genom att finnas där",
+    "barnen är hos pappa när jag inte är hemma",
+    "sitter på kanten av sängen nu",
+    "har alla tabletterna framme på bordet nu så jag inte glömmer",
 ]
 
 
