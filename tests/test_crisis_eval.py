@@ -204,3 +204,15 @@ def test_the_held_out_set_has_crisis_messages_hard_negatives_and_conversations(h
     assert held_out.reached()[1] > 0  # type: ignore[attr-defined]
     assert held_out.hard_negatives_asked()[1] > 0  # type: ignore[attr-defined]
     assert held_out.at_risk_helped()[1] > 0 and held_out.no_risk_carded()[1] > 0  # type: ignore[attr-defined]
+
+
+HELD_OUT_FIRST_RUN = {"reached": 112, "hard_negatives_asked": 23, "at_risk_helped": 6, "no_risk_carded": 1}
+"""heldout-3's one run (1 December 2026): a floor, not a target. It may only get better; the
+targets stay open (README, hazard log H1/H2)."""
+
+
+def test_the_held_out_set_does_no_worse_than_its_first_run(held_out: object) -> None:
+    assert held_out.reached()[0] >= HELD_OUT_FIRST_RUN["reached"]  # type: ignore[attr-defined]
+    assert held_out.hard_negatives_asked()[0] <= HELD_OUT_FIRST_RUN["hard_negatives_asked"]  # type: ignore[attr-defined]
+    assert held_out.at_risk_helped()[0] >= HELD_OUT_FIRST_RUN["at_risk_helped"]  # type: ignore[attr-defined]
+    assert held_out.no_risk_carded()[0] <= HELD_OUT_FIRST_RUN["no_risk_carded"]  # type: ignore[attr-defined]
