@@ -23,6 +23,7 @@ it: the card must carry that country's emergency and crisis numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,15 +73,15 @@ class Organisation(BaseModel):
     settings: OrganisationSettings = Field(default_factory=OrganisationSettings)
 
 
-UI_KEYS: dict[str, str] = {
-    "name": "org_name",
-    "data_controller": "org_controller",
-    "lawful_basis": "org_lawful_basis",
-    "retention": "org_retention",
-    "privacy_notice": "org_privacy_notice",
-    "description": "tg_description",
-    "short_description": "tg_short_description",
-}
+UI_KEYS: tuple[tuple[str, Callable[[Organisation], PerLanguage | None]], ...] = (
+    ("org_name", lambda organisation: organisation.name),
+    ("org_controller", lambda organisation: organisation.data_controller),
+    ("org_lawful_basis", lambda organisation: organisation.lawful_basis),
+    ("org_retention", lambda organisation: organisation.retention),
+    ("org_privacy_notice", lambda organisation: organisation.privacy_notice),
+    ("tg_description", lambda organisation: organisation.description),
+    ("tg_short_description", lambda organisation: organisation.short_description),
+)
 """Which ui text each of the organisation's fields becomes (the shipped content has a default for each)."""
 
 
@@ -122,9 +123,8 @@ def overlay_documents(documents: Documents, org_dir: Path) -> Documents:
             documents.summary = _laid_over(documents.summary, layer.summary)
         for name, data in layer.extra.items():
             documents.extra[name] = _laid_over(documents.extra.get(name), data)
-    for field, key in UI_KEYS.items():
-        texts: dict[str, str] | None = getattr(organisation, field)
-        for language, text in (texts or {}).items():
+    for key, field in UI_KEYS:
+        for language, text in (field(organisation) or {}).items():
             documents.ui.setdefault(language, {})[key] = text
     for language, local in (organisation.local_services or {}).items():
         name = CRISIS_CARD_FILE.format(language=language)
