@@ -159,18 +159,18 @@ def every_check() -> tuple[Checker, ...]:
     )
 
 
-def check_folder(folder: Path) -> list[Problem]:
-    """Every problem in a content folder; an empty list means it is ready to use."""
-    return check_documents(read_documents(folder), every_check())
+def check_folder(folder: Path, org_dir: Path | None = None) -> list[Problem]:
+    """Every problem in a content folder (with an organisation's overlay); none means ready to use."""
+    return check_documents(read_documents(folder, org_dir), every_check())
 
 
-def checked_catalog(folder: Path) -> Catalog:
+def checked_catalog(folder: Path, org_dir: Path | None = None) -> Catalog:
     """The content of ``folder``, or ContentError listing what ``content check`` would say.
 
     The files are read once; checking them adds a few tens of milliseconds
     to a start (benchmarks/content_check.py).
     """
-    documents = read_documents(folder)
+    documents = read_documents(folder, org_dir)
     problems = check_documents(documents, every_check())
     if problems:
         raise ContentError(problems)

@@ -51,9 +51,23 @@ def _guard_output(
     _version: Annotated[
         bool, typer.Option("--version", help="Print the version and stop.", callback=_print_version, is_eager=True)
     ] = False,
+    org: Annotated[
+        Path | None,
+        typer.Option(
+            "--org", help="An organisation's folder laid over the content and settings (or COMPANION_ORG_DIR)."
+        ),
+    ] = None,
 ) -> None:
-    """Before any command: the bot token never reaches the terminal or a log (bot/logs.py)."""
+    """Before any command: the bot token never reaches the terminal or a log (bot/logs.py).
+
+    ``--org`` is passed on as COMPANION_ORG_DIR, so every command's settings read the same folder."""
     from bot import logs
+
+    if org is not None:
+        if not org.is_dir():
+            typer.echo(f"{org} is not a folder, so no organisation's choices could be read from it.", err=True)
+            raise typer.Exit(2)
+        os.environ["COMPANION_ORG_DIR"] = str(org.resolve())
 
     token = Settings().telegram_bot_token
     logs.install()
@@ -114,7 +128,7 @@ def chat(
         raise typer.Exit(2)
     settings = Settings()
     try:
-        catalog = checked_catalog(settings.content_dir)
+        catalog = checked_catalog(settings.content_dir, settings.org_dir)
     except ContentError as error:
         _refuse_to_start(error)
 
@@ -155,7 +169,8 @@ def _refuse_to_start(error: ContentError) -> NoReturn:
 def _checked_catalog(directory: Path | None) -> Catalog:
     """The content, or a pointer to `content check` and exit status 1."""
     try:
-        return load_catalog(directory or Settings().content_dir)
+        settings = Settings()
+        return load_catalog(directory or settings.content_dir, settings.org_dir)
     except ContentError as error:
         typer.echo(f"Fix these first (companion content check):\n{error}", err=True)
         raise typer.Exit(1) from None
@@ -264,11 +279,12 @@ def content_check(
     """Check every flow and text; exit status 1 if anything needs fixing."""
     from bot.checks import check_folder
 
-    folder = directory or Settings().content_dir
+    settings = Settings()
+    folder = directory or settings.content_dir
     if not folder.is_dir():
         typer.echo(f"{folder} is not a folder.", err=True)
         raise typer.Exit(2)
-    problems = check_folder(folder)
+    problems = check_folder(folder, settings.org_dir)
     for problem in problems:
         typer.echo(str(problem))
     if problems:

@@ -86,7 +86,8 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=ContentLoader)
 
 
-def read_documents(content_dir: Path) -> Documents:
+def read_documents(content_dir: Path, org_dir: Path | None = None, *, require_flows: bool = True) -> Documents:
+    """Every file of ``content_dir``, with an organisation's folder laid over it (bot/organisation.py)."""
     documents = Documents()
     for path in sorted(content_dir.rglob("*.yaml")):
         relative = path.relative_to(content_dir).as_posix()
@@ -113,8 +114,12 @@ def read_documents(content_dir: Path) -> Documents:
             documents.summary = data
         else:
             documents.extra[relative] = data
-    if not documents.flows:
+    if require_flows and not documents.flows:
         documents.problems.append(Problem("flows/", None, "there are no flow files"))
+    if org_dir is not None:
+        from bot.organisation import overlay_documents  # it reads its own layer with this function
+
+        documents = overlay_documents(documents, org_dir)
     return documents
 
 
@@ -130,9 +135,9 @@ def _merge_ui(documents: Documents, relative: str, language: str, data: object) 
         merged[key] = value
 
 
-def load_catalog(content_dir: Path | None = None) -> Catalog:
+def load_catalog(content_dir: Path | None = None, org_dir: Path | None = None) -> Catalog:
     """Load and validate content; raises ContentError listing every problem."""
-    return Catalog.build(read_documents(content_dir or DEFAULT_CONTENT_DIR))
+    return Catalog.build(read_documents(content_dir or DEFAULT_CONTENT_DIR, org_dir))
 
 
 QUOTE_HINT = "words holding a colon, a comma, a question mark, # or brackets need quotes around them"

@@ -16,7 +16,7 @@ async def open_companion(settings: Settings, catalog: Catalog | None = None) -> 
 
     ``catalog``: content already loaded (``bot.checks.checked_catalog`` for the
     commands that talk to people); without it the content is loaded and validated here."""
-    engine = Engine(catalog or load_catalog(settings.content_dir))
+    engine = Engine(catalog or load_catalog(settings.content_dir, settings.org_dir))
     storage = await Storage.open(settings.database_url)
     return Companion(storage, engine)
 

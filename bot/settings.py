@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.content import DEFAULT_CONTENT_DIR
@@ -40,8 +40,30 @@ class Settings(BaseSettings):
     keep_update_ids_hours: float = 168
     """COMPANION_KEEP_UPDATE_IDS_HOURS: how long the ids of handled updates are kept (at least 24:
     Telegram redelivers an update for that long; bot/services/retention.py)."""
+    org_dir: Path | None = None
+    """COMPANION_ORG_DIR (or ``companion --org DIR``): one organisation's folder laid over content/ and
+    these settings (bot/organisation.py). Without it, the shipped content as it is."""
     default_language: str = "en"
     default_timezone: str = "Europe/London"
+    fhir_base_url: str | None = None
+    """COMPANION_FHIR_BASE_URL: where the exported Questionnaires' canonical URLs live."""
+
+    @model_validator(mode="after")
+    def _organisation_defaults(self) -> Settings:
+        """The organisation's choices fill the settings the environment left unset."""
+        if self.org_dir is None:
+            return self
+        from bot.organisation import read_organisation
+
+        try:
+            chosen = read_organisation(self.org_dir).settings
+        except ValueError:
+            return self  # the content check names the problem, and nothing starts
+        for name in ("default_language", "default_timezone", "fhir_base_url"):
+            value = getattr(chosen, name)
+            if value is not None and name not in self.model_fields_set:
+                setattr(self, name, value)
+        return self
 
 
 def callback_keys(settings: Settings, token: str) -> tuple[bytes, tuple[bytes, ...]]:

@@ -41,8 +41,22 @@ HARD_LIMIT = 600
 """No message may be longer than this many characters."""
 LONG_SHARE = 0.2
 """At most this share of a flow's messages may be longer than SOFT_LIMIT."""
-WELCOME_KEYS = ("welcome", "not_for_emergencies", "privacy", "consent_question", "declined", "agreed", "menu_intro")
-"""Interface texts that are whole messages a newcomer reads first, so they are scored too."""
+WELCOME_KEYS = (
+    "welcome",
+    "not_for_emergencies",
+    "privacy",
+    "consent_question",
+    "declined",
+    "agreed",
+    "menu_intro",
+    "org_privacy_notice",
+    "org_lawful_basis",
+    "org_retention",
+    "tg_privacy_telegram",
+    "tg_description",
+)
+"""Interface texts that are whole messages a newcomer reads first, so they are scored too (with
+what /privacy says, which an organisation's lawyers may be tempted to write in their own words)."""
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?:;…]+(?=\s|$)|\n+")

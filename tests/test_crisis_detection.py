@@ -443,3 +443,98 @@ def test_a_question_about_how_many_is_the_question_not_the_card_even_for_someone
     text = "how many amitriptyline would someone need for it to be fatal"
     assert tier(detector, text) is Tier.POSSIBLE
     assert tier(detector, "vilken bro i stan är högst") is Tier.POSSIBLE
+
+
+# ---------------------------------------------------------------------- the kinds development-5 showed missing
+# The same, for development-5 (held-out set 2 until it was run): a place of danger now, means
+# gathered together or kept "for when", arrangements for pets "when I'm not here", a time of plan,
+# another person's medicine with drink, voices saying "do it", no future self, taking up space,
+# thanks for putting up with one; and a leaflet's statement, "bråkade" (not "brukade", used to),
+# tablets put back in a drawer and the everyday words near the new phrases, which get neither.
+
+CONCEPTS_5_DEFINITE = [
+    "im up on the roof of the car park right now",
+    "sitter på räcket på bron just nu",
+    "got my sleeping pills and a bottle of gin, house to myself",
+    "har sömntabletterna och vinet, ensam hemma hela helgen",
+    "been keeping the morphine from hospital for when the time comes and i go through with it",
+    "gömde morfinet från sjukhuset tills jag väl gör det",
+    "asked my neighbour to feed the cat for when im not around anymore",
+    "bad grannen mata katten efter att jag inte finns längre",
+    "i swallowed a load of my dads temazepam with whisky",
+    "svalde massor av pappas imovane med vin",
+    "the voice just keeps saying do it, take them all",
+    "rösten viskar hela tiden ta dem",
+    "ive decided, im not going to be around after my birthday",
+    "tomorrow im ending it, ive made my mind up",
+    "looked up how long it takes to bleed out",
+    "ive got a hammer in my bag for when i see him",
+    "i used the lighter on myself again",
+    "använde tändaren på mig själv igen",
+]
+CONCEPTS_5_POSSIBLE = [
+    "can anyone tell me why i bother carrying on",
+    "why am i still alive honestly",
+    "not sure how much longer i can keep going",
+    "hur länge till ska jag orka hålla ut",
+    "i cant imagine myself in a years time",
+    "kan inte föreställa mig om ett år",
+    "nobody needs me around",
+    "ingen behöver mig längre",
+    "i just take up room",
+    "tar bara upp plats här",
+    "sorry for everything and thanks for putting up with me all this time",
+    "tack för att ni stått ut med mig så länge",
+    "this is the last message you will get from me",
+    "det här blir sista meddelandet jag skickar till nån",
+    "jag ska inte besvära er så mycket längre",
+    "if i died in the night it would be a relief",
+    "om jag dog i natt vore det en befrielse",
+    "feels like im trapped with no escape",
+    "jag är instängd och det finns ingen utväg",
+    "walls are closing in on me",
+]
+CONCEPTS_5_NOT_ASKED = [
+    "my leaflet says sertraline may cause suicidal thoughts in young people",
+    "i bipacksedeln står det att den kan ge självmordstankar",
+    "bråkade med sambon igår, jag skulle verkligen vilja flytta",
+    "i put the tablets back in the cupboard",
+    "for when im ready to talk to the doctor about the dose",
+    "we are going through with it, the move to leeds",
+    "i put the tablets back in the drawer after",
+    "im so on edge right now",
+    "my meds are already working, feeling better",
+    "i used it on myself and the rash went",
+    "the kids go to their dads when im not here at weekends",
+    "wrote my passwords down in a notebook",
+    "i took my tablets with a glass of wine last night",
+    "house to myself this weekend, remembered my tablets",
+    "i keep some tablets for when its time to travel",
+    "boxen tar upp mycket plats",
+    "jag ska inte störa mer ikväll, god natt",
+    "tog alla barnen till parken",
+    "tabletterna börjar verka, jag mår bättre",
+    "hon hjälper mig genom att finnas där",
+    "barnen är hos pappa när jag inte är hemma",
+    "sitter på kanten av sängen nu",
+    "har alla tabletterna framme på bordet nu så jag inte glömmer",
+]
+
+
+@pytest.mark.parametrize("text", CONCEPTS_5_DEFINITE)
+def test_a_kind_development_5_showed_missing_gets_the_card_in_other_words(detector: CrisisDetector, text: str) -> None:
+    assert tier(detector, text) is Tier.DEFINITE
+
+
+@pytest.mark.parametrize("text", CONCEPTS_5_POSSIBLE)
+def test_a_kind_development_5_showed_missing_gets_at_least_the_question_in_other_words(
+    detector: CrisisDetector, text: str
+) -> None:
+    assert detector.is_crisis(text)
+
+
+@pytest.mark.parametrize("text", CONCEPTS_5_NOT_ASKED)
+def test_statements_and_everyday_words_near_development_5s_kinds_get_neither(
+    detector: CrisisDetector, text: str
+) -> None:
+    assert not detector.is_crisis(text)

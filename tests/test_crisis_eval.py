@@ -6,10 +6,11 @@
 - every conversation of a person at risk gets the question or the card at some point,
   and at most 10% of conversations of people at no risk get the crisis card.
 
-Every development set is held to them, development-4 too: it was the held-out set, run once
-untuned (its figures then are kept below and in benchmarks/crisis/README.md) and then opened
-for tuning. The new held-out set, ``heldout-2.yaml``, is written apart and kept elsewhere until
-it is run: its tests skip while it is absent, and nobody reads or tunes against it.
+Every development set is held to them, development-4 and development-5 too: each was the
+held-out set, run once untuned (its figures then are kept below and in
+benchmarks/crisis/README.md) and then opened for tuning. The new held-out set,
+``heldout-3.yaml``, is written apart and kept elsewhere until it is run: its tests skip while it
+is absent, and nobody reads or tunes against it.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ SET_FILES = (
     "development-2.yaml",
     "development-3.yaml",
     "development-4.yaml",
+    "development-5.yaml",
 )
 """The development sets, held to the project's targets."""
-HELD_OUT = DATA / "heldout-2.yaml"
+HELD_OUT = DATA / "heldout-3.yaml"
 
 
 def _load_benchmark() -> ModuleType:
@@ -148,6 +150,31 @@ def test_development_4_was_counted_as_it_was_when_held_out(detector: CrisisDetec
     assert first_line.startswith("# Development set 4: was the held-out set")
 
 
+# ------------------------------------------------------------------ development-5, once held out
+
+DEVELOPMENT_5_UNTUNED = {
+    "reached": (137, 200),
+    "card_precision": (79, 80),
+    "hard_negatives_asked": (4, 84),
+    "at_risk_helped": (8, 11),
+    "no_risk_carded": (3, 12),
+}
+"""What development-5 gave on its one untuned run as held-out set 2 (1 December 2026, commit
+0a7da5c), before it was opened for tuning: the honest estimate for wording nobody here wrote."""
+
+
+def test_development_5_was_counted_as_it_was_when_held_out(detector: CrisisDetector) -> None:
+    """The set is the same one that was run untuned: same number of crisis messages, hard
+    negatives and conversations, so its figures before and after tuning compare like with like."""
+    result = crisis_eval.evaluate(detector, DATA / "development-5.yaml")
+    assert result.reached()[1] == DEVELOPMENT_5_UNTUNED["reached"][1]
+    assert result.hard_negatives_asked()[1] == DEVELOPMENT_5_UNTUNED["hard_negatives_asked"][1]
+    assert result.at_risk_helped()[1] == DEVELOPMENT_5_UNTUNED["at_risk_helped"][1]
+    assert result.no_risk_carded()[1] == DEVELOPMENT_5_UNTUNED["no_risk_carded"][1]
+    first_line = (DATA / "development-5.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("# Development set 5: was held-out set 2")
+
+
 # ------------------------------------------------------------------ the held-out set
 
 
@@ -155,6 +182,8 @@ def test_the_benchmark_names_the_held_out_set_apart_from_the_development_sets() 
     assert crisis_eval.SETS[crisis_eval.HELD_OUT] == (HELD_OUT,)
     assert HELD_OUT not in crisis_eval.SETS["development"]
     assert DATA / "development-4.yaml" in crisis_eval.SETS["development"]
+    assert DATA / "development-5.yaml" in crisis_eval.SETS["development"]
+    assert HELD_OUT.name == "heldout-3.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +204,15 @@ def test_the_held_out_set_has_crisis_messages_hard_negatives_and_conversations(h
     assert held_out.reached()[1] > 0  # type: ignore[attr-defined]
     assert held_out.hard_negatives_asked()[1] > 0  # type: ignore[attr-defined]
     assert held_out.at_risk_helped()[1] > 0 and held_out.no_risk_carded()[1] > 0  # type: ignore[attr-defined]
+
+
+HELD_OUT_FIRST_RUN = {"reached": 112, "hard_negatives_asked": 23, "at_risk_helped": 6, "no_risk_carded": 1}
+"""heldout-3's one run (1 December 2026): a floor, not a target. It may only get better; the
+targets stay open (README, hazard log H1/H2)."""
+
+
+def test_the_held_out_set_does_no_worse_than_its_first_run(held_out: object) -> None:
+    assert held_out.reached()[0] >= HELD_OUT_FIRST_RUN["reached"]  # type: ignore[attr-defined]
+    assert held_out.hard_negatives_asked()[0] <= HELD_OUT_FIRST_RUN["hard_negatives_asked"]  # type: ignore[attr-defined]
+    assert held_out.at_risk_helped()[0] >= HELD_OUT_FIRST_RUN["at_risk_helped"]  # type: ignore[attr-defined]
+    assert held_out.no_risk_carded()[0] <= HELD_OUT_FIRST_RUN["no_risk_carded"]  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ async def dispatch(settings: Settings, *, once: bool, now: dt.datetime | None = 
     from bot.services.send_budget import SharedBudget
 
     assert settings.telegram_bot_token is not None
-    catalog = load_catalog(settings.content_dir)
+    catalog = load_catalog(settings.content_dir, settings.org_dir)
     storage = await Storage.open(settings.database_url)
     options: dict[str, Any] = {"base_url": settings.bot_api_url} if settings.bot_api_url else {}
     try:

@@ -54,7 +54,19 @@ def _keys(text: str) -> frozenset[str]:
 
 MENU_STATES = ("not_started", "in_progress")
 """A part's progress as the menu shows it (``menu_<state>``; done has a date: ``menu_done``)."""
-PUBLIC_COMMANDS = ("start", "menu", "summary", "help", "cancel", "language", "mydata", "delete", "share", "sharing")
+PUBLIC_COMMANDS = (
+    "start",
+    "menu",
+    "summary",
+    "help",
+    "cancel",
+    "language",
+    "mydata",
+    "delete",
+    "share",
+    "sharing",
+    "privacy",
+)
 """Commands in everyone's Telegram menu, each described by ``tg_command_<name>``."""
 ROLE_COMMANDS = ("people", "link", "groups", "report")
 """Commands in a role holder's Telegram menu, each described by ``role_command_<name>``."""
@@ -212,7 +224,7 @@ ROLES = Texts(
         roles_drafts_none roles_drafts_intro roles_draft_item button_roles_draft_discard roles_draft_discarded
         """
     )
-    | family("tg_command_{name}", PUBLIC_COMMANDS[8:])
+    | family("tg_command_{name}", PUBLIC_COMMANDS[8:10])
     | family("role_command_{name}", ROLE_COMMANDS),
     said={
         "roles_share_explain": "it says exactly what a care coordinator will see before a person shares",
@@ -265,6 +277,22 @@ WORKSHEETS = Texts(
     templates=("worksheet_if_{comparison}",),
 )
 
+ORGANISATION = Texts(
+    "organisation",
+    "one of the words of /privacy or the bot's description, which an organisation's folder may replace",
+    _keys(
+        """
+        org_name org_controller org_lawful_basis org_retention org_privacy_notice
+        tg_privacy_controller tg_privacy_retention tg_privacy_telegram tg_command_privacy
+        tg_description tg_short_description
+        """
+    ),
+    said={
+        "org_controller": "/privacy names who is responsible for a person's data",
+        "tg_privacy_telegram": "/privacy says that Telegram keeps the chat after /delete",
+    },
+)
+
 TEXTS: tuple[Texts, ...] = (
     ENGINE,
     WELCOME,
@@ -277,6 +305,7 @@ TEXTS: tuple[Texts, ...] = (
     ROLES,
     GROUPS,
     WORKSHEETS,
+    ORGANISATION,
 )
 """Every declaration, for the content check."""
 

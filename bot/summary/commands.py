@@ -8,15 +8,19 @@ uses the companion in a terminal can print their summary straight away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.fhir import Filing
 
 
 class Format(StrEnum):
@@ -71,8 +75,36 @@ def export_command(
     person: PersonOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: the screen).")] = None,
     profile: ProfileOption = "default",
+    nhs_number: Annotated[
+        str | None, typer.Option("--nhs-number", help="With --fhir: the person's NHS number (not stored).")
+    ] = None,
+    personnummer: Annotated[
+        str | None, typer.Option("--personnummer", help="With --fhir: the person's personnummer (not stored).")
+    ] = None,
 ) -> None:
-    """Export everything stored about a person as JSON (or as FHIR with --fhir)."""
+    """Export everything stored about a person as JSON (or as FHIR with --fhir).
+
+    The NHS number or personnummer links the responses to the record's Patient; it is used for
+    this file only and never saved."""
+    from bot import fhir as fhir_export
+
+    filing = None
+    if fhir:
+        try:
+            patient = (
+                (fhir_export.NHS_NUMBER, fhir_export.nhs_number(nhs_number))
+                if nhs_number is not None
+                else (fhir_export.PERSONNUMMER, fhir_export.personnummer(personnummer))
+                if personnummer is not None
+                else None
+            )
+        except ValueError as error:
+            typer.echo(f"{error}. Nothing was exported.", err=True)
+            raise typer.Exit(2) from None
+        filing = _filing(patient)
+    elif nhs_number is not None or personnummer is not None:
+        typer.echo("--nhs-number and --personnummer go with --fhir.", err=True)
+        raise typer.Exit(2)
 
     async def make(companion: object) -> bytes:
         from bot.fhir import export_fhir
@@ -82,7 +114,7 @@ def export_command(
         person_id = await _person_id(companion, person, profile)
         await _audit(companion, person_id, "operator_export_fhir" if fhir else "operator_export")
         if fhir:
-            bundle = await export_fhir(companion.storage, companion.engine, person_id)  # type: ignore[attr-defined]
+            bundle = await export_fhir(companion.storage, companion.engine, person_id, filing)  # type: ignore[attr-defined]
             return bundle.model_dump_json(indent=2).encode("utf-8")
         record = await companion.storage.run(lambda tx: tx.person_by_id(person_id))  # type: ignore[attr-defined]
         data = await Privacy(companion.storage).export(Who(record.channel, record.external_id))  # type: ignore[attr-defined]
@@ -94,6 +126,20 @@ def export_command(
         return
     out.write_bytes(data)
     typer.echo(f"Wrote {out}")
+
+
+def _filing(patient: tuple[str, str] | None) -> Filing:
+    """The organisation's FHIR base and name, from its folder or settings (bot/organisation.py)."""
+    from bot.fhir import Filing
+    from bot.organisation import read_organisation
+
+    settings = Settings()
+    author = "SDM Companion"
+    if settings.org_dir is not None:
+        # A wrong folder: the content check names the problem; the export still says who made it.
+        with contextlib.suppress(ValueError, KeyError):
+            author = f"SDM Companion, {read_organisation(settings.org_dir).name['en']}"
+    return Filing(base_url=settings.fhir_base_url, patient=patient, author=author)
 
 
 async def _person_id(companion: object, person: int | None, profile: str) -> int:

@@ -19,8 +19,25 @@ from flows.crisis.lexicon import NOT_CRISIS, STRENGTH, Category, Lexicon, Lexico
 from flows.safety import Assessment
 
 REQUIRED_LANGUAGES = ("en", "sv")
-REQUIRED_NUMBERS = ("999", "111", "116 123", "112", "1177", "90101")
-"""Every crisis card and supporters' card must carry all of these (UK and Sweden)."""
+NATIONAL_NUMBERS: dict[str, tuple[str, ...]] = {
+    "GB": ("999", "111", "116 123"),
+    "SE": ("112", "1177", "90101"),
+}
+"""Each country's emergency, urgent mental-health and crisis-line numbers (999, NHS 111, Samaritans;
+112, 1177, Mind Självmordslinjen)."""
+REQUIRED_NUMBERS = tuple(number for numbers in NATIONAL_NUMBERS.values() for number in numbers)
+"""Without an organisation's country every card must carry all of these: the companion cannot
+tell where a person is, so both countries' help is given."""
+ORGANISATION_FILE = "organisation.yaml"
+"""An organisation's overlay (bot/organisation.py) puts its choices here; its ``country`` decides."""
+
+
+def required_numbers(catalog: Catalog) -> tuple[str, ...]:
+    """The organisation's country's numbers, so a region can put its own services first
+    without listing another country's; every number of both countries without an overlay."""
+    organisation = catalog.extra.get(ORGANISATION_FILE)
+    country = organisation.get("country") if isinstance(organisation, dict) else None
+    return NATIONAL_NUMBERS.get(country, REQUIRED_NUMBERS) if isinstance(country, str) else REQUIRED_NUMBERS
 
 
 def check_crisis(catalog: Catalog) -> Iterator[Problem]:
@@ -44,7 +61,7 @@ def check_crisis(catalog: Catalog) -> Iterator[Problem]:
             continue
         lexicons[lexicon.language] = lexicon
         for card, text in (("card", lexicon.card), ("supporter_card", lexicon.supporter_card)):
-            for number in REQUIRED_NUMBERS:
+            for number in required_numbers(catalog):
                 if number not in text:
                     yield Problem(name, None, f"the {card} must give the number {number}")
     if not lexicons:

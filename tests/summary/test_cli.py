@@ -140,3 +140,47 @@ def test_operator_reads_are_audited_and_companion_audit_lists_them(cli_env: int)
     exported = json.loads(runner.invoke(app, ["export", "--person", str(cli_env)]).output)
     actions = [row["action"] for row in exported["other_records"]["access_log"]]
     assert actions[:4] == ["operator_summary", "operator_export", "operator_export_fhir", "operator_audit"]
+
+
+def test_the_export_command_links_the_patient_and_stores_no_identifier(
+    cli_env: int, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from bot.fhir import PERSONNUMMER
+
+    monkeypatch.setenv("COMPANION_FHIR_BASE_URL", "https://fhir.example.nhs.uk")
+    out = tmp_path / "fhir.json"
+    done = CliRunner().invoke(
+        app, ["export", "--fhir", "--person", str(cli_env), "--personnummer", "19121212-1212", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    bundle = Bundle.model_validate_json(out.read_text(encoding="utf-8"))
+    responses = [e.resource for e in bundle.entry if isinstance(e.resource, QuestionnaireResponse)]
+    assert responses and all(r.subject.identifier.system == PERSONNUMMER for r in responses)
+    assert all(r.questionnaire.startswith("https://fhir.example.nhs.uk/Questionnaire/") for r in responses)
+    assert "1212121212" not in asyncio.run(_everything_stored(database_url))
+    refused = CliRunner().invoke(app, ["export", "--fhir", "--person", str(cli_env), "--nhs-number", "9434765918"])
+    assert refused.exit_code == 2 and "check digit" in refused.output
+
+
+async def _everything_stored(url: str) -> str:
+    """Every row of every table, as text (to look for what must not be kept)."""
+    from sqlalchemy import Connection, MetaData, create_engine, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    def read(connection: Connection) -> list[str]:
+        metadata = MetaData()
+        metadata.reflect(connection)
+        return [str(row) for table in metadata.sorted_tables for row in connection.execute(select(table))]
+
+    if url.startswith("sqlite"):
+        with create_engine(url).connect() as connection:
+            return "\n".join(read(connection))
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return "\n".join(await connection.run_sync(read))
+    finally:
+        await engine.dispose()

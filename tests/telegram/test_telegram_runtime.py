@@ -166,6 +166,7 @@ async def test_commands_are_registered_in_english_and_swedish(harness: TelegramH
             "language",
             "mydata",
             "delete",
+            "privacy",
         ]
         assert commands[0]["description"] == ui.get("tg_command_start", language)
 

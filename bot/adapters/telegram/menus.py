@@ -16,6 +16,7 @@ from telegram.ext import Application
 
 from bot.adapters.telegram.features import Core
 from bot.roles import names
+from bot.services.notice import description
 from flows.schema import LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,23 @@ async def register_public(application: Application) -> None:
     for language in LANGUAGES:
         commands = _commands(core, public_commands(core), PUBLIC_TEXT, language)
         await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+    await describe(application)
+
+
+async def describe(application: Application) -> None:
+    """The bot's description and short description per language, in the organisation's words.
+
+    English is also the default for every other language. A refusal is logged
+    and the bot starts anyway: people can use it without a description."""
+    core: Core = application.bot_data["core"]
+    for language in LANGUAGES:
+        words = description(core.ui, language)
+        code = None if language == "en" else language
+        try:
+            await application.bot.set_my_description(words.description, language_code=code)
+            await application.bot.set_my_short_description(words.short_description, language_code=code)
+        except TelegramError as error:
+            log.warning("could not set the bot's description (%s): %s", language, type(error).__name__)
 
 
 async def show_role_commands(core: Core, chat_id: int, held: set[str], *, strict: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""/mydata (everything kept, as a file) and /delete (after asking)."""
+"""/mydata (everything kept, as a file), /delete (after asking) and /privacy (the notice)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.adapters.telegram.core import Context, chat_of, message_of, who_of
 from bot.adapters.telegram.features import Core, Feature
 from bot.adapters.telegram.render import buttons, text_message
 from bot.services.conversation import Who
+from bot.services.notice import privacy_notice
 
 YES, NO = "yes", "no"
 EXPORT_FILENAME = "my-data.json"
@@ -70,8 +71,17 @@ def feature(core: Core) -> Feature:
             chat_id, text_message([core.text("tg_deleted" if erased else "tg_nothing_kept", language)])
         )
 
+    async def on_privacy(update: Update, context: Context) -> None:
+        """Anyone may read it, agreed or not: it is what they would agree to."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        language = await core.language_of(who_of(user), user.language_code)
+        await core.chat.send(message.chat_id, text_message(privacy_notice(core.ui, language)))
+
     return Feature(
         "privacy",
-        commands={"mydata": on_mydata, "delete": on_delete},
+        commands={"mydata": on_mydata, "delete": on_delete, "privacy": on_privacy},
+        public_commands=("privacy",),
         buttons={callbacks.DELETE: on_delete_button},
     )

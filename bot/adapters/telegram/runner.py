@@ -192,7 +192,7 @@ def run(
     Raises ContentError, before the database or Telegram is touched, when the
     content fails ``companion content check``."""
     assert settings.telegram_bot_token is not None
-    catalog = checked_catalog(settings.content_dir)
+    catalog = checked_catalog(settings.content_dir, settings.org_dir)
     logs.configure(log_format)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
