@@ -17,7 +17,7 @@ import pytest
 
 from bot.adapters.console import CHANNEL, ConsoleChat
 from bot.services.app import Services
-from bot.services.conversation import Companion
+from bot.services.conversation import Companion, Who
 
 ROOT = Path(__file__).parent.parent
 
@@ -73,6 +73,17 @@ async def test_a_quit_word_at_a_question_pauses_and_saves_nothing(companion: Com
     again = await _run(companion, [])
     in_progress = companion.catalog.ui.get("menu_in_progress", "en")
     assert f"What matters to me ({in_progress})" in again
+
+
+@pytest.mark.parametrize("word", ["q", "quit"])
+async def test_a_quit_word_at_the_consent_question_says_goodbye_and_stores_nothing(
+    companion: Companion, word: str
+) -> None:
+    """The consent question ends by saying "or q to quit"; q there ends the chat, nothing kept."""
+    output = await _run(companion, [word, "1", "this line is never read"])
+    assert companion.catalog.ui.get("console_bye", "en") in output
+    assert companion.catalog.ui.get("console_unknown_menu", "en") not in output
+    assert await companion.person(Who(CHANNEL, "typist")) is None
 
 
 async def test_the_console_speaks_of_typing_not_tapping(companion: Companion) -> None:

@@ -163,6 +163,9 @@ class ConsoleChat:
         while True:
             self._numbered(options)
             answer = self._read().strip()
+            if words.is_quit(answer):
+                # "or q to quit" is said under this question too: nothing is kept, as at the end of input.
+                raise EndOfInput
             picked = self._pick(answer, options)
             if picked == 0 or (picked is None and words.is_yes(answer)):
                 await self.companion.join(self.who, self.language)
