@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -176,6 +176,19 @@ class Outbox:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), poll)
+
+    @contextlib.asynccontextmanager
+    async def showing(self, row_id: int | None) -> AsyncIterator[None]:
+        """While the adapter shows a reply its own way (an edit in place), this process's sender
+        loop leaves the reply's row alone, however long the edit waits for the send budget."""
+        if row_id is None:
+            yield
+            return
+        self._sending.add(row_id)
+        try:
+            yield
+        finally:
+            self._sending.discard(row_id)
 
     async def settled(self, row_id: int) -> None:
         """The adapter showed the reply its own way (a checklist edited in place): it is delivered."""

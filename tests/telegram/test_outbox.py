@@ -412,3 +412,38 @@ async def test_a_press_shown_by_editing_its_question_leaves_nothing_for_the_send
     assert [row.state for row in await rows(companion.storage) if row.state == "pending"] == []
     later(bot)
     assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0
+
+
+async def test_a_press_whose_in_place_edit_times_out_still_shows_the_next_question_once(
+    bot: TelegramHarness, services: Services
+) -> None:
+    """The edit that would show the next question times out: the person gets the question as a
+    new message (not an error), the buttons are tracked on it, and nothing is left for the loop."""
+    companion = services.conversation
+    ui = companion.catalog.ui
+    sam = bot.person(4113, "Sam")
+    who = Who("telegram", str(sam.id))
+    await sam.says("/start")
+    await sam.taps(ui.get("button_agree", "en"))
+    title = companion.catalog.flows[FLOW].title.get("en")
+    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
+    for _ in range(40):
+        prompt = (await companion.current(who)).prompt
+        assert prompt is not None
+        if prompt.kind in (StepType.text, StepType.checklist):
+            await answer_what_is_shown(sam, companion, who)
+            continue
+        break
+    else:
+        raise AssertionError("no question answered by a press in the goals flow")
+    bot.request.time_out_next("editMessageText")
+    calls = await sam.taps(shown_labels(sam.keyboard_message())[0])
+    after = (await companion.current(who)).prompt
+    assert after is not None
+    sent = [call for call in calls if call.method == "sendMessage"]
+    assert len(sent) == 1
+    assert sent[0].text != ui.get("tg_error", "en")
+    no_try_again(sam, companion)
+    assert [row.state for row in await rows(companion.storage) if row.state == "pending"] == []
+    later(bot)
+    assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0

@@ -27,7 +27,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram import callbacks
@@ -287,9 +287,11 @@ class TelegramCore:
             and reply.prompt is not None
             and reply.prompt.kind is StepType.checklist
             and reply.flow_id is not None
+            and not reply.outbox_waits
             and self.signer.matches(parsed, reply.flow_id, reply.prompt.step)
         ):
-            # A tick: the checklist changes in place.
+            # A tick: the checklist changes in place (unless an older reply is still on its way:
+            # then this one goes after it, through the outbox).
             rendered = self.prompt(reply.flow_id, reply.prompt, language)
             if len(rendered.parts) == 1:
                 edited = await asyncio.gather(self.chat.answer(query), self._tick(message, rendered, reply))
@@ -319,6 +321,7 @@ class TelegramCore:
             or reply.crisis
             or reply.safety is not None
             or reply.status not in (ReplyStatus.ACTIVE, ReplyStatus.RESTARTED)
+            or reply.outbox_waits
             or not message.text
         ):
             return False
@@ -335,13 +338,14 @@ class TelegramCore:
             return False
         self.live.pop(message.chat_id, None)
         try:
-            await asyncio.gather(
-                self.chat.answer(query), self.chat.edit(message, Rendered((text,), following.keyboard))
-            )
-        except BadRequest:
-            # The message can no longer be edited (too old, or deleted): the next
-            # question comes as a new message instead, so the person still sees it,
-            # and the pressed one's buttons are taken off if Telegram still allows it.
+            async with self.services.outbox.showing(reply.outbox_id):
+                await asyncio.gather(
+                    self.chat.answer(query), self.chat.edit(message, Rendered((text,), following.keyboard))
+                )
+        except (BadRequest, Forbidden, NetworkError, RetryAfter):
+            # The message can no longer be edited (too old, or deleted), or Telegram did not
+            # answer: the next question comes as a new message instead, so the person still
+            # sees it, and the pressed one's buttons are taken off if Telegram still allows it.
             # It goes the way every reply goes (through the outbox when the turn saved it there).
             self.live[message.chat_id] = message.message_id
             await self.show_reply(message.chat_id, who, reply, language)
@@ -356,8 +360,9 @@ class TelegramCore:
     async def _tick(self, message: Message, rendered: Rendered, reply: Reply) -> bool:
         """Edit a checklist in place; True once Telegram took it (and its outbox row is settled)."""
         try:
-            await self.chat.edit(message, rendered)
-        except (BadRequest, Forbidden, NetworkError):
+            async with self.services.outbox.showing(reply.outbox_id):
+                await self.chat.edit(message, rendered)
+        except (BadRequest, Forbidden, NetworkError, RetryAfter):
             return False
         if reply.outbox_id is not None:
             await self.services.outbox.settled(reply.outbox_id)
