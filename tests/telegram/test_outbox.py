@@ -447,3 +447,31 @@ async def test_a_press_whose_in_place_edit_times_out_still_shows_the_next_questi
     assert [row.state for row in await rows(companion.storage) if row.state == "pending"] == []
     later(bot)
     assert await delivery(bot).outbox.deliver_due(delivery(bot).send) == 0
+
+
+async def test_a_press_gives_way_to_a_crisis_card_still_on_its_way(bot: TelegramHarness, services: Services) -> None:
+    """The crisis card did not reach the person (a 500); they press the question they see. The card
+    goes out first, then the next question: an edit in place must not overtake the card."""
+    companion = services.conversation
+    ui = companion.catalog.ui
+    sam = bot.person(4114, "Sam")
+    who = Who("telegram", str(sam.id))
+    await sam.says("/start")
+    await sam.taps(ui.get("button_agree", "en"))
+    title = companion.catalog.flows[FLOW].title.get("en")
+    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
+    for _ in range(40):
+        prompt = (await companion.current(who)).prompt
+        assert prompt is not None
+        if prompt.kind not in (StepType.text, StepType.checklist):
+            break
+        await answer_what_is_shown(sam, companion, who)
+    else:
+        raise AssertionError("no question answered by a press in the goals flow")
+    question = sam.keyboard_message()
+    bot.request.fail_next("sendMessage", 500, "Internal Server Error")
+    await sam.says("I want to kill myself")
+    assert [row.state for row in await rows(companion.storage)][-1] == "pending"
+    calls = await sam.taps(shown_labels(question)[0], question)
+    sent = [call.text or "" for call in calls if call.method == "sendMessage"]
+    assert any("116 123" in text for text in sent), sent
