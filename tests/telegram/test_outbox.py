@@ -127,6 +127,24 @@ async def answer_what_is_shown(person: Person, companion: Companion, who: Who) -
         await person.taps(next(button.label for button in ticked.options if button.id == "~done"))
 
 
+async def at_a_pressed_question(person: Person, companion: Companion) -> Who:
+    """Agree, open the goals flow and answer until a question is answered by a press (not a
+    checklist); whose turn it is."""
+    ui = companion.catalog.ui
+    who = Who("telegram", str(person.id))
+    await person.says("/start")
+    await person.taps(ui.get("button_agree", "en"))
+    title = companion.catalog.flows[FLOW].title.get("en")
+    await person.taps(next(label for label in shown_labels(person.last) if label.startswith(title)))
+    for _ in range(40):
+        prompt = (await companion.current(who)).prompt
+        assert prompt is not None
+        if prompt.kind not in (StepType.text, StepType.checklist):
+            return who
+        await answer_what_is_shown(person, companion, who)
+    raise AssertionError("no question answered by a press in the goals flow")
+
+
 async def question_shown(companion: Companion, who: Who) -> str:
     prompt = (await companion.current(who)).prompt
     assert prompt is not None
@@ -390,13 +408,8 @@ async def test_a_press_shown_by_editing_its_question_leaves_nothing_for_the_send
     """A press is answered by editing its question into the next one; that edit delivers the
     turn's reply, so its outbox row is settled and the sender loop never sends it again."""
     companion = services.conversation
-    ui = companion.catalog.ui
     sam = bot.person(4112, "Sam")
-    who = Who("telegram", str(sam.id))
-    await sam.says("/start")
-    await sam.taps(ui.get("button_agree", "en"))
-    title = companion.catalog.flows[FLOW].title.get("en")
-    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
+    who = await at_a_pressed_question(sam, companion)
     for _ in range(40):
         prompt = (await companion.current(who)).prompt
         assert prompt is not None
@@ -422,20 +435,7 @@ async def test_a_press_whose_in_place_edit_times_out_still_shows_the_next_questi
     companion = services.conversation
     ui = companion.catalog.ui
     sam = bot.person(4113, "Sam")
-    who = Who("telegram", str(sam.id))
-    await sam.says("/start")
-    await sam.taps(ui.get("button_agree", "en"))
-    title = companion.catalog.flows[FLOW].title.get("en")
-    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
-    for _ in range(40):
-        prompt = (await companion.current(who)).prompt
-        assert prompt is not None
-        if prompt.kind in (StepType.text, StepType.checklist):
-            await answer_what_is_shown(sam, companion, who)
-            continue
-        break
-    else:
-        raise AssertionError("no question answered by a press in the goals flow")
+    who = await at_a_pressed_question(sam, companion)
     bot.request.time_out_next("editMessageText")
     calls = await sam.taps(shown_labels(sam.keyboard_message())[0])
     after = (await companion.current(who)).prompt
@@ -453,21 +453,8 @@ async def test_a_press_gives_way_to_a_crisis_card_still_on_its_way(bot: Telegram
     """The crisis card did not reach the person (a 500); they press the question they see. The card
     goes out first, then the next question: an edit in place must not overtake the card."""
     companion = services.conversation
-    ui = companion.catalog.ui
     sam = bot.person(4114, "Sam")
-    who = Who("telegram", str(sam.id))
-    await sam.says("/start")
-    await sam.taps(ui.get("button_agree", "en"))
-    title = companion.catalog.flows[FLOW].title.get("en")
-    await sam.taps(next(label for label in shown_labels(sam.last) if label.startswith(title)))
-    for _ in range(40):
-        prompt = (await companion.current(who)).prompt
-        assert prompt is not None
-        if prompt.kind not in (StepType.text, StepType.checklist):
-            break
-        await answer_what_is_shown(sam, companion, who)
-    else:
-        raise AssertionError("no question answered by a press in the goals flow")
+    await at_a_pressed_question(sam, companion)
     question = sam.keyboard_message()
     bot.request.fail_next("sendMessage", 500, "Internal Server Error")
     await sam.says("I want to kill myself")
