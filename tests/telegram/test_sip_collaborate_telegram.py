@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
-import pytest
-
-from bot.adapters.telegram import facilitator, member
-from bot.adapters.telegram import reminders as telegram_reminders
-from bot.adapters.telegram.app import build_application
 from bot.reminders.messages import local_date
 from bot.services import forms, sip
 from bot.services.app import Services
 from bot.services.conversation import Companion, Who
 from tests.conftest import Clock
-from tests.telegram.conftest import TOKEN
-from tests.telegram.harness import RecordingRequest, TelegramHarness
+from tests.telegram.harness import TelegramHarness
 from tests.telegram.talk import agree, person_id, skips, ui
-from tests.telegram.test_groups_telegram import dispatch, pending, reminders_of
-from tests.telegram.test_reminders_telegram import set_appointment
+from tests.telegram.test_groups_telegram import dispatch, pending
+from tests.telegram.test_reminders_telegram import harness, set_appointment  # noqa: F401 (harness: the fixture with the reminders feature)
 
 utc = lambda *a: dt.datetime(*a, tzinfo=dt.UTC)  # noqa: E731
-
-
-@pytest.fixture
-async def harness(companion: Companion) -> AsyncIterator[TelegramHarness]:
-    request = RecordingRequest()
-    application = build_application(
-        Services.around(companion),
-        TOKEN,
-        request=request,
-        rate_limit=False,
-        features=[facilitator.feature, member.feature, telegram_reminders.make_feature],
-    )
-    telegram_reminders.Unblocker(reminders_of(companion), refresh=0.0, clock=companion.clock).install(application)
-    await application.initialize()
-    request.take()
-    yield TelegramHarness(application, request)
-    await application.shutdown()
 
 
 def buttons(message: dict) -> list[str]:  # type: ignore[type-arg]
